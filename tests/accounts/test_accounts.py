@@ -1,0 +1,126 @@
+"""Register, log in, log out and change password through HTTP."""
+
+from __future__ import annotations
+
+from argon2 import extract_parameters
+from argon2 import Type
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD
+from tests.helpers import csrf_token, login, logout, post_form, register
+from webapp.accounts.models import Role, User
+from webapp.db import session_scope
+
+
+def _user(app, email: str) -> User:  # type: ignore[no-untyped-def]
+    with session_scope(app.state.db.read_session) as db:
+        return db.scalar(select(User).where(User.email == email))
+    raise AssertionError("unreachable")
+
+
+def test_register_signs_in_as_candidate(client, app):  # type: ignore[no-untyped-def]
+    response = register(client, "Ada@Example.COM", PASSWORD)
+    assert response.status_code == 303
+    assert client.get("/").text.count("Welcome back, Ada") == 1
+    user = _user(app, "ada@example.com")
+    assert user.role == Role.candidate and user.is_active
+
+
+def test_password_hash_is_argon2id_with_owasp_parameters(client, app):  # type: ignore[no-untyped-def]
+    register(client, "ada@example.com", PASSWORD)
+    params = extract_parameters(_user(app, "ada@example.com").password_hash)
+    assert params.type is Type.ID
+    assert params.memory_cost >= 19456 and params.time_cost >= 2 and params.parallelism >= 1
+
+
+def test_email_is_case_insensitive_and_unique(client):  # type: ignore[no-untyped-def]
+    assert register(client, "ada@example.com", PASSWORD).status_code == 303
+    logout(client)
+    response = register(client, "ADA@example.com", PASSWORD)
+    assert response.status_code == 422
+    assert "already exists" in response.text
+    login(client, "ADA@EXAMPLE.com", PASSWORD)
+
+
+def test_register_field_errors_rerender_the_form(client):  # type: ignore[no-untyped-def]
+    response = register(client, "not-an-email", "short", display_name="")
+    assert response.status_code == 422
+    html = response.text
+    assert 'id="email-error"' in html and "aria-invalid=\"true\"" in html
+    assert "at least 8 characters" in html
+    assert "Tell us what to call you" in html
+    assert 'value="not-an-email"' in html  # the user's input is kept
+    assert "short" not in html.split('id="password"')[1].split(">")[0]  # passwords are never echoed
+
+
+def test_common_password_is_refused_with_a_clear_message(client):  # type: ignore[no-untyped-def]
+    response = register(client, "ada@example.com", "password1")
+    assert response.status_code == 422
+    assert "most common passwords" in response.text
+
+
+def test_long_passwords_are_accepted_and_not_truncated(client):  # type: ignore[no-untyped-def]
+    long_password = "x" * 72 + "-the tail matters-" + "y" * 30
+    assert register(client, "ada@example.com", long_password).status_code == 303
+    logout(client)
+    wrong_tail = "x" * 72 + "-another tail-----" + "y" * 30
+    response = post_form(client, "/login", {"email": "ada@example.com", "password": wrong_tail})
+    assert response.status_code == 422
+    login(client, "ada@example.com", long_password)
+
+
+def test_inline_validation_returns_only_the_field_error(client, make_user):  # type: ignore[no-untyped-def]
+    make_user(email="taken@example.com")
+    token = csrf_token(client, "/register")
+    response = client.post("/register/validate?field=email", data={"email": "taken@example.com", "csrf_token": token})
+    assert response.status_code == 200
+    assert response.text.strip().startswith('<small id="email-error"')
+    assert "already exists" in response.text
+    ok = client.post("/register/validate?field=email", data={"email": "new@example.com", "csrf_token": token})
+    assert "already exists" not in ok.text
+
+
+def test_login_and_logout(client, make_user):  # type: ignore[no-untyped-def]
+    user = make_user()
+    login(client, user.email, PASSWORD)
+    assert user.display_name in client.get("/").text
+    assert logout(client).headers["location"] == "/login"
+    assert user.display_name not in client.get("/").text
+
+
+def test_login_message_is_the_same_for_unknown_email_and_wrong_password(client, make_user):  # type: ignore[no-untyped-def]
+    user = make_user()
+    unknown = post_form(client, "/login", {"email": "nobody@example.com", "password": PASSWORD})
+    wrong = post_form(client, "/login", {"email": user.email, "password": "wrong password!"})
+    assert unknown.status_code == wrong.status_code == 422
+    def error_of(html: str) -> str:
+        return html.split('class="form-error"')[1].split("</p>")[0]
+
+    assert error_of(unknown.text) == error_of(wrong.text)
+    assert "Email or password is incorrect." in error_of(wrong.text)
+
+
+def test_change_password(client, make_user):  # type: ignore[no-untyped-def]
+    user = make_user()
+    login(client, user.email, PASSWORD)
+    bad = post_form(client, "/account/password", {"current_password": "nope", "new_password": "short"}, token_page="/")
+    assert bad.status_code == 422
+    assert "current password is not correct" in bad.text and "at least 8" in bad.text
+    ok = post_form(client, "/account/password",
+                   {"current_password": PASSWORD, "new_password": "a brand new passphrase"}, token_page="/")
+    assert ok.status_code == 303
+    assert user.display_name in client.get("/").text  # this browser stays signed in
+    logout(client)
+    assert post_form(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 422
+    login(client, user.email, "a brand new passphrase")
+
+
+def test_deactivated_user_cannot_log_in(client, make_user, app):  # type: ignore[no-untyped-def]
+    from webapp.accounts.service import set_active
+
+    user = make_user()
+    with session_scope(app.state.db.write_session) as db:
+        set_active(db, user=db.get(User, user.id), active=False, actor=None)
+    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 422
+    assert "Email or password is incorrect." in response.text

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import stat
+
+import pytest
+from pydantic import ValidationError
+
+from webapp.config import Settings
+
+
+def test_production_requires_a_secret_key(tmp_path):  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(env="production", https=True, data_dir=tmp_path)
+
+
+def test_production_requires_https(tmp_path):  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError, match="HTTPS"):
+        Settings(env="production", secret_key="x" * 40, data_dir=tmp_path)
+
+
+def test_development_secret_is_generated_once_with_mode_0600(tmp_path):  # type: ignore[no-untyped-def]
+    first = Settings(data_dir=tmp_path).effective_secret_key
+    second = Settings(data_dir=tmp_path).effective_secret_key
+    assert first == second and len(first) >= 32
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+
+
+def test_https_cookie_is_host_prefixed_and_secure(settings, make_user):  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    from tests.conftest import PASSWORD
+    from tests.helpers import login
+    from webapp.main import create_app
+
+    secure = settings.model_copy(update={"https": True, "public_url": "https://testserver"})
+    app = create_app(secure)
+    with TestClient(app, base_url="https://testserver") as client:
+        user = make_user()
+        response = login(client, user.email, PASSWORD)
+        cookie = response.headers["set-cookie"]
+        assert cookie.startswith("__Host-rehearse=")
+        assert "secure" in cookie.lower() and "domain" not in cookie.lower()
+        assert "strict-transport-security" in response.headers
+    app.state.db.dispose()

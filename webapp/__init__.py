@@ -1,0 +1,1 @@
+"""Rehearse: practise technical interviews."""

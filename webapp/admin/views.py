@@ -1,0 +1,17 @@
+"""Admin pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from webapp.admin.service import admin_overview
+from webapp.deps import AdminUser, SessionDep
+from webapp.templating import render
+
+router = APIRouter(prefix="/admin")
+
+
+@router.get("")
+def overview(request: Request, db: SessionDep, admin: AdminUser) -> Response:
+    return render(request, "admin/overview.html", {"overview": admin_overview(db)})

@@ -1,0 +1,141 @@
+"""The ``rehearse`` command: serve, migrate, set up, and manage users."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from webapp.accounts import service as accounts
+from webapp.accounts.models import Role, User
+from webapp.config import Settings, get_settings
+from webapp.db import Database, session_scope
+from webapp.migrate import upgrade_to_head
+from webapp.security.passwords import make_hasher
+
+
+@contextmanager
+def _db(settings: Settings) -> Iterator[Session]:
+    database = Database(settings.resolved_database_url)
+    try:
+        with session_scope(database.write_session) as session:
+            yield session
+    finally:
+        database.dispose()
+
+
+def _hasher(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_hasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost,
+                       parallelism=settings.argon2_parallelism)
+
+
+def _user_or_exit(db: Session, email: str) -> User:
+    user = accounts.find_user_by_email(db, email=email)
+    if user is None:
+        sys.exit(f"error: no user with email {email!r}")
+    return user
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    uvicorn.run("webapp.main:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, proxy_headers=True, log_level="info")
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    upgrade_to_head(settings.resolved_database_url)
+    print("database is up to date")
+
+
+def cmd_setup(args: argparse.Namespace, settings: Settings) -> None:
+    """Everything a first run needs: schema, default bank, first admin. Safe to repeat."""
+    cmd_migrate(args, settings)
+    with _db(settings) as db:
+        created = accounts.ensure_first_admin(db, hasher=_hasher(settings), email=settings.first_admin_email)
+    if created:
+        user, password = created
+        print("\n  First admin created. This password is shown once; you will choose your own at first log-in.")
+        print(f"    email:    {user.email}\n    password: {password}\n")
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass("Password: ")
+
+
+def cmd_create_user(args: argparse.Namespace, settings: Settings) -> None:
+    password = _read_password(args)
+    with _db(settings) as db:
+        try:
+            user = accounts.create_user(db, hasher=_hasher(settings), email=args.email,
+                                        display_name=args.name or args.email.split("@")[0],
+                                        password=password, role=Role(args.role))
+        except accounts.AccountError as exc:
+            sys.exit("error: " + "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+        print(f"created {user.role.value} {user.email}")
+
+
+def cmd_set_role(args: argparse.Namespace, settings: Settings) -> None:
+    with _db(settings) as db:
+        user = _user_or_exit(db, args.email)
+        accounts.set_role(db, user=user, role=Role(args.role), actor=None)
+        print(f"{user.email} is now {user.role.value}")
+
+
+def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> None:
+    with _db(settings) as db:
+        user = _user_or_exit(db, args.email)
+        accounts.set_active(db, user=user, active=args.reactivate, actor=None)
+        print(f"{user.email} is {'active' if user.is_active else 'deactivated; their sessions are revoked'}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rehearse", description="Rehearse: practise technical interviews.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, handler: Callable[[argparse.Namespace, Settings], None], help: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, help=help, description=help)
+        command.set_defaults(handler=handler)
+        return command
+
+    serve = add("serve", cmd_serve, "serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    add("migrate", cmd_migrate, "upgrade the database schema to the latest version")
+    add("setup", cmd_setup, "migrate, load the default bank and create the first admin if there is none")
+
+    create = add("create-user", cmd_create_user, "create a user")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", help="display name (default: the part before @)")
+    create.add_argument("--role", choices=[r.value for r in Role], default=Role.candidate.value)
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    role = add("set-role", cmd_set_role, "change a user's role (their sessions are revoked)")
+    role.add_argument("--email", required=True)
+    role.add_argument("--role", choices=[r.value for r in Role], required=True)
+
+    deactivate = add("deactivate", cmd_deactivate, "deactivate a user and revoke their sessions")
+    deactivate.add_argument("--email", required=True)
+    deactivate.add_argument("--reactivate", action="store_true", help="reactivate instead")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        sys.exit(f"error: invalid settings: {exc}")
+    args.handler(args, settings)
+
+
+if __name__ == "__main__":
+    main()

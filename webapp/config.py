@@ -1,0 +1,89 @@
+"""Typed settings, read from the environment with the ``REHEARSE_`` prefix."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REHEARSE_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("instance")
+    database_url: str | None = None
+    secret_key: str | None = Field(default=None, repr=False)
+    public_url: str = "http://127.0.0.1:8000"
+    https: bool = False
+
+    session_idle_minutes: int = Field(default=8 * 60, ge=1)
+    session_absolute_days: float = Field(default=7, gt=0)
+
+    login_max_failures: int = Field(default=10, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+
+    first_admin_email: str = "admin@example.com"
+    # argon2id cost; the defaults are OWASP's minimum recommendation.
+    argon2_memory_kib: int = Field(default=19456, ge=19456)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> "Settings":
+        if self.env == "production":
+            if not self.secret_key:
+                raise ValueError("REHEARSE_SECRET_KEY is required when REHEARSE_ENV=production")
+            if not self.https:
+                raise ValueError("REHEARSE_HTTPS=1 is required when REHEARSE_ENV=production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'rehearse.db').resolve()}"
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+    @property
+    def session_cookie_name(self) -> str:
+        # The __Host- prefix pins the cookie to this host and path /, over https only.
+        return "__Host-rehearse" if self.https else "rehearse_session"
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        return self.secret_key or load_or_create_secret(self.data_dir)
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """Development secret: generated once and kept in the data dir, readable by the owner only."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,4 @@
+"""Imports every model module so Base.metadata knows all tables (Alembic, tests)."""
+
+from webapp.accounts.models import AuthSession, LoginFailure, User  # noqa: F401
+from webapp.audit.models import AuditEvent  # noqa: F401

@@ -1,0 +1,72 @@
+"""CSRF protection: a synchronizer token in the session plus an Origin/Referer check."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+HEADER_NAME = "x-csrf-token"
+FIELD_NAME = "csrf_token"
+
+
+class CSRFError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def csrf_token(request: Request) -> str:
+    """The session's token, created on first use."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def trusted_origins(request: Request) -> set[str]:
+    settings = request.app.state.settings
+    origins = {settings.public_origin}
+    if settings.env != "production":
+        # Development servers are reached as localhost or 127.0.0.1 alike; a cross-site
+        # page cannot make the browser claim our own host as its origin.
+        host = request.headers.get("host", "")
+        if host:
+            origins.add(f"{request.url.scheme}://{host}".lower())
+    return origins
+
+
+async def verify_csrf(request: Request) -> None:
+    """Reject a state-changing request that lacks a valid token or comes from another site."""
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("origin") or ""
+    if origin and origin != "null":
+        if origin.lower() not in trusted_origins(request):
+            raise CSRFError("The request came from another site.")
+    elif referer := request.headers.get("referer"):
+        if _origin_of(referer) not in trusted_origins(request):
+            raise CSRFError("The request came from another site.")
+    elif origin == "null":
+        raise CSRFError("The request came from an opaque origin.")
+    sent = request.headers.get(HEADER_NAME)
+    if sent is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(FIELD_NAME)
+            sent = value if isinstance(value, str) else None
+    expected = request.session.get("csrf")
+    if not (isinstance(sent, str) and isinstance(expected, str)):
+        raise CSRFError("The form has expired or is missing its security token.")
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CSRFError("The form's security token does not match this session.")

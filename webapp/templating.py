@@ -1,0 +1,61 @@
+"""One Jinja environment for the whole app, and the full-page-or-fragment render helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+
+from webapp.config import PROJECT_ROOT
+from webapp.security.csrf import csrf_token
+
+
+def is_partial(request: Request) -> bool:
+    """True for an htmx request that swaps a region (not history restore, not a boosted page)."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-history-restore-request") != "true"
+        and headers.get("hx-boosted") != "true"
+    )
+
+
+def flash(request: Request, message: str, category: str = "info") -> None:
+    request.session.setdefault("_flashes", []).append([category, message])
+    request.session["_flashes"] = request.session["_flashes"]  # mark modified
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    return {
+        "current_user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request),
+        "settings": request.app.state.settings,
+    }
+
+
+templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates", context_processors=[_page_context])
+templates.env.globals["app_name"] = "Rehearse"
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render ``name``; for an htmx request and a given ``block``, only that block."""
+    ctx = dict(context or {})
+    partial = block is not None and is_partial(request)
+    if not partial:
+        ctx["flashes"] = request.session.pop("_flashes", [])
+    response = templates.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=headers,
+        block_name=block if partial else None,
+    )
+    response.headers.append("Vary", "HX-Request")
+    return response
