@@ -22,8 +22,10 @@ setup: install
 run: setup
 	$(BIN)/rehearse serve --host 127.0.0.1 --port 8000
 
+# pytest exits 5 when it collected nothing: that is a failure, never a pass.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -124,3 +124,18 @@ def test_deactivated_user_cannot_log_in(client, make_user, app):  # type: ignore
     response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 422
     assert "Email or password is incorrect." in response.text
+
+
+def test_htmx_form_errors_render_only_the_form(client, make_user):  # type: ignore[no-untyped-def]
+    user = make_user()
+    htmx = {"HX-Request": "true"}
+    login_failed = post_form(client, "/login", {"email": user.email, "password": "nope nope"}, headers=htmx)
+    assert login_failed.status_code == 422
+    assert login_failed.text.lstrip().startswith('<form id="login-form"')
+    assert "Email or password is incorrect." in login_failed.text
+    register_failed = post_form(client, "/register", {"email": "x", "password": "", "display_name": ""},
+                                token_page="/register", headers=htmx)
+    assert register_failed.status_code == 422
+    assert register_failed.text.lstrip().startswith('<form id="register-form"')
+    ok = post_form(client, "/login", {"email": user.email, "password": PASSWORD}, headers=htmx)
+    assert ok.status_code == 200 and ok.headers["hx-redirect"] == "/"
