@@ -7,6 +7,7 @@ from alembic import context
 import webapp.models  # noqa: F401  (registers every table on Base.metadata)
 from webapp.config import get_settings
 from webapp.db import Base, make_engine
+from webapp.migrate import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,7 +19,7 @@ def database_url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+                      render_as_batch=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -26,7 +27,8 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(database_url())
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                          include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

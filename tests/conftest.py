@@ -127,3 +127,10 @@ def candidate_client(client, make_user):  # type: ignore[no-untyped-def]
     user = make_user(Role.candidate)
     login(client, user.email, PASSWORD)
     return client
+
+
+@pytest.fixture
+def admin_client(client, make_user):  # type: ignore[no-untyped-def]
+    admin = make_user(Role.admin, email="admin@example.com")
+    login(client, admin.email, PASSWORD)
+    return client

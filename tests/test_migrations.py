@@ -8,13 +8,14 @@ from sqlalchemy import create_engine, inspect
 
 import webapp.models  # noqa: F401
 from webapp.db import Base
+from webapp.migrate import include_name
 
 
 def test_upgrade_head_matches_models(database_url):  # type: ignore[no-untyped-def]
     # The session's database was created by `alembic upgrade head` in conftest.
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         differences = compare_metadata(context, Base.metadata)
         tables = set(inspect(connection).get_table_names())
     engine.dispose()

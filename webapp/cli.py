@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from pathlib import Path
+
 from sqlalchemy.orm import Session
 
 from webapp.accounts import service as accounts
@@ -15,6 +17,8 @@ from webapp.accounts.models import Role, User
 from webapp.config import Settings, get_settings
 from webapp.db import Database, session_scope
 from webapp.migrate import upgrade_to_head
+from webapp.questions import importer
+from webapp.questions.bank import default_bank_dir, read_path
 from webapp.security.passwords import make_hasher
 
 
@@ -57,11 +61,47 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> None:
     """Everything a first run needs: schema, default bank, first admin. Safe to repeat."""
     cmd_migrate(args, settings)
     with _db(settings) as db:
+        plan = importer.apply_import(db, bank=read_path(default_bank_dir()), actor=None,
+                                     source="default bank", only_new=True)
+        _exit_on_bank_errors(plan)
+        print(f"default question bank: {len(plan.new)} new, {len(plan.unchanged)} already present")
         created = accounts.ensure_first_admin(db, hasher=_hasher(settings), email=settings.first_admin_email)
     if created:
         user, password = created
         print("\n  First admin created. This password is shown once; you will choose your own at first log-in.")
         print(f"    email:    {user.email}\n    password: {password}\n")
+
+
+def _exit_on_bank_errors(plan: importer.ImportPlan) -> None:
+    if not plan.ok:
+        for error in plan.errors:
+            print(f"  {error}", file=sys.stderr)
+        sys.exit(f"error: the bank has {len(plan.errors)} problem(s); nothing was imported")
+
+
+def cmd_questions_import(args: argparse.Namespace, settings: Settings) -> None:
+    path = Path(args.path)
+    if not path.exists():
+        sys.exit(f"error: {path} does not exist")
+    with _db(settings) as db:
+        bank = read_path(path)
+        if args.dry_run:
+            plan = importer.plan_import(db, bank=bank)
+        else:
+            plan = importer.apply_import(db, bank=bank, actor=None, source=str(path))
+        _exit_on_bank_errors(plan)
+        print(("dry run, nothing written: " if args.dry_run else "imported: ") + plan.summary())
+        for label, slugs in (("new", plan.new), ("changed", plan.changed)):
+            for slug in slugs:
+                print(f"  {label:8} {slug}")
+        if args.dry_run:
+            db.rollback()
+
+
+def cmd_questions_export(args: argparse.Namespace, settings: Settings) -> None:
+    with _db(settings) as db:
+        written = importer.export_to_directory(db, directory=Path(args.directory))
+    print(f"wrote {len(written)} files to {args.directory}")
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -121,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     role = add("set-role", cmd_set_role, "change a user's role (their sessions are revoked)")
     role.add_argument("--email", required=True)
     role.add_argument("--role", choices=[r.value for r in Role], required=True)
+
+    questions = sub.add_parser("questions", help="import or export the question bank")
+    questions_sub = questions.add_subparsers(dest="questions_command", required=True)
+    do_import = questions_sub.add_parser("import", help="import a bank file or directory (idempotent by slug)")
+    do_import.add_argument("path", help="a .yaml file or a directory of them")
+    do_import.add_argument("--dry-run", action="store_true", help="only say what would change")
+    do_import.set_defaults(handler=cmd_questions_import)
+    do_export = questions_sub.add_parser("export", help="write the bank as YAML files into a directory")
+    do_export.add_argument("directory")
+    do_export.set_defaults(handler=cmd_questions_export)
 
     deactivate = add("deactivate", cmd_deactivate, "deactivate a user and revoke their sessions")
     deactivate.add_argument("--email", required=True)

@@ -14,6 +14,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from webapp import health
 from webapp.accounts import views as account_views
 from webapp.admin import views as admin_views
+from webapp.questions import admin_views as question_admin_views
+from webapp.questions import views as question_views
 from webapp.config import PROJECT_ROOT, Settings, get_settings
 from webapp.db import Database
 from webapp.errors import install_error_handlers
@@ -64,4 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(account_views.router)
     app.include_router(admin_views.router)
+    app.include_router(question_admin_views.router)
+    app.include_router(question_views.router)
     return app

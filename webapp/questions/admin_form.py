@@ -1,0 +1,196 @@
+"""The admin question editor's form: parsing flat form fields, structural edits, validation.
+
+Repeated groups use indexed names (``rubric-0-point``, ``choice-1-text``, ``wrong-0-code``),
+so the same form works as a plain POST and as an htmx swap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from webapp.questions.bank import QuestionSpec
+
+_INDEXED = re.compile(r"^(rubric|choice|wrong)-(\d{1,2})-(\w+)$")
+MAX_ITEMS = 20
+
+
+@dataclass
+class RubricRow:
+    point: str = ""
+    weight: str = "1"
+    phrases: str = ""
+    patterns: str = ""
+    hint: str = ""
+    docs: str = ""
+
+
+@dataclass
+class ChoiceRow:
+    id: str = ""
+    text: str = ""
+    correct: bool = False
+    explanation: str = ""
+
+
+@dataclass
+class WrongRow:
+    label: str = ""
+    code: str = ""
+
+
+@dataclass
+class QuestionForm:
+    slug: str = ""
+    topic: str = ""
+    difficulty: str = "medium"
+    kind: str = "text"
+    status: str = "draft"
+    title: str = ""
+    tags: str = ""
+    prompt: str = ""
+    reference_answer: str = ""
+    multiple: bool = False
+    starter_code: str = ""
+    hidden_tests: str = ""
+    reference_solution: str = ""
+    allowed_extensions: str = ""
+    cpu_seconds: str = ""
+    wall_seconds: str = ""
+    memory_mb: str = ""
+    rubric: list[RubricRow] = field(default_factory=list)
+    choices: list[ChoiceRow] = field(default_factory=list)
+    wrong: list[WrongRow] = field(default_factory=list)
+    calibration: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def blank(cls) -> "QuestionForm":
+        return cls(rubric=[RubricRow()], choices=[ChoiceRow(id="a"), ChoiceRow(id="b")])
+
+
+_SCALARS = [name for name in QuestionForm.__dataclass_fields__ if name not in ("rubric", "choices", "wrong", "calibration", "multiple")]
+
+
+def parse_form(data: FormData) -> QuestionForm:
+    """Read the editor's fields (unknown fields are ignored)."""
+    form = QuestionForm(**{name: str(data.get(name, "")) for name in _SCALARS})
+    form.multiple = data.get("multiple") == "on"
+    groups: dict[str, dict[int, dict[str, str]]] = {"rubric": {}, "choice": {}, "wrong": {}}
+    for key, value in data.multi_items():
+        if (match := _INDEXED.match(key)) and isinstance(value, str):
+            group, index, name = match.group(1), int(match.group(2)), match.group(3)
+            groups[group].setdefault(index, {})[name] = value
+    form.rubric = [_row(RubricRow, groups["rubric"][i]) for i in sorted(groups["rubric"])][:MAX_ITEMS]
+    form.choices = [_row(ChoiceRow, groups["choice"][i]) for i in sorted(groups["choice"])][:MAX_ITEMS]
+    form.wrong = [_row(WrongRow, groups["wrong"][i]) for i in sorted(groups["wrong"])][:MAX_ITEMS]
+    return form
+
+
+def _row(cls: type, values: dict[str, str]) -> Any:
+    known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+    if cls is ChoiceRow:
+        known["correct"] = known.get("correct") == "on"
+    return cls(**known)
+
+
+def form_from_spec(spec: QuestionSpec) -> QuestionForm:
+    limits = spec.limits
+    return QuestionForm(
+        slug=spec.slug, topic=spec.topic, difficulty=spec.difficulty, kind=spec.kind, status=spec.status,
+        title=spec.title, tags=", ".join(spec.tags), prompt=spec.prompt, reference_answer=spec.reference_answer,
+        multiple=spec.multiple, starter_code=spec.starter_code, hidden_tests=spec.hidden_tests,
+        reference_solution=spec.reference_solution, allowed_extensions=", ".join(spec.allowed_extensions),
+        cpu_seconds=str(limits.cpu_seconds) if limits else "", wall_seconds=str(limits.wall_seconds) if limits else "",
+        memory_mb=str(limits.memory_mb) if limits else "",
+        rubric=[RubricRow(point=p.point, weight=str(p.weight), phrases="\n".join(p.phrases),
+                          patterns="\n".join(p.patterns), hint=p.hint, docs=p.docs or "") for p in spec.rubric],
+        choices=[ChoiceRow(id=c.id, text=c.text, correct=c.correct, explanation=c.explanation) for c in spec.choices],
+        wrong=[WrongRow(label=w.label, code=w.code) for w in spec.wrong_solutions],
+        calibration=[c.model_dump() for c in spec.calibration],
+    )
+
+
+def apply_action(form: QuestionForm, action: str) -> QuestionForm:
+    """Structural edits: add-rubric, remove-rubric-2, up-choice-1, down-wrong-0, ..."""
+    verb, _, rest = action.partition("-")
+    group, _, index_text = rest.partition("-")
+    rows = {"rubric": form.rubric, "choice": form.choices, "wrong": form.wrong}.get(group)
+    if rows is None:
+        return form
+    if verb == "add" and len(rows) < MAX_ITEMS:
+        rows.append({"rubric": RubricRow, "choice": ChoiceRow, "wrong": WrongRow}[group]())
+        if group == "choice":
+            rows[-1].id = _next_choice_id(form.choices)
+        return form
+    if not index_text.isdigit() or not 0 <= int(index_text) < len(rows):
+        return form
+    index = int(index_text)
+    if verb == "remove":
+        rows.pop(index)
+    elif verb == "up" and index > 0:
+        rows[index - 1], rows[index] = rows[index], rows[index - 1]
+    elif verb == "down" and index < len(rows) - 1:
+        rows[index + 1], rows[index] = rows[index], rows[index + 1]
+    return form
+
+
+def _next_choice_id(choices: list[ChoiceRow]) -> str:
+    used = {c.id for c in choices}
+    return next((letter for letter in "abcdefghijklmnopqrstuvwxyz" if letter not in used), "z")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip().lower() for part in text.split(",") if part.strip()]
+
+
+def form_to_spec(form: QuestionForm) -> tuple[QuestionSpec | None, dict[str, str]]:
+    """Validate the form as a bank question; errors are keyed by form field name."""
+    data: dict[str, Any] = {
+        "slug": form.slug.strip(), "topic": form.topic, "difficulty": form.difficulty, "kind": form.kind,
+        "status": form.status or "draft", "title": form.title.strip(), "tags": _csv(form.tags),
+        "prompt": form.prompt, "reference_answer": form.reference_answer, "calibration": form.calibration,
+    }
+    if form.kind == "text" or (form.kind == "code" and any(r.point.strip() for r in form.rubric)):
+        data["rubric"] = [
+            {"point": r.point.strip(), "weight": r.weight, "phrases": _lines(r.phrases),
+             "patterns": _lines(r.patterns), "hint": r.hint.strip(), "docs": r.docs.strip() or None}
+            for r in form.rubric
+        ]
+    if form.kind == "choice":
+        data["multiple"] = form.multiple
+        data["choices"] = [asdict(c) | {"id": c.id.strip()} for c in form.choices]
+    if form.kind == "code":
+        data.update(starter_code=form.starter_code, hidden_tests=form.hidden_tests,
+                    reference_solution=form.reference_solution, allowed_extensions=_csv(form.allowed_extensions),
+                    wrong_solutions=[asdict(w) for w in form.wrong if w.code.strip() or w.label.strip()])
+        limits = {k: getattr(form, k) for k in ("cpu_seconds", "wall_seconds", "memory_mb") if getattr(form, k).strip()}
+        data["limits"] = limits or None
+    try:
+        return QuestionSpec.model_validate(data), {}
+    except ValidationError as exc:
+        return None, _field_errors(exc)
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    names = {"rubric": "rubric", "choices": "choice", "wrong_solutions": "wrong", "limits": ""}
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"]]
+        if loc and loc[0] in names and len(loc) >= 3:
+            key = f"{names[loc[0]]}-{loc[1]}-{loc[2]}" if names[loc[0]] else loc[-1]
+        elif loc and loc[0] in names and len(loc) == 2 and names[loc[0]]:
+            key = f"{names[loc[0]]}-{loc[1]}-{'point' if loc[0] == 'rubric' else 'text' if loc[0] == 'choices' else 'code'}"
+        elif loc and loc[0] == "limits" and len(loc) >= 2:
+            key = loc[1]
+        else:
+            key = loc[0] if loc else "form"
+        errors.setdefault(key, err["msg"].removeprefix("Value error, "))
+    return errors

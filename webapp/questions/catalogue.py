@@ -1,0 +1,133 @@
+"""Browsing the bank: filters, full-text search, counts per topic and pagination."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from webapp.questions.models import Difficulty, Question, QuestionKind, QuestionStatus, QuestionTag, Topic
+from webapp.questions.search import matching_questions
+
+PER_PAGE = 20
+_DIFFICULTY_ORDER = case({"easy": 0, "medium": 1, "hard": 2}, value=Question.difficulty)
+
+
+class QuestionFilters(BaseModel):
+    """What the question list is filtered by (also the query string of /questions)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    q: str = ""
+    topic: str = ""
+    difficulty: str = ""
+    kind: str = ""
+    tag: str = ""
+    status: str = ""  # admins only; candidates always see published questions
+    page: int = Field(default=1, ge=1, le=10_000)
+
+    def cleaned(self) -> "QuestionFilters":
+        """Unknown values are ignored rather than refused, so a stale link still shows something."""
+        return self.model_copy(update={
+            "q": self.q.strip()[:200], "tag": self.tag.strip().lower()[:40],
+            "difficulty": self.difficulty if self.difficulty in Difficulty.__members__ else "",
+            "kind": self.kind if self.kind in QuestionKind.__members__ else "",
+            "status": self.status if self.status in QuestionStatus.__members__ else "",
+        })
+
+    def query_string(self, **override: object) -> str:
+        values = {"q": self.q, "topic": self.topic, "difficulty": self.difficulty, "kind": self.kind,
+                  "tag": self.tag, "status": self.status, "page": self.page, **override}
+        return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == 1)})
+
+
+@dataclass
+class TopicCount:
+    slug: str
+    name: str
+    count: int
+
+
+@dataclass
+class QuestionPage:
+    filters: QuestionFilters
+    items: Sequence[Question]
+    total: int
+    topic_counts: list[TopicCount] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / PER_PAGE))
+
+
+def _filtered(filters: QuestionFilters, *, statuses: Sequence[QuestionStatus], with_topic: bool = True) -> Select:  # type: ignore[type-arg]
+    statement = select(Question.id)
+    wanted = [QuestionStatus(filters.status)] if filters.status else list(statuses)
+    statement = statement.where(Question.status.in_(wanted))
+    if filters.topic and with_topic:
+        statement = statement.where(Question.topic.has(Topic.slug == filters.topic))
+    if filters.difficulty:
+        statement = statement.where(Question.difficulty == Difficulty(filters.difficulty))
+    if filters.kind:
+        statement = statement.where(Question.kind == QuestionKind(filters.kind))
+    if filters.tag:
+        statement = statement.where(
+            Question.id.in_(select(QuestionTag.question_id).where(QuestionTag.tag == filters.tag))
+        )
+    return statement
+
+
+def browse_questions(
+    db: Session, *, filters: QuestionFilters, statuses: Sequence[QuestionStatus] = (QuestionStatus.published,)
+) -> QuestionPage:
+    """One page of questions matching the filters, best match first when searching."""
+    filters = filters.cleaned()
+    ids = _filtered(filters, statuses=statuses)
+    statement = select(Question).where(Question.id.in_(ids))
+    ranked = matching_questions(db, query=filters.q) if filters.q else None
+    if ranked is not None:
+        hits = ranked.subquery()
+        statement = statement.join(hits, hits.c.question_id == Question.id).order_by(hits.c.rank, Question.title)
+    else:
+        statement = statement.join(Topic, Topic.id == Question.topic_id).order_by(
+            Topic.position, _DIFFICULTY_ORDER, Question.title
+        )
+    total = db.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    items = db.scalars(statement.limit(PER_PAGE).offset((filters.page - 1) * PER_PAGE)).all()
+    return QuestionPage(filters=filters, items=items, total=total,
+                        topic_counts=_topic_counts(db, filters, statuses, ranked))
+
+
+def _topic_counts(db: Session, filters: QuestionFilters, statuses: Sequence[QuestionStatus], ranked: Select | None) -> list[TopicCount]:  # type: ignore[type-arg]
+    """Per topic, how many questions match every filter but the topic itself."""
+    ids = _filtered(filters, statuses=statuses, with_topic=False)
+    if ranked is not None:
+        ids = ids.where(Question.id.in_(select(ranked.subquery().c.question_id)))
+    counts = dict(db.execute(
+        select(Question.topic_id, func.count()).where(Question.id.in_(ids)).group_by(Question.topic_id)
+    ).all())
+    topics = db.execute(select(Topic.id, Topic.slug, Topic.name).order_by(Topic.position, Topic.name)).all()
+    return [TopicCount(slug=slug, name=name, count=counts.get(topic_id, 0)) for topic_id, slug, name in topics]
+
+
+def all_tags(db: Session, *, statuses: Sequence[QuestionStatus] = (QuestionStatus.published,)) -> list[str]:
+    return list(db.scalars(
+        select(QuestionTag.tag).join(Question, Question.id == QuestionTag.question_id)
+        .where(Question.status.in_(statuses)).distinct().order_by(QuestionTag.tag)
+    ))
+
+
+def get_visible_question(db: Session, *, slug: str, viewer_is_admin: bool) -> Question | None:
+    """A question by slug if this viewer may see it: published for everyone, any status for admins."""
+    question = db.scalar(
+        select(Question).where(Question.slug == slug).options(selectinload(Question.current_revision))
+    )
+    if question is None or (question.status != QuestionStatus.published and not viewer_is_admin):
+        return None
+    return question

@@ -1,0 +1,112 @@
+"""What the admin question pages need: saving the editor, history and diffs, imports."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from webapp.accounts.models import User
+from webapp.db import utcnow
+from webapp.questions.admin_form import QuestionForm, form_to_spec
+from webapp.questions.bank import MAX_FILE_BYTES, parse_document
+from webapp.questions.editing import QuestionError, create_question, revise_question
+from webapp.questions.importer import ImportPlan, apply_import, plan_import
+from webapp.questions.models import BankImport, Question, QuestionRevision, Topic
+
+
+class ImportRejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def list_topics(db: Session) -> list[Topic]:
+    return list(db.scalars(select(Topic).order_by(Topic.position, Topic.name)))
+
+
+def get_question(db: Session, *, slug: str) -> Question | None:
+    return db.scalar(
+        select(Question).where(Question.slug == slug)
+        .options(selectinload(Question.current_revision), selectinload(Question.revisions))
+    )
+
+
+def save_question_form(
+    db: Session, *, form: QuestionForm, question: Question | None, actor: User
+) -> tuple[Question | None, dict[str, str]]:
+    """Create a question, or revise ``question``; returns it, or the field errors."""
+    if question is not None:
+        # The slug is the question's identity and the status has its own buttons.
+        form.slug, form.status = question.slug, question.status.value
+        if not form.calibration and question.current_revision is not None:
+            form.calibration = question.current_revision.calibration
+    spec, errors = form_to_spec(form)
+    if spec is None:
+        return None, errors
+    try:
+        if question is None:
+            return create_question(db, spec=spec, actor=actor), {}
+        revise_question(db, question=question, spec=spec, actor=actor)
+        return question, {}
+    except QuestionError as exc:
+        return None, exc.errors
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "same", "added", "removed"
+    text: str
+
+
+def prompt_diff(older: str, newer: str) -> list[DiffLine]:
+    """A line diff of two prompts, for the revision history."""
+    lines: list[DiffLine] = []
+    for line in difflib.ndiff(older.splitlines(), newer.splitlines()):
+        tag, text = line[:2], line[2:]
+        if tag == "? ":
+            continue
+        lines.append(DiffLine({"+ ": "added", "- ": "removed"}.get(tag, "same"), text))
+    return lines
+
+
+def revision_with_previous(
+    question: Question, *, number: int
+) -> tuple[QuestionRevision, QuestionRevision | None] | None:
+    by_number = {r.number: r for r in question.revisions}
+    if number not in by_number:
+        return None
+    earlier = [n for n in by_number if n < number]
+    return by_number[number], by_number[max(earlier)] if earlier else None
+
+
+def decode_upload(content: bytes) -> str:
+    if len(content) > MAX_FILE_BYTES:
+        raise ImportRejected(413, f"The file is larger than {MAX_FILE_BYTES // 1024} KiB.")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(400, f"The file is not UTF-8 text (byte {exc.start} is invalid).") from None
+
+
+def stage_import(db: Session, *, filename: str, content: bytes, actor: User) -> tuple[BankImport, ImportPlan]:
+    """Keep the uploaded file and compute its dry-run plan (nothing in the bank changes)."""
+    text = decode_upload(content)
+    staged = BankImport(filename=filename[:255] or "upload.yaml", content=text, uploaded_by_id=actor.id)
+    db.add(staged)
+    db.flush()
+    return staged, plan_import(db, bank=parse_document(text, filename=staged.filename))
+
+
+def apply_staged_import(db: Session, *, import_id: int, actor: User) -> ImportPlan | None:
+    """Apply a staged import in this transaction; None if it does not exist or was applied."""
+    staged = db.get(BankImport, import_id)
+    if staged is None or staged.applied_at is not None:
+        return None
+    plan = apply_import(db, bank=parse_document(staged.content, filename=staged.filename), actor=actor,
+                        source=f"upload:{staged.filename}")
+    if plan.ok:
+        staged.applied_at = utcnow()
+    return plan

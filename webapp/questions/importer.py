@@ -1,0 +1,126 @@
+"""Importing a bank: a dry-run plan first, then one all-or-nothing transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from webapp.accounts.models import User
+from webapp.audit.service import record_event
+from webapp.questions.bank import BankError, ParsedBank, QuestionSpec, check_references, dump_yaml
+from webapp.questions.editing import create_question, revise_question, spec_of, upsert_topic
+from webapp.questions.models import Question, Topic
+
+
+@dataclass
+class ImportPlan:
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    errors: list[BankError] = field(default_factory=list)
+    topics: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        return (f"{len(self.new)} new, {len(self.changed)} changed, {len(self.unchanged)} unchanged, "
+                f"{len(self.invalid)} invalid")
+
+
+def _existing(db: Session, slugs: list[str]) -> dict[str, Question]:
+    questions = db.scalars(
+        select(Question).where(Question.slug.in_(slugs)).options(selectinload(Question.current_revision))
+    )
+    return {q.slug: q for q in questions}
+
+
+def plan_import(db: Session, *, bank: ParsedBank) -> ImportPlan:
+    """What importing ``bank`` would do, without changing anything."""
+    known_topics = set(db.scalars(select(Topic.slug)))
+    check_references(bank, known_topics=known_topics)
+    plan = ImportPlan(errors=list(bank.errors), topics=len(bank.topics))
+    existing = _existing(db, [q.slug for q in bank.questions])
+    for spec in bank.questions:
+        if spec.slug in bank.invalid_slugs:
+            continue
+        current = existing.get(spec.slug)
+        if current is None:
+            plan.new.append(spec.slug)
+        elif spec_of(current) == spec:
+            plan.unchanged.append(spec.slug)
+        else:
+            plan.changed.append(spec.slug)
+    plan.invalid = sorted(bank.invalid_slugs)
+    return plan
+
+
+def apply_import(
+    db: Session, *, bank: ParsedBank, actor: User | None, source: str, only_new: bool = False
+) -> ImportPlan:
+    """Import everything or nothing: with any error, the plan is returned and nothing is written.
+
+    ``only_new`` adds missing questions and topics but leaves existing ones as they are
+    (how ``rehearse setup`` loads the shipped bank without undoing an admin's edits).
+    """
+    plan = plan_import(db, bank=bank)
+    if not plan.ok:
+        return plan
+    if only_new:
+        known = set(db.scalars(select(Topic.slug)))
+        bank.topics = [t for t in bank.topics if t.slug not in known]
+        plan.unchanged, plan.changed = plan.unchanged + plan.changed, []
+    if not plan.new and not plan.changed and not bank.topics:
+        return plan
+    offset = db.scalar(select(func.count()).select_from(Topic)) if only_new else 0
+    for position, topic in enumerate(bank.topics, start=offset or 0):
+        upsert_topic(db, spec=topic, position=position)
+    existing = _existing(db, plan.changed)
+    for spec in bank.questions:
+        if spec.slug in plan.new:
+            create_question(db, spec=spec, actor=actor)
+        elif spec.slug in existing:
+            revise_question(db, question=existing[spec.slug], spec=spec, actor=actor)
+    record_event(db, actor=actor, action="bank.imported", target=source[:200], summary=plan.summary(),
+                 details={"new": plan.new, "changed": plan.changed, "topics": plan.topics})
+    db.flush()
+    return plan
+
+
+def export_bank(db: Session) -> dict[str, object]:
+    """The whole bank (every status) in the import format."""
+    topics = db.scalars(select(Topic).order_by(Topic.position, Topic.slug)).all()
+    questions = db.scalars(
+        select(Question).options(selectinload(Question.current_revision)).order_by(Question.slug)
+    ).all()
+    return {
+        "topics": [{"slug": t.slug, "name": t.name, "description": t.description} for t in topics],
+        "questions": [_export_spec(spec_of(q)) for q in questions],
+    }
+
+
+def _export_spec(spec: QuestionSpec) -> dict[str, object]:
+    return spec.model_dump(mode="json", exclude_defaults=True) | {"slug": spec.slug, "status": spec.status}
+
+
+def export_to_directory(db: Session, *, directory: Path) -> list[Path]:
+    """Write the bank as the shipped bank is laid out: topics.yaml and one file per topic."""
+    directory.mkdir(parents=True, exist_ok=True)
+    data = export_bank(db)
+    written = [directory / "topics.yaml"]
+    written[0].write_text(dump_yaml({"topics": data["topics"]}), encoding="utf-8")
+    by_topic: dict[str, list[dict[str, object]]] = {}
+    for question in data["questions"]:  # type: ignore[union-attr]
+        by_topic.setdefault(str(question["topic"]), []).append(question)
+    for index, topic in enumerate(data["topics"], start=1):  # type: ignore[arg-type]
+        questions = by_topic.pop(topic["slug"], [])
+        if questions:
+            path = directory / f"{index:02d}-{topic['slug']}.yaml"
+            path.write_text(dump_yaml({"questions": questions}), encoding="utf-8")
+            written.append(path)
+    return written

@@ -1,0 +1,140 @@
+"""The question bank: topics, questions and their immutable revisions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db import Base, UTCDateTime, utcnow
+
+
+class QuestionStatus(str, enum.Enum):
+    draft = "draft"
+    published = "published"
+    archived = "archived"
+
+
+class QuestionKind(str, enum.Enum):
+    text = "text"
+    choice = "choice"
+    code = "code"
+
+
+class Difficulty(str, enum.Enum):
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, validate_strings=True)
+
+
+class Topic(Base):
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Question(Base):
+    """A question's identity and catalogue data; its content lives in revisions.
+
+    ``title``, ``kind`` and ``search_text`` repeat the current revision's values so the
+    list page and full-text search need no join.
+    """
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        Index("ix_questions_status_topic", "status", "topic_id"),
+        Index("ix_questions_status_kind", "status", "kind"),
+        Index("ix_questions_status_difficulty", "status", "difficulty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[QuestionStatus] = mapped_column(_enum(QuestionStatus), default=QuestionStatus.draft)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"))
+    difficulty: Mapped[Difficulty] = mapped_column(_enum(Difficulty))
+    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    title: Mapped[str] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    current_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_revisions.id", use_alter=True, ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    topic: Mapped[Topic] = relationship(lazy="joined")
+    tags: Mapped[list[QuestionTag]] = relationship(
+        cascade="all, delete-orphan", order_by="QuestionTag.tag", lazy="selectin"
+    )
+    current_revision: Mapped[QuestionRevision | None] = relationship(
+        foreign_keys=[current_revision_id], post_update=True
+    )
+    revisions: Mapped[list[QuestionRevision]] = relationship(
+        back_populates="question", foreign_keys="QuestionRevision.question_id",
+        order_by="QuestionRevision.number", cascade="all, delete-orphan",
+    )
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [t.tag for t in self.tags]
+
+
+class QuestionTag(Base):
+    __tablename__ = "question_tags"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class QuestionRevision(Base):
+    """An immutable snapshot of everything needed to show and grade a question."""
+
+    __tablename__ = "question_revisions"
+    __table_args__ = (UniqueConstraint("question_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    title: Mapped[str] = mapped_column(String(200))
+    prompt: Mapped[str] = mapped_column(Text)
+    reference_answer: Mapped[str] = mapped_column(Text, default="")
+    rubric: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    calibration: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    multiple: Mapped[bool] = mapped_column(Boolean, default=False)
+    choices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    starter_code: Mapped[str] = mapped_column(Text, default="")
+    hidden_tests: Mapped[str] = mapped_column(Text, default="")
+    reference_solution: Mapped[str] = mapped_column(Text, default="")
+    wrong_solutions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    allowed_extensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # sha256 of the content, to tell an unchanged import from a changed one cheaply.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    question: Mapped[Question] = relationship(back_populates="revisions", foreign_keys=[question_id])
+
+
+class BankImport(Base):
+    """An uploaded bank file, kept between the dry run and the admin's confirmation."""
+
+    __tablename__ = "bank_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[str] = mapped_column(Text)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,32 @@
+"""Candidate pages: the question list with search and filters, and one question."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from webapp.accounts.models import Role
+from webapp.deps import CurrentUser, SessionDep
+from webapp.questions.catalogue import QuestionFilters, all_tags, browse_questions, get_visible_question
+from webapp.templating import render
+
+router = APIRouter()
+
+
+@router.get("/questions")
+def question_list(
+    request: Request, db: SessionDep, user: CurrentUser, filters: Annotated[QuestionFilters, Query()]
+) -> Response:
+    page = browse_questions(db, filters=filters)
+    context = {"page": page, "filters": page.filters, "tags": all_tags(db)}
+    return render(request, "questions/list.html", context, block="results")
+
+
+@router.get("/questions/{slug}")
+def question_detail(request: Request, db: SessionDep, user: CurrentUser, slug: str) -> Response:
+    question = get_visible_question(db, slug=slug, viewer_is_admin=user.role == Role.admin)
+    if question is None:
+        raise HTTPException(404, "There is no such question, or it is not published.")
+    return render(request, "questions/detail.html", {"question": question, "revision": question.current_revision})
