@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from webapp.accounts import service as accounts
@@ -184,7 +185,11 @@ def main(argv: list[str] | None = None) -> None:
         settings = get_settings()
     except ValueError as exc:
         sys.exit(f"error: invalid settings: {exc}")
-    args.handler(args, settings)
+    try:
+        args.handler(args, settings)
+    except OperationalError as exc:
+        sys.exit(f"error: cannot use the database at {settings.resolved_database_url}: {exc.orig}\n"
+                 "Run `rehearse setup` (or `rehearse migrate`) first, or check REHEARSE_DATABASE_URL.")
 
 
 if __name__ == "__main__":

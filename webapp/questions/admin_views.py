@@ -52,7 +52,9 @@ def _editor(request: Request, db: SessionDep, form: QuestionForm, *, question: Q
 def admin_question_list(request: Request, db: SessionDep, admin: AdminUser,
                         filters: Annotated[QuestionFilters, Query()]) -> Response:
     page = browse_questions(db, filters=filters, statuses=ALL_STATUSES)
-    return render(request, "admin/questions/list.html", {"page": page, "filters": page.filters}, block="results")
+    clean_url = f"/admin/questions?{page.filters.query_string()}".rstrip("?")
+    return render(request, "admin/questions/list.html", {"page": page, "filters": page.filters}, block="results",
+                  headers={"HX-Push-Url": clean_url})
 
 
 @router.get("/new")

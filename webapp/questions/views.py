@@ -21,7 +21,9 @@ def question_list(
 ) -> Response:
     page = browse_questions(db, filters=filters)
     context = {"page": page, "filters": page.filters, "tags": all_tags(db)}
-    return render(request, "questions/list.html", context, block="results")
+    # htmx pushes this clean URL (no empty parameters) into the address bar.
+    clean_url = f"/questions?{page.filters.query_string()}".rstrip("?")
+    return render(request, "questions/list.html", context, block="results", headers={"HX-Push-Url": clean_url})
 
 
 @router.get("/questions/{slug}")
