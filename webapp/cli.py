@@ -52,6 +52,30 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                 workers=args.workers, proxy_headers=True, log_level="info")
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
+    """Grade queued submissions until SIGTERM/SIGINT; finishes the jobs in hand first."""
+    import logging
+    import signal
+    import threading
+
+    from webapp.grading.graders import default_graders
+    from webapp.grading.worker import GradingService
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    database = Database(settings.resolved_database_url)
+    concurrency = args.concurrency or settings.effective_grader_concurrency or 1
+    service = GradingService(database, default_graders(), concurrency=concurrency,
+                             lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
+                             max_attempts=settings.grader_max_attempts)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    service.start()
+    stop.wait()
+    service.stop(timeout=30)
+    database.dispose()
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     upgrade_to_head(settings.resolved_database_url)
@@ -150,6 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    worker = add("worker", cmd_worker, "grade queued submissions (run as many as you like, on any machine)")
+    worker.add_argument("--concurrency", type=int, default=0, help="grader threads (default: one per CPU)")
     add("migrate", cmd_migrate, "upgrade the database schema to the latest version")
     add("setup", cmd_setup, "migrate, load the default bank and create the first admin if there is none")
 

@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1)
 
     first_admin_email: str = "admin@example.com"
+
+    # Grading. None = one grader thread per CPU; 0 = this process grades nothing (web only).
+    grader_concurrency: int | None = Field(default=None, ge=0, le=64)
+    grader_lease_seconds: float = Field(default=30, gt=0)
+    grader_poll_seconds: float = Field(default=1.0, gt=0)
+    grader_max_attempts: int = Field(default=3, ge=1)
+
+    # Answers and uploads.
+    max_upload_bytes: int = Field(default=256 * 1024, ge=1024)
+    submissions_per_window: int = Field(default=30, ge=1)
+    submission_window_minutes: int = Field(default=10, ge=1)
     # argon2id cost; the defaults are OWASP's minimum recommendation.
     argon2_memory_kib: int = Field(default=19456, ge=19456)
     argon2_time_cost: int = Field(default=2, ge=2)
@@ -61,6 +72,10 @@ class Settings(BaseSettings):
     def session_cookie_name(self) -> str:
         # The __Host- prefix pins the cookie to this host and path /, over https only.
         return "__Host-rehearse" if self.https else "rehearse_session"
+
+    @property
+    def effective_grader_concurrency(self) -> int:
+        return os.cpu_count() or 1 if self.grader_concurrency is None else self.grader_concurrency
 
     @cached_property
     def effective_secret_key(self) -> str:

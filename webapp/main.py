@@ -16,9 +16,14 @@ from webapp.accounts import views as account_views
 from webapp.admin import views as admin_views
 from webapp.questions import admin_views as question_admin_views
 from webapp.questions import views as question_views
+from webapp.submissions import views as submission_views
 from webapp.config import PROJECT_ROOT, Settings, get_settings
 from webapp.db import Database
 from webapp.errors import install_error_handlers
+from webapp.grading.graders import default_graders
+from webapp.grading.worker import GradingService
+from webapp.questions.bank import MAX_FILE_BYTES
+from webapp.security.body_limit import BodySizeLimitMiddleware
 from webapp.security.csrf import verify_csrf
 from webapp.security.headers import SecurityHeadersMiddleware
 from webapp.security.passwords import make_hasher
@@ -31,7 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.grader.start()
         yield
+        app.state.grader.stop()
         app.state.db.dispose()
 
     app = FastAPI(
@@ -45,6 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = Database(settings.resolved_database_url)
+    app.state.grader = GradingService(
+        app.state.db, default_graders(), concurrency=settings.effective_grader_concurrency,
+        lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
+        max_attempts=settings.grader_max_attempts,
+    )
     app.state.hasher = make_hasher(
         memory_kib=settings.argon2_memory_kib,
         time_cost=settings.argon2_time_cost,
@@ -59,6 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.https,
     )
+    # Answers and uploads: the upload limit plus room for the other form fields.
+    form_slack = 64 * 1024
+    app.add_middleware(BodySizeLimitMiddleware, default=settings.max_upload_bytes + form_slack,
+                       limits={"/admin/questions/import": MAX_FILE_BYTES + form_slack})
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     install_error_handlers(app)
 
@@ -68,4 +84,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_views.router)
     app.include_router(question_admin_views.router)
     app.include_router(question_views.router)
+    app.include_router(submission_views.router)
     return app

@@ -3,3 +3,4 @@
 from webapp.accounts.models import AuthSession, LoginFailure, User  # noqa: F401
 from webapp.audit.models import AuditEvent  # noqa: F401
 from webapp.questions.models import BankImport, Question, QuestionRevision, QuestionTag, Topic  # noqa: F401
+from webapp.submissions.models import GraderWorker, Submission  # noqa: F401

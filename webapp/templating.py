@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from webapp.config import PROJECT_ROOT
 from webapp.rendering import highlight_code, render_markdown, render_markdown_inline
+from webapp.submissions.presenting import highlight_evidence
 from webapp.security.csrf import csrf_token
 
 
@@ -38,7 +39,8 @@ def _page_context(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates", context_processors=[_page_context])
 templates.env.globals["app_name"] = "Rehearse"
-templates.env.filters.update(markdown=render_markdown, markdown_inline=render_markdown_inline, highlight=highlight_code)
+templates.env.filters.update(markdown=render_markdown, markdown_inline=render_markdown_inline, highlight=highlight_code,
+                             evidence=highlight_evidence)
 
 
 def render(

@@ -1,0 +1,112 @@
+"""The rubric and choice graders, on the shipped bank's own questions and calibration answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp.grading.graders import default_graders, shipped_synonyms
+from webapp.grading.graders.base import GradingTask
+from webapp.grading.graders.choice import ChoiceGrader
+from webapp.grading.graders.text import Normaliser, RubricGrader
+from webapp.questions.bank import default_bank_dir, read_path
+
+BANK = read_path(default_bank_dir())
+TEXT = [q for q in BANK.questions if q.kind == "text"]
+GRADER = default_graders()["text"]
+
+
+def _task(spec, answer: str) -> GradingTask:  # type: ignore[no-untyped-def]
+    return GradingTask(kind="text", answer_text=answer, rubric=tuple(p.model_dump() for p in spec.rubric))
+
+
+def _calibration(spec, expect: str) -> str:  # type: ignore[no-untyped-def]
+    return next(c.answer for c in spec.calibration if c.expect == expect)
+
+
+@pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
+def test_strong_beats_partial_beats_off_topic(spec) -> None:  # type: ignore[no-untyped-def]
+    strong = GRADER.grade(_task(spec, _calibration(spec, "strong"))).score
+    partial = GRADER.grade(_task(spec, _calibration(spec, "partial"))).score
+    off_topic = GRADER.grade(_task(spec, _calibration(spec, "off_topic"))).score
+    assert strong >= 80, strong
+    assert 15 <= partial < strong
+    assert off_topic <= 20 and off_topic < partial
+
+
+@pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
+def test_keyword_stuffing_scores_worse_than_a_real_answer(spec) -> None:  # type: ignore[no-untyped-def]
+    stuffed = ", ".join(phrase for point in spec.rubric for phrase in point.phrases)
+    result = GRADER.grade(_task(spec, stuffed))
+    real = GRADER.grade(_task(spec, _calibration(spec, "strong")))
+    assert result.score < real.score
+    assert result.score <= 40
+    assert "keyword_list" in result.feedback["flags"]
+
+
+def test_feedback_explains_every_point_with_evidence_and_hints() -> None:
+    spec = TEXT[0]
+    answer = _calibration(spec, "partial")
+    feedback = GRADER.grade(_task(spec, answer)).feedback
+    assert len(feedback["points"]) == len(spec.rubric)
+    for point, rubric_point in zip(feedback["points"], spec.rubric):
+        if point["covered"]:
+            start, end = point["span"]
+            assert 0 <= start < end <= len(answer)
+            assert answer[start:end].lower() in point["evidence"].lower()
+        else:
+            assert point["hint"] == (rubric_point.hint or None)
+            assert point["evidence"] is None
+
+
+def test_grading_is_deterministic() -> None:
+    spec = TEXT[3]
+    answer = _calibration(spec, "strong")
+    assert GRADER.grade(_task(spec, answer)) == GRADER.grade(_task(spec, answer))
+
+
+def test_too_short_answers_are_flagged_and_capped() -> None:
+    spec = TEXT[0]
+    result = GRADER.grade(_task(spec, "ASGI and Pydantic."))
+    assert "too_short" in result.feedback["flags"] and result.score <= 30
+
+
+def test_stemming_synonyms_gaps_and_patterns() -> None:
+    rubric = ({"point": "Dependencies run per request", "weight": 2, "phrases": ["dependency runs per request"]},
+              {"point": "Uses Depends", "weight": 1, "phrases": [], "patterns": [r"Depends\("]},
+              {"point": "Async", "weight": 1, "phrases": ["asynchronous endpoint"]})
+    grader = RubricGrader([["asynchronous", "async", "non-blocking"], ["endpoint", "path operation", "route"]])
+    answer = ("In FastAPI the dependencies that you declare are running once for every single request and "
+              "are resolved before the handler; you declare them with Depends(get_db) inside an async path operation.")
+    result = grader.grade(GradingTask(kind="text", answer_text=answer, rubric=rubric))
+    covered = [p["covered"] for p in result.feedback["points"]]
+    assert covered == [False, True, True]  # "per request" never occurs in order within the gap
+    answer2 = answer.replace("that you declare are running once for every single request", "you declare run per request")
+    result2 = grader.grade(GradingTask(kind="text", answer_text=answer2, rubric=rubric))
+    assert [p["covered"] for p in result2.feedback["points"]] == [True, True, True]
+    assert result2.score == 100
+
+
+def test_normaliser_folds_multi_word_synonyms() -> None:
+    normaliser = Normaliser([["endpoint", "path operation"]])
+    assert normaliser.keys("a path operation") == normaliser.keys("a endpoint")
+
+
+def test_shipped_synonyms_load() -> None:
+    assert len(shipped_synonyms()) >= 20
+
+
+def test_choice_grader_single_and_multiple() -> None:
+    grader = ChoiceGrader()
+    choices = ({"id": "a", "text": "A", "correct": True, "explanation": "yes"},
+               {"id": "b", "text": "B", "correct": False, "explanation": "no"},
+               {"id": "c", "text": "C", "correct": True, "explanation": "also"})
+    single = choices[:2]
+    assert grader.grade(GradingTask(kind="choice", choice_ids=("a",), choices=single)).score == 100
+    assert grader.grade(GradingTask(kind="choice", choice_ids=("b",), choices=single)).score == 0
+    multi = dict(kind="choice", choices=choices, multiple=True)
+    assert grader.grade(GradingTask(choice_ids=("a", "c"), **multi)).score == 100
+    assert grader.grade(GradingTask(choice_ids=("a",), **multi)).score == 50
+    assert grader.grade(GradingTask(choice_ids=("a", "b"), **multi)).score == 0
+    feedback = grader.grade(GradingTask(choice_ids=("a", "b"), **multi)).feedback
+    assert [c["selected"] for c in feedback["choices"]] == [True, True, False]
+    assert all(c["explanation"] for c in feedback["choices"])

@@ -1,0 +1,34 @@
+"""What a grader receives and returns. Plain data: no ORM, no web framework."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class GradingTask:
+    """One answer to one question revision, as the grader needs it."""
+
+    kind: str
+    answer_text: str = ""
+    choice_ids: tuple[str, ...] = ()
+    code: str = ""
+    rubric: tuple[dict[str, Any], ...] = ()
+    choices: tuple[dict[str, Any], ...] = ()
+    multiple: bool = False
+    hidden_tests: str = ""
+    limits: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    score: int  # 0-100
+    feedback: dict[str, Any]
+
+
+class Grader(Protocol):
+    name: str
+    version: str
+
+    def grade(self, task: GradingTask) -> GradeResult: ...

@@ -1,0 +1,150 @@
+"""The grader loop: threads that claim jobs from the queue, grade them and store results.
+
+The same loop runs inside web processes (started by the app's lifespan) and as
+``rehearse worker`` on any machine that reaches the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from webapp.db import Database, session_scope, utcnow
+from webapp.grading import queue
+from webapp.grading.graders import Grader, GradingTask
+from webapp.submissions.models import GraderWorker, Submission
+
+log = logging.getLogger("rehearse.grading")
+
+
+def task_for(submission: Submission) -> GradingTask:
+    revision = submission.revision
+    return GradingTask(
+        kind=submission.kind.value, answer_text=submission.answer_text, choice_ids=tuple(submission.choice_ids),
+        code=submission.code, rubric=tuple(revision.rubric), choices=tuple(revision.choices),
+        multiple=revision.multiple, hidden_tests=revision.hidden_tests, limits=dict(revision.limits),
+    )
+
+
+class GradingService:
+    """Owns the grader threads of one process."""
+
+    def __init__(self, database: Database, graders: dict[str, Grader], *, concurrency: int,
+                 lease_seconds: float = 30, poll_seconds: float = 1.0, max_attempts: int = 3) -> None:
+        self.database = database
+        self.graders = graders
+        self.concurrency = concurrency
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+        self.jobs_done = 0
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._inflight: set[queue.Claim] = set()
+        self._lock = threading.Lock()
+
+    # lifecycle -------------------------------------------------------------
+    def start(self) -> None:
+        if self.concurrency <= 0 or self._threads:
+            return
+        self._threads = [threading.Thread(target=self._work, name=f"grader-{n}", daemon=True)
+                         for n in range(self.concurrency)]
+        self._threads.append(threading.Thread(target=self._heartbeat, name="grader-heartbeat", daemon=True))
+        for thread in self._threads:
+            thread.start()
+        log.info("grader %s started: %d thread(s) for %s", self.name, self.concurrency, sorted(self.graders))
+
+    def stop(self, timeout: float = 10) -> None:
+        """Finish jobs in hand (up to ``timeout``); unfinished leases expire and are retried elsewhere."""
+        self._stopping.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    def wake(self) -> None:
+        """A submission was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    # work ------------------------------------------------------------------
+    def process_one(self) -> bool:
+        """Claim, grade and store one job; False when the queue had nothing for us."""
+        with session_scope(self.database.write_session) as db:
+            claim = queue.claim_next_job(db, worker=self.name, kinds=list(self.graders), lease=self.lease)
+        if claim is None:
+            return False
+        with self._lock:
+            self._inflight.add(claim)
+        try:
+            self._grade(claim)
+        finally:
+            with self._lock:
+                self._inflight.discard(claim)
+        return True
+
+    def _grade(self, claim: queue.Claim) -> None:
+        try:
+            with session_scope(self.database.read_session) as db:
+                submission = db.get(Submission, claim.submission_id)
+                grader = self.graders[submission.kind.value]
+                task = task_for(submission)
+            result = grader.grade(task)
+        except Exception as exc:  # a grader bug must not kill the loop or lose the job
+            log.exception("grading submission %s failed (attempt %s)", claim.submission_id, claim.attempt)
+            with session_scope(self.database.write_session) as db:
+                queue.fail_job(db, claim=claim, error=f"{type(exc).__name__}: {exc}", max_attempts=self.max_attempts)
+            return
+        with session_scope(self.database.write_session) as db:
+            stored = queue.complete_job(db, claim=claim, score=result.score, feedback=result.feedback,
+                                        grader=grader.name, grader_version=grader.version)
+        if stored:
+            self.jobs_done += 1
+            log.info("graded submission %s: score %s (%s)", claim.submission_id, result.score, self.name)
+        else:
+            log.warning("lease on submission %s was lost; the result was discarded", claim.submission_id)
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                worked = self.process_one()
+            except Exception:  # e.g. the database is briefly unreachable: back off and retry
+                log.exception("grader loop error")
+                worked = False
+            if not worked:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+
+    def _heartbeat(self) -> None:
+        interval = max(0.2, self.lease.total_seconds() / 3)
+        while not self._stopping.wait(interval):
+            try:
+                self.beat()
+            except Exception:
+                log.exception("grader heartbeat failed")
+
+    def beat(self) -> None:
+        """Extend our leases, report that we are alive, and requeue jobs of lost workers."""
+        with self._lock:
+            claims = list(self._inflight)
+        with session_scope(self.database.write_session) as db:
+            queue.extend_leases(db, claims=claims, lease=self.lease)
+            self._record_presence(db)
+            requeued, failed = queue.requeue_expired_leases(db, max_attempts=self.max_attempts)
+        if requeued or failed:
+            log.warning("expired leases: %d requeued, %d failed", requeued, failed)
+
+    def _record_presence(self, db) -> None:  # type: ignore[no-untyped-def]
+        row = db.scalar(select(GraderWorker).where(GraderWorker.id == self.name))
+        if row is None:
+            row = GraderWorker(id=self.name, hostname=socket.gethostname(), pid=os.getpid(),
+                               concurrency=self.concurrency, kinds=sorted(self.graders))
+            db.add(row)
+        row.last_heartbeat, row.jobs_done = utcnow(), self.jobs_done

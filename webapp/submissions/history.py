@@ -1,0 +1,66 @@
+"""A candidate's submission history, newest first, with keyset pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from webapp.accounts.models import User
+from webapp.db import utcnow
+from webapp.grading.worker_presence import RECENT
+from webapp.questions.models import Question, QuestionKind
+from webapp.submissions.models import GraderWorker, Submission, SubmissionStatus
+
+PER_PAGE = 25
+
+
+class HistoryFilters(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    status: SubmissionStatus | None = None
+    kind: QuestionKind | None = None
+    question: str = Field(default="", max_length=80)
+    before: int | None = Field(default=None, ge=1)
+
+    def query_string(self, **override: object) -> str:
+        values = {"status": self.status.value if self.status else "", "kind": self.kind.value if self.kind else "",
+                  "question": self.question, **override}
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+@dataclass
+class HistoryPage:
+    filters: HistoryFilters
+    items: Sequence[Submission]
+    next_before: int | None
+
+
+def list_history(db: Session, *, user: User, filters: HistoryFilters) -> HistoryPage:
+    """One page of the user's submissions; ``next_before`` continues after the last one."""
+    statement = (select(Submission).where(Submission.user_id == user.id)
+                 .options(joinedload(Submission.question).joinedload(Question.topic))
+                 .order_by(Submission.id.desc()).limit(PER_PAGE + 1))
+    if filters.status:
+        statement = statement.where(Submission.status == filters.status)
+    if filters.kind:
+        statement = statement.where(Submission.kind == filters.kind)
+    if filters.question:
+        statement = statement.where(Submission.question.has(Question.slug == filters.question))
+    if filters.before:
+        statement = statement.where(Submission.id < filters.before)
+    rows = list(db.scalars(statement).unique())
+    more = len(rows) > PER_PAGE
+    items = rows[:PER_PAGE]
+    return HistoryPage(filters=filters, items=items, next_before=items[-1].id if more else None)
+
+
+def grading_available_for(db: Session, *, kind: str) -> bool:
+    """Whether some grader process seen recently grades this kind of question."""
+    since = utcnow() - RECENT
+    workers = db.scalars(select(GraderWorker).where(GraderWorker.last_heartbeat > since))
+    return any(kind in worker.kinds for worker in workers)

@@ -1,0 +1,88 @@
+"""Submissions: a candidate's answer to one question revision, and its grading state.
+
+The submissions table is also the grading queue (see webapp/grading/queue.py).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.accounts.models import User
+from webapp.db import Base, UTCDateTime, utcnow
+from webapp.questions.models import Question, QuestionKind, QuestionRevision
+
+
+class SubmissionStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    graded = "graded"
+    failed = "failed"
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_status_queued_at", "status", "queued_at", "id"),
+        Index("ix_submissions_user_id_id", "user_id", "id"),
+        Index("ix_submissions_user_question", "user_id", "question_id", "id"),
+        Index("ix_submissions_question_id", "question_id"),
+        Index("ix_submissions_revision_id", "revision_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    revision_id: Mapped[int] = mapped_column(ForeignKey("question_revisions.id", ondelete="CASCADE"))
+    kind: Mapped[QuestionKind] = mapped_column(Enum(QuestionKind, native_enum=False, length=20, validate_strings=True))
+
+    answer_text: Mapped[str] = mapped_column(Text, default="")
+    choice_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    code: Mapped[str] = mapped_column(Text, default="")
+    code_filename: Mapped[str] = mapped_column(String(255), default="")
+    code_size: Mapped[int] = mapped_column(Integer, default=0)
+    code_sha256: Mapped[str] = mapped_column(String(64), default="")
+
+    status: Mapped[SubmissionStatus] = mapped_column(
+        Enum(SubmissionStatus, native_enum=False, length=20, validate_strings=True), default=SubmissionStatus.queued
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    score: Mapped[int | None] = mapped_column(Integer)
+    feedback: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    grader: Mapped[str] = mapped_column(String(64), default="")
+    grader_version: Mapped[str] = mapped_column(String(32), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    user: Mapped[User] = relationship()
+    question: Mapped[Question] = relationship()
+    revision: Mapped[QuestionRevision] = relationship()
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (SubmissionStatus.queued, SubmissionStatus.running)
+
+
+class GraderWorker(Base):
+    """A grader process (in a web process, or `rehearse worker`), seen through its heartbeats."""
+
+    __tablename__ = "grader_workers"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    concurrency: Mapped[int] = mapped_column(Integer, default=1)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_heartbeat: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    jobs_done: Mapped[int] = mapped_column(Integer, default=0)

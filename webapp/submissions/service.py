@@ -1,0 +1,128 @@
+"""Answering questions, and reading answers back (history, one submission, its status)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from webapp.accounts.models import Role, User
+from webapp.db import utcnow
+from webapp.questions.models import Question, QuestionKind
+from webapp.submissions.models import Submission, SubmissionStatus
+from webapp.submissions.uploads import CodeText, SubmissionError, decode_code, read_upload
+
+MAX_ANSWER_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    answer: str = ""
+    choices: tuple[str, ...] = ()
+    code: str = ""
+    upload_name: str = ""
+    upload_data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SubmissionPolicy:
+    max_upload_bytes: int
+    per_window: int
+    window: timedelta
+
+
+def submit_answer(db: Session, *, user: User, question: Question, answer: AnswerInput,
+                  policy: SubmissionPolicy) -> Submission:
+    """Validate and queue an answer to the question's current revision (raises SubmissionError)."""
+    _check_rate(db, user=user, policy=policy)
+    revision = question.current_revision
+    submission = Submission(user_id=user.id, question_id=question.id, revision_id=revision.id, kind=revision.kind)
+    if revision.kind == QuestionKind.text:
+        submission.answer_text = _text_answer(answer.answer)
+    elif revision.kind == QuestionKind.choice:
+        submission.choice_ids = _choices(answer.choices, revision.choices, multiple=revision.multiple)
+    else:
+        code = _code_answer(answer, allowed=revision.allowed_extensions, max_bytes=policy.max_upload_bytes)
+        submission.code, submission.code_filename = code.text, code.filename
+        submission.code_size, submission.code_sha256 = code.size, code.sha256
+    db.add(submission)
+    db.flush()
+    return submission
+
+
+def _check_rate(db: Session, *, user: User, policy: SubmissionPolicy) -> None:
+    since = utcnow() - policy.window
+    recent = db.scalar(select(func.count()).select_from(Submission)
+                       .where(Submission.user_id == user.id, Submission.queued_at > since))
+    if recent >= policy.per_window:
+        minutes = int(policy.window.total_seconds() // 60)
+        raise SubmissionError(429, {"form": f"You have sent {recent} answers in the last {minutes} minutes. "
+                                            "Take a short break and try again."})
+
+
+def _text_answer(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise SubmissionError(422, {"answer": "Write an answer before submitting."})
+    if len(text) > MAX_ANSWER_CHARS:
+        raise SubmissionError(422, {"answer": f"Keep your answer under {MAX_ANSWER_CHARS:,} characters."})
+    return text
+
+
+def _choices(chosen: tuple[str, ...], choices: list[dict], *, multiple: bool) -> list[str]:  # type: ignore[type-arg]
+    valid = {c["id"] for c in choices}
+    picked = list(dict.fromkeys(chosen))
+    if not picked:
+        raise SubmissionError(422, {"choice": "Pick an answer before submitting."})
+    if any(c not in valid for c in picked):
+        raise SubmissionError(422, {"choice": "That choice does not belong to this question."})
+    if not multiple and len(picked) > 1:
+        raise SubmissionError(422, {"choice": "This question has one answer: pick only one."})
+    return sorted(picked)
+
+
+def _code_answer(answer: AnswerInput, *, allowed: list[str], max_bytes: int) -> CodeText:
+    if answer.upload_data:
+        return read_upload(answer.upload_data, filename=answer.upload_name, allowed=allowed, max_bytes=max_bytes)
+    data = answer.code.encode("utf-8")
+    if not answer.code.strip():
+        raise SubmissionError(422, {"code": "Paste your code or upload a file before submitting."})
+    if len(data) > max_bytes:
+        raise SubmissionError(413, {"code": f"The code is larger than {max_bytes // 1024} KiB."})
+    return decode_code(data, filename="pasted code", field="code")
+
+
+def can_view(user: User, submission: Submission) -> bool:
+    return submission.user_id == user.id or user.role in (Role.interviewer, Role.admin)
+
+
+def get_submission(db: Session, *, submission_id: int, viewer: User) -> Submission | None:
+    """The submission if it exists and this viewer may see it (owner, interviewer or admin)."""
+    submission = db.scalar(
+        select(Submission).where(Submission.id == submission_id)
+        .options(joinedload(Submission.revision), joinedload(Submission.question), joinedload(Submission.user))
+    )
+    return submission if submission is not None and can_view(viewer, submission) else None
+
+
+def queue_position(db: Session, *, submission: Submission) -> int | None:
+    """1 when next in line; None unless the submission is waiting."""
+    if submission.status != SubmissionStatus.queued:
+        return None
+    ahead = db.scalar(select(func.count()).select_from(Submission).where(
+        Submission.status == SubmissionStatus.queued, Submission.kind == submission.kind,
+        or_(Submission.queued_at < submission.queued_at,
+            and_(Submission.queued_at == submission.queued_at, Submission.id < submission.id)),
+    ))
+    return (ahead or 0) + 1
+
+
+def earlier_attempts(db: Session, *, submission: Submission, limit: int = 10) -> list[Submission]:
+    """The same user's other answers to the same question, newest first."""
+    return list(db.scalars(
+        select(Submission).where(Submission.user_id == submission.user_id,
+                                 Submission.question_id == submission.question_id, Submission.id != submission.id)
+        .order_by(Submission.id.desc()).limit(limit)
+    ))
