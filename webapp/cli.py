@@ -64,7 +64,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     database = Database(settings.resolved_database_url)
     concurrency = args.concurrency or settings.effective_grader_concurrency or 1
-    service = GradingService(database, default_graders(), concurrency=concurrency,
+    service = GradingService(database, default_graders(sandbox=settings.sandbox), concurrency=concurrency,
                              lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
                              max_attempts=settings.grader_max_attempts)
     stop = threading.Event()

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     grader_poll_seconds: float = Field(default=1.0, gt=0)
     grader_max_attempts: int = Field(default=3, ge=1)
 
+    # How candidate code is isolated: bwrap (bubblewrap, required in production), process
+    # (rlimits and a temp dir only: development without bubblewrap), or auto (bwrap if installed).
+    sandbox: Literal["auto", "bwrap", "process"] = "auto"
+
     # Answers and uploads.
     max_upload_bytes: int = Field(default=256 * 1024, ge=1024)
     submissions_per_window: int = Field(default=30, ge=1)

@@ -20,6 +20,7 @@ def shipped_synonyms() -> list[list[str]]:
     return [[str(w).lower() for w in group] for group in data.get("synonyms", [])]
 
 
-def default_graders() -> dict[str, Grader]:
-    """Code grading joins when the sandbox is available (see webapp/grading/sandbox.py)."""
+def default_graders(*, sandbox: str = "auto") -> dict[str, Grader]:
+    """The graders of one process, keyed by question kind. ``sandbox`` is the
+    REHEARSE_SANDBOX mode used for code (see webapp/grading/sandbox.py)."""
     return {"text": RubricGrader(shipped_synonyms()), "choice": ChoiceGrader()}
