@@ -45,23 +45,29 @@ def _user_or_exit(db: Session, email: str) -> User:
     return user
 
 
+def _configure_logging() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
+    _configure_logging()
     uvicorn.run("webapp.main:create_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, proxy_headers=True, log_level="info")
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     """Grade queued submissions until SIGTERM/SIGINT; finishes the jobs in hand first."""
-    import logging
     import signal
     import threading
 
     from webapp.grading.graders import default_graders
     from webapp.grading.worker import GradingService
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     database = Database(settings.resolved_database_url)
     concurrency = args.concurrency or settings.effective_grader_concurrency or 1
     service = GradingService(database, default_graders(sandbox=settings.sandbox), concurrency=concurrency,

@@ -110,3 +110,13 @@ def test_choice_grader_single_and_multiple() -> None:
     feedback = grader.grade(GradingTask(choice_ids=("a", "b"), **multi)).feedback
     assert [c["selected"] for c in feedback["choices"]] == [True, True, False]
     assert all(c["explanation"] for c in feedback["choices"])
+
+
+def test_grading_from_many_threads_is_safe() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = TEXT[0]
+    answers = [_calibration(spec, expect) for expect in ("strong", "partial", "off_topic")] * 40
+    expected = [GRADER.grade(_task(spec, a)).score for a in answers]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(lambda a: GRADER.grade(_task(spec, a)).score, answers)) == expected

@@ -10,8 +10,8 @@ or patterns matches; the score is the covered share of the rubric's weight.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import snowballstemmer
@@ -43,9 +43,14 @@ class _Token:
     is_function_word: bool
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _stemmer():  # type: ignore[no-untyped-def]
-    return snowballstemmer.stemmer("english")
+    # Snowball stemmer objects keep state while stemming: one per grader thread.
+    if not hasattr(_local, "stemmer"):
+        _local.stemmer = snowballstemmer.stemmer("english")
+    return _local.stemmer
 
 
 class Normaliser:
