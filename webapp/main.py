@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from webapp import health
 from webapp.accounts import views as account_views
+from webapp.admin import audit_views, queue_views, user_views
 from webapp.admin import views as admin_views
 from webapp.questions import admin_views as question_admin_views
 from webapp.questions import views as question_views
@@ -82,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(account_views.router)
     app.include_router(admin_views.router)
+    app.include_router(user_views.router)
+    app.include_router(audit_views.router)
+    app.include_router(queue_views.router)
     app.include_router(question_admin_views.router)
     app.include_router(question_views.router)
     app.include_router(submission_views.router)

@@ -1,0 +1,122 @@
+"""Admins manage users, read the audit log and repair the grading queue from the browser."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD
+from tests.helpers import csrf_token, login
+from tests.questions.conftest import bank  # noqa: F401
+from webapp.accounts.models import Role, User
+from webapp.db import session_scope
+from webapp.submissions.models import Submission, SubmissionStatus
+
+
+def _post(client, path, data=None):  # type: ignore[no-untyped-def]
+    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/admin")}, follow_redirects=False)
+
+
+def _user(app, user_id):  # type: ignore[no-untyped-def]
+    with session_scope(app.state.db.read_session) as db:
+        return db.get(User, user_id)
+
+
+def test_search_and_change_role_revokes_sessions(admin_client, make_user, make_client, app):  # type: ignore[no-untyped-def]
+    grace = make_user(email="grace@example.com")
+    make_user(email="alan@example.com")
+    page = admin_client.get("/admin/users", params={"q": "grace"}).text
+    assert "grace@example.com" in page and "alan@example.com" not in page
+    browser = make_client()
+    login(browser, grace.email, PASSWORD)
+    assert _post(admin_client, f"/admin/users/{grace.id}/role", {"role": "interviewer"}).status_code == 303
+    assert _user(app, grace.id).role == Role.interviewer
+    assert browser.get("/admin", follow_redirects=False).status_code == 303  # logged out at once
+    assert "interviewer" in admin_client.get("/admin/users", params={"role": "interviewer"}).text
+    assert _post(admin_client, f"/admin/users/{grace.id}/role", {"role": "emperor"}).status_code == 422
+
+
+def test_deactivate_and_reactivate(admin_client, make_user, make_client, app):  # type: ignore[no-untyped-def]
+    user = make_user()
+    browser = make_client()
+    login(browser, user.email, PASSWORD)
+    _post(admin_client, f"/admin/users/{user.id}/active", {"active": "false"})
+    assert not _user(app, user.id).is_active
+    assert browser.get("/submissions", follow_redirects=False).status_code == 303
+    _post(admin_client, f"/admin/users/{user.id}/active", {"active": "true"})
+    login(browser, user.email, PASSWORD)
+
+
+def test_admin_cannot_lock_themselves_out(admin_client, app):  # type: ignore[no-untyped-def]
+    with session_scope(app.state.db.read_session) as db:
+        me = db.scalar(select(User).where(User.email == "admin@example.com"))
+    response = _post(admin_client, f"/admin/users/{me.id}/active", {"active": "false"})
+    assert response.status_code == 409 and "cannot deactivate your own account" in response.text
+    assert _post(admin_client, f"/admin/users/{me.id}/role", {"role": "candidate"}).status_code == 409
+    assert _user(app, me.id).role == Role.admin and _user(app, me.id).is_active
+
+
+def test_password_reset_shows_a_one_time_password_once(admin_client, make_user, make_client):  # type: ignore[no-untyped-def]
+    user = make_user()
+    response = _post(admin_client, f"/admin/users/{user.id}/password-reset")
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    password = re.search(r'<code class="one-time">([^<]+)</code>', response.text).group(1)
+    assert password not in admin_client.get("/admin/users").text
+    browser = make_client()
+    assert browser.post("/login", data={"email": user.email, "password": PASSWORD,
+                                        "csrf_token": csrf_token(browser)}).status_code == 422
+    login(browser, user.email, password)
+    assert browser.get("/questions", follow_redirects=False).headers["location"] == "/account/password"
+    assert admin_client.get("/admin/audit", params={"action": "user.password_reset"}).text.count(user.email) == 1
+
+
+def test_audit_log_filters(admin_client, make_user):  # type: ignore[no-untyped-def]
+    user = make_user()
+    _post(admin_client, f"/admin/users/{user.id}/role", {"role": "interviewer"})
+    _post(admin_client, f"/admin/users/{user.id}/active", {"active": "false"})
+    everything = admin_client.get("/admin/audit").text
+    assert "user.role_changed" in everything and "user.deactivated" in everything
+    roles_only = admin_client.get("/admin/audit", params={"action": "user.role_changed"}).text
+    assert "<code>user.deactivated</code>" not in roles_only
+    by_actor = admin_client.get("/admin/audit", params={"actor": "admin@example.com"}).text
+    assert "user.role_changed" in by_actor
+    assert "No events match" in admin_client.get("/admin/audit", params={"actor": "system"}).text
+    assert "No events match" in admin_client.get("/admin/audit", params={"since": "2100-01-01"}).text
+    assert admin_client.get("/admin/audit", params={"since": "not-a-date"}).status_code == 422
+
+
+def _failed_submission(app, bank, make_user) -> Submission:  # type: ignore[no-untyped-def]
+    from webapp.questions.bank import default_bank_dir, read_path  # noqa: F401
+    from webapp.questions.curation import get_question
+
+    user = make_user()
+    with session_scope(app.state.db.write_session) as db:
+        question = get_question(db, slug=next(q.slug for q in bank.questions if q.kind == "text"))
+        row = Submission(user_id=user.id, question_id=question.id, revision_id=question.current_revision_id,
+                         kind=question.kind, answer_text="An answer about ASGI.", status=SubmissionStatus.failed,
+                         attempts=3, error="ValueError: boom")
+        db.add(row)
+        db.flush()
+        return row
+
+
+def test_queue_dashboard_requeue_and_regrade(admin_client, bank, make_user, app):  # type: ignore[no-untyped-def]
+    failed = _failed_submission(app, bank, make_user)
+    page = admin_client.get("/admin/queue").text
+    assert "ValueError: boom" in page and "No grader has reported" in page
+    app.state.grader.beat()
+    assert app.state.grader.name in admin_client.get("/admin/queue").text
+    assert _post(admin_client, "/admin/queue/requeue", {"submission_id": str(failed.id)}).status_code == 303
+    while app.state.grader.process_one():
+        pass
+    with session_scope(app.state.db.read_session) as db:
+        assert db.get(Submission, failed.id).status == SubmissionStatus.graded
+    confirm = admin_client.get(f"/admin/queue/regrade/{failed.revision_id}").text
+    assert "1 finished submission of this revision will be queued" in confirm
+    assert _post(admin_client, f"/admin/queue/regrade/{failed.revision_id}").status_code == 303
+    with session_scope(app.state.db.read_session) as db:
+        again = db.get(Submission, failed.id)
+        assert again.status == SubmissionStatus.queued and again.score is not None  # old grade kept meanwhile
+    assert "queue.regraded" in admin_client.get("/admin/audit").text
+    assert admin_client.get("/admin/queue/regrade/999999").status_code == 404

@@ -1,0 +1,20 @@
+"""/admin/audit: the audit log, filterable by actor, action and date."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from webapp.audit.queries import AuditFilters, list_events
+from webapp.deps import AdminUser, SessionDep
+from webapp.templating import render
+
+router = APIRouter(prefix="/admin/audit")
+
+
+@router.get("")
+def audit_log(request: Request, db: SessionDep, admin: AdminUser, filters: Annotated[AuditFilters, Query()]) -> Response:
+    page = list_events(db, filters=filters)
+    return render(request, "admin/audit.html", {"page": page, "filters": filters}, block="results")

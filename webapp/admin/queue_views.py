@@ -1,0 +1,53 @@
+"""/admin/queue: the grading queue's health, failures, requeues and regrades."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from webapp.admin import grading_queue
+from webapp.deps import AdminUser, SessionDep
+from webapp.errors import redirect
+from webapp.questions.models import QuestionRevision
+from webapp.templating import flash, render
+
+router = APIRouter(prefix="/admin/queue")
+
+
+@router.get("")
+def queue_dashboard(request: Request, db: SessionDep, admin: AdminUser) -> Response:
+    overview = grading_queue.queue_overview(db)
+    return render(request, "admin/queue.html", {"overview": overview}, block="dashboard")
+
+
+@router.post("/requeue")
+def requeue(request: Request, db: SessionDep, admin: AdminUser, tasks: BackgroundTasks,
+            submission_id: Annotated[int | None, Form()] = None) -> Response:
+    count = grading_queue.requeue_failed(db, actor=admin, submission_id=submission_id)
+    tasks.add_task(request.app.state.grader.wake)
+    flash(request, f"{count} submission(s) queued again.", "success")
+    return redirect(request, "/admin/queue")
+
+
+def _revision_or_404(db: SessionDep, revision_id: int) -> QuestionRevision:
+    revision = db.get(QuestionRevision, revision_id)
+    if revision is None:
+        raise HTTPException(404, "There is no such question revision.")
+    return revision
+
+
+@router.get("/regrade/{revision_id}")
+def regrade_confirm(request: Request, db: SessionDep, admin: AdminUser, revision_id: int) -> Response:
+    revision = _revision_or_404(db, revision_id)
+    count = grading_queue.regrade_count(db, revision_id=revision.id)
+    return render(request, "admin/regrade.html", {"revision": revision, "count": count})
+
+
+@router.post("/regrade/{revision_id}")
+def regrade(request: Request, db: SessionDep, admin: AdminUser, tasks: BackgroundTasks, revision_id: int) -> Response:
+    count = grading_queue.regrade_revision(db, revision=_revision_or_404(db, revision_id), actor=admin)
+    tasks.add_task(request.app.state.grader.wake)
+    flash(request, f"{count} submission(s) queued for regrading.", "success")
+    return redirect(request, "/admin/queue")

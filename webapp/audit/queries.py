@@ -1,0 +1,64 @@
+"""Reading the audit log with filters and keyset pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from webapp.accounts.models import User
+from webapp.audit.models import AuditEvent
+
+PER_PAGE = 50
+
+
+class AuditFilters(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    actor: str = Field(default="", max_length=320)
+    action: str = Field(default="", max_length=64)
+    since: date | None = None
+    until: date | None = None
+    before: int | None = Field(default=None, ge=1)
+
+    def query_string(self, **override: object) -> str:
+        values = {"actor": self.actor, "action": self.action, "since": self.since or "", "until": self.until or "",
+                  **override}
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+@dataclass
+class AuditPage:
+    items: Sequence[AuditEvent]
+    next_before: int | None
+    actions: list[str]
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def list_events(db: Session, *, filters: AuditFilters) -> AuditPage:
+    """Events newest first; ``actor`` matches an email ("system" for the command line)."""
+    statement = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
+    if filters.actor.strip().lower() == "system":
+        statement = statement.where(AuditEvent.actor_id.is_(None))
+    elif filters.actor.strip():
+        statement = statement.where(AuditEvent.actor.has(User.email == filters.actor.strip().casefold()))
+    if filters.action:
+        statement = statement.where(AuditEvent.action == filters.action)
+    if filters.since:
+        statement = statement.where(AuditEvent.at >= _day_start(filters.since))
+    if filters.until:
+        statement = statement.where(AuditEvent.at < _day_start(filters.until) + timedelta(days=1))
+    if filters.before:
+        statement = statement.where(AuditEvent.id < filters.before)
+    rows = list(db.scalars(statement.limit(PER_PAGE + 1)))
+    items = rows[:PER_PAGE]
+    actions = list(db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
+    return AuditPage(items=items, next_before=items[-1].id if len(rows) > PER_PAGE else None, actions=actions)
