@@ -8,6 +8,7 @@ from typing import Annotated
 from argon2 import PasswordHasher
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from webapp.accounts.models import Role, User
 from webapp.config import Settings
@@ -85,6 +86,14 @@ def require_role(*roles: Role):  # type: ignore[no-untyped-def]
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
 StaffUser = Annotated[User, Depends(require_role(Role.interviewer, Role.admin))]
+
+
+async def form_data(request: Request) -> FormData:
+    """The whole form, for pages whose fields are dynamic (editors with repeated rows)."""
+    return await request.form()
+
+
+FormDataDep = Annotated[FormData, Depends(form_data)]
 
 
 def client_address(request: Request) -> str:

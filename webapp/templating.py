@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from webapp.config import PROJECT_ROOT
+from webapp.db import session_scope
 from webapp.rendering import highlight_code, render_markdown, render_markdown_inline
+from webapp.review.presenting import comments_by_line, highlighted_lines
 from webapp.submissions.presenting import highlight_evidence
 from webapp.security.csrf import csrf_token
 
@@ -29,8 +31,20 @@ def flash(request: Request, message: str, category: str = "info") -> None:
     request.session["_flashes"] = request.session["_flashes"]  # mark modified
 
 
+def _new_reviews(request: Request) -> int:
+    """Finished reviews the signed-in candidate has not opened (evaluated only by the navigation)."""
+    from webapp.review.service import unseen_reviews
+
+    user = getattr(request.state, "user", None)
+    if user is None or user.role.value != "candidate":
+        return 0
+    with session_scope(request.app.state.db.read_session) as db:
+        return unseen_reviews(db, user=user)
+
+
 def _page_context(request: Request) -> dict[str, Any]:
     return {
+        "new_reviews": lambda: _new_reviews(request),
         "current_user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
         "settings": request.app.state.settings,
@@ -40,7 +54,7 @@ def _page_context(request: Request) -> dict[str, Any]:
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates", context_processors=[_page_context])
 templates.env.globals["app_name"] = "Rehearse"
 templates.env.filters.update(markdown=render_markdown, markdown_inline=render_markdown_inline, highlight=highlight_code,
-                             evidence=highlight_evidence)
+                             evidence=highlight_evidence, code_lines=highlighted_lines, groupby_line=comments_by_line)
 
 
 def render(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from webapp.deps import AdminUser, SessionDep
+from webapp.deps import AdminUser, FormDataDep, SessionDep
 from webapp.errors import redirect
 from webapp.questions import curation
 from webapp.questions.admin_form import QuestionForm, apply_action, form_from_spec, parse_form
@@ -23,13 +23,6 @@ from webapp.templating import flash, render
 
 router = APIRouter(prefix="/admin/questions")
 ALL_STATUSES = tuple(QuestionStatus)
-
-
-async def form_data(request: Request) -> FormData:
-    return await request.form()
-
-
-FormDataDep = Annotated[FormData, Depends(form_data)]
 
 
 def question_or_404(db: SessionDep, slug: str) -> Question:

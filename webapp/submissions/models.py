@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.accounts.models import User
+from webapp.assessments.models import AssessmentAttempt
 from webapp.db import Base, UTCDateTime, utcnow
 from webapp.questions.models import Question, QuestionKind, QuestionRevision
 
@@ -39,6 +40,10 @@ class Submission(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
     revision_id: Mapped[int] = mapped_column(ForeignKey("question_revisions.id", ondelete="CASCADE"))
     kind: Mapped[QuestionKind] = mapped_column(Enum(QuestionKind, native_enum=False, length=20, validate_strings=True))
+    # Set when the answer was given inside an assessment (or a mock interview).
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment_attempts.id", ondelete="SET NULL"), index=True
+    )
 
     answer_text: Mapped[str] = mapped_column(Text, default="")
     choice_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -67,6 +72,7 @@ class Submission(Base):
     user: Mapped[User] = relationship()
     question: Mapped[Question] = relationship()
     revision: Mapped[QuestionRevision] = relationship()
+    attempt: Mapped[AssessmentAttempt | None] = relationship()
 
     @property
     def is_pending(self) -> bool:

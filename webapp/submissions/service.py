@@ -95,7 +95,9 @@ def _code_answer(answer: AnswerInput, *, allowed: list[str], max_bytes: int) -> 
 
 
 def can_view(user: User, submission: Submission) -> bool:
-    return submission.user_id == user.id or user.role in (Role.interviewer, Role.admin)
+    from webapp.review.access import can_review  # review builds on submissions, not the other way round
+
+    return submission.user_id == user.id or can_review(user, submission)
 
 
 def get_submission(db: Session, *, submission_id: int, viewer: User) -> Submission | None:

@@ -13,6 +13,7 @@ from webapp.db import utcnow
 from webapp.deps import CurrentUser, SessionDep, SettingsDep
 from webapp.errors import redirect
 from webapp.questions.catalogue import get_visible_question
+from webapp.review import service as reviews
 from webapp.submissions import history, service
 from webapp.submissions.presenting import poll_delay_ms
 from webapp.submissions.uploads import SubmissionError
@@ -58,6 +59,7 @@ def _status(request: Request, db: SessionDep, submission, *, full: bool = False)
     }
     if full:
         context["attempts"] = service.earlier_attempts(db, submission=submission)
+        context.update(reviews.finished_review(db, submission=submission))
     return render(request, "submissions/detail.html", context, block=None if full else "status")
 
 
@@ -69,8 +71,14 @@ def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: int):  # typ
 
 
 @router.get("/submissions/{submission_id}")
-def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submission_id: int) -> Response:
-    return _status(request, db, _owned_or_404(db, user, submission_id), full=True)
+def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submission_id: int,
+                      tasks: BackgroundTasks) -> Response:
+    submission = _owned_or_404(db, user, submission_id)
+    response = _status(request, db, submission, full=True)
+    review = reviews.get_review(db, submission_id=submission.id)
+    if reviews.needs_seen_mark(review=review, viewer=user, submission=submission):
+        tasks.add_task(reviews.mark_seen, request.app.state.db, review_id=review.id)  # type: ignore[union-attr]
+    return response
 
 
 @router.get("/submissions/{submission_id}/status")

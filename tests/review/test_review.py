@@ -1,0 +1,161 @@
+"""Interviewers claim, comment on lines, score and override; candidates see the result."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD
+from tests.helpers import csrf_token, login
+from tests.questions.conftest import bank  # noqa: F401
+from webapp.accounts.models import Role
+from webapp.db import session_scope
+from webapp.questions.curation import get_question
+from webapp.review.models import Review, ReviewState
+from webapp.submissions.models import Submission, SubmissionStatus
+
+CODE = "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/')\ndef root():\n    return {'ok': True}\n"
+
+
+def _graded(app, bank, make_user, *, kind="code"):  # type: ignore[no-untyped-def]
+    candidate = make_user(email=f"cand-{kind}@example.com")
+    with session_scope(app.state.db.write_session) as db:
+        question = get_question(db, slug=next(q.slug for q in bank.questions if q.kind == kind))
+        row = Submission(user_id=candidate.id, question_id=question.id, revision_id=question.current_revision_id,
+                         kind=question.kind, code=CODE if kind == "code" else "", code_filename="solution.py",
+                         answer_text="" if kind == "code" else "An answer about ASGI.",
+                         status=SubmissionStatus.graded, score=40, feedback={"kind": "tests", "tests": []})
+        db.add(row)
+        db.flush()
+        return row, candidate
+
+
+def _post(client, path, data=None, **kwargs):  # type: ignore[no-untyped-def]
+    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/review")},
+                       follow_redirects=False, **kwargs)
+
+
+def _interviewer(make_client, make_user, email="iv@example.com"):  # type: ignore[no-untyped-def]
+    client = make_client()
+    login(client, make_user(Role.interviewer, email=email).email, PASSWORD)
+    return client
+
+
+def test_queue_lists_graded_submissions_oldest_first(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+    first, _ = _graded(app, bank, make_user, kind="code")
+    second, _ = _graded(app, bank, make_user, kind="text")
+    interviewer = _interviewer(make_client, make_user)
+    page = interviewer.get("/review").text
+    assert page.index(f'/review/{first.id}"') < page.index(f'/review/{second.id}"')
+    assert "cand-code@example.com" in interviewer.get("/review", params={"candidate": "cand-code@example.com"}).text
+    assert f"/review/{second.id}\"" not in interviewer.get("/review", params={"candidate": "cand-code@example.com"}).text
+    assert "Nothing to review" in interviewer.get("/review", params={"min_score": 90}).text
+    assert interviewer.get("/review", params={"min_score": 900}).status_code == 422
+
+
+def test_claims_keep_two_interviewers_apart(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+    submission, _ = _graded(app, bank, make_user)
+    alice = _interviewer(make_client, make_user, "alice@example.com")
+    bob = _interviewer(make_client, make_user, "bob@example.com")
+    assert _post(alice, f"/review/{submission.id}/claim").status_code == 303
+    taken = _post(bob, f"/review/{submission.id}/claim")
+    assert taken.status_code == 409 and "is reviewing this until" in taken.text
+    assert "claimed by alice" in bob.get("/review", params={"state": "claimed"}).text
+
+
+def test_expired_claim_can_be_taken_over(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+    import time_machine
+    from datetime import timedelta
+
+    from webapp.db import utcnow
+
+    submission, _ = _graded(app, bank, make_user)
+    alice = _interviewer(make_client, make_user, "alice@example.com")
+    bob = _interviewer(make_client, make_user, "bob@example.com")
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        _post(alice, f"/review/{submission.id}/claim")
+        clock.shift(timedelta(minutes=31))
+        assert _post(bob, f"/review/{submission.id}/claim").status_code == 303
+    with session_scope(app.state.db.read_session) as db:
+        review = db.scalar(select(Review))
+        assert review.reviewer.email == "bob@example.com"
+
+
+def test_inline_comments_with_and_without_htmx(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+    submission, _ = _graded(app, bank, make_user)
+    interviewer = _interviewer(make_client, make_user)
+    form = interviewer.get(f"/review/{submission.id}/comment-form", params={"line": 3},
+                           headers={"HX-Request": "true"})
+    assert 'name="line" value="3"' in form.text
+    added = _post(interviewer, f"/review/{submission.id}/comments", {"line": "3", "body": "Name the app."},
+                  headers={"HX-Request": "true"})
+    assert added.status_code == 200 and 'id="comments-3"' in added.text and "Name the app." in added.text
+    plain = _post(interviewer, f"/review/{submission.id}/comments", {"line": "6", "body": "Use **async**?"})
+    assert plain.status_code == 303 and plain.headers["location"].endswith("#L-6")
+    page = interviewer.get(f"/review/{submission.id}").text
+    assert page.index("Name the app.") < page.index("<strong>async</strong>")
+    bad = _post(interviewer, f"/review/{submission.id}/comments", {"line": "99", "body": "x"})
+    assert bad.status_code == 422 and "between 1 and" in bad.text
+    empty = _post(interviewer, f"/review/{submission.id}/comments", {"line": "2", "body": " "})
+    assert empty.status_code == 422
+    comment_id = re.search(r'id="comment-(\d+)"', page).group(1)
+    edit_form = interviewer.get(f"/review/comments/{comment_id}/edit", headers={"HX-Request": "true"})
+    assert "Edit your comment" in edit_form.text
+    edited = _post(interviewer, f"/review/comments/{comment_id}", {"body": "Name the app clearly."},
+                   headers={"HX-Request": "true"})
+    assert "Name the app clearly." in edited.text
+    other = _interviewer(make_client, make_user, "other@example.com")
+    assert _post(other, f"/review/comments/{comment_id}", {"body": "hijack"}).status_code == 404
+
+
+def test_override_needs_a_reason_and_candidate_sees_the_review(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+    submission, candidate = _graded(app, bank, make_user)
+    interviewer = _interviewer(make_client, make_user)
+    _post(interviewer, f"/review/{submission.id}/comments", {"line": "3", "body": "Good app object."})
+    no_reason = _post(interviewer, f"/review/{submission.id}", {"final_score": "70", "action": "submit",
+                                                                 "recommendation": "yes"})
+    assert no_reason.status_code == 422 and "Explain why you change the automatic score." in no_reason.text
+    no_recommendation = _post(interviewer, f"/review/{submission.id}", {"action": "submit"})
+    assert no_recommendation.status_code == 422 and "Choose a recommendation" in no_recommendation.text
+    done = _post(interviewer, f"/review/{submission.id}", {
+        "final_score": "70", "override_reason": "The hidden test was too strict.", "recommendation": "yes",
+        "overall_comment": "Solid work.", "rating-0": "met", "action": "submit"})
+    assert done.status_code == 303
+    viewer = make_client()
+    login(viewer, candidate.email, PASSWORD)
+    assert "1 new" in viewer.get("/questions").text
+    page = viewer.get(f"/submissions/{submission.id}").text
+    assert "Interviewer&#39;s review" in page or "Interviewer's review" in page
+    assert "Final score: <strong>70</strong>/100 (automatic: 40)" in page and "The hidden test was too strict." in page
+    assert "Good app object." in page and "Solid work." in page
+    assert "Strong yes" not in page and "recommendation" not in page.lower()
+    assert "1 new" not in viewer.get("/questions").text  # opened, so no longer new
+    assert "review.score_overridden" in _admin_audit(app, make_user, make_client)
+    again = _post(interviewer, f"/review/{submission.id}/claim")
+    assert again.status_code == 409 and "already been reviewed" in again.text
+
+
+def _admin_audit(app, make_user, make_client) -> str:  # type: ignore[no-untyped-def]
+    admin = make_client()
+    login(admin, make_user(Role.admin, email="boss@example.com").email, PASSWORD)
+    return admin.get("/admin/audit").text
+
+
+def test_draft_is_invisible_to_the_candidate(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+    submission, candidate = _graded(app, bank, make_user)
+    interviewer = _interviewer(make_client, make_user)
+    _post(interviewer, f"/review/{submission.id}/comments", {"line": "3", "body": "Draft note."})
+    _post(interviewer, f"/review/{submission.id}", {"overall_comment": "Not yet.", "action": "save"})
+    viewer = make_client()
+    login(viewer, candidate.email, PASSWORD)
+    page = viewer.get(f"/submissions/{submission.id}").text
+    assert "Draft note." not in page and "Not yet." not in page
+    with session_scope(app.state.db.read_session) as db:
+        assert db.scalar(select(Review)).state == ReviewState.in_progress
+
+
+def test_candidates_cannot_review(candidate_client, app, bank, make_user):  # type: ignore[no-untyped-def]
+    submission, _ = _graded(app, bank, make_user)
+    assert candidate_client.get("/review").status_code == 403
+    assert candidate_client.get(f"/review/{submission.id}").status_code == 403

@@ -1,0 +1,68 @@
+"""Assessments: a timed set of questions an interviewer gives to invited candidates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.accounts.models import User
+from webapp.db import Base, UTCDateTime, utcnow
+from webapp.questions.models import Question
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    time_limit_minutes: Mapped[int] = mapped_column(Integer)
+    invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    items: Mapped[list[AssessmentQuestion]] = relationship(
+        order_by="AssessmentQuestion.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    attempts: Mapped[list[AssessmentAttempt]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan", order_by="AssessmentAttempt.id"
+    )
+
+
+class AssessmentQuestion(Base):
+    __tablename__ = "assessment_questions"
+    __table_args__ = (UniqueConstraint("assessment_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+
+    question: Mapped[Question] = relationship(lazy="joined")
+
+
+class AssessmentAttempt(Base):
+    """One candidate's invitation to an assessment, and their run through it."""
+
+    __tablename__ = "assessment_attempts"
+    __table_args__ = (UniqueConstraint("assessment_id", "candidate_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    assessment: Mapped[Assessment] = relationship(back_populates="attempts")
+    candidate: Mapped[User] = relationship()
+
+    def status(self, now: datetime) -> str:
+        if self.submitted_at:
+            return "submitted"
+        if self.started_at is None:
+            return "not started"
+        return "expired" if self.deadline_at and now >= self.deadline_at else "in progress"

@@ -1,0 +1,69 @@
+"""Human review of submissions: one review per submission, and comments anchored to lines."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.accounts.models import User
+from webapp.db import Base, UTCDateTime, utcnow
+
+
+class Recommendation(str, enum.Enum):
+    strong_no = "strong_no"
+    no = "no"
+    yes = "yes"
+    strong_yes = "strong_yes"
+
+    @property
+    def label(self) -> str:
+        return {"strong_no": "Strong no", "no": "No", "yes": "Yes", "strong_yes": "Strong yes"}[self.value]
+
+
+class ReviewState(str, enum.Enum):
+    in_progress = "in_progress"
+    submitted = "submitted"
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_state_claim", "state", "claim_expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    state: Mapped[ReviewState] = mapped_column(
+        Enum(ReviewState, native_enum=False, length=20, validate_strings=True), default=ReviewState.in_progress
+    )
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claim_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    point_ratings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recommendation: Mapped[Recommendation | None] = mapped_column(
+        Enum(Recommendation, native_enum=False, length=20, validate_strings=True)
+    )
+    overall_comment: Mapped[str] = mapped_column(Text, default="")
+    final_score: Mapped[int | None] = mapped_column(Integer)
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    seen_by_candidate_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    reviewer: Mapped[User | None] = relationship()
+
+
+class ReviewComment(Base):
+    __tablename__ = "review_comments"
+    __table_args__ = (Index("ix_review_comments_submission_line", "submission_id", "line"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    line: Mapped[int | None] = mapped_column(Integer)  # None: about the answer as a whole
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    author: Mapped[User | None] = relationship()

@@ -1,0 +1,106 @@
+"""The review queue: finished submissions awaiting a human, oldest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload
+
+from webapp.accounts.models import User
+from webapp.assessments.models import Assessment, AssessmentAttempt
+from webapp.db import utcnow
+from webapp.questions.models import Question, Topic
+from webapp.review.access import staff_visible
+from webapp.review.models import Review, ReviewState
+from webapp.submissions.models import Submission, SubmissionStatus
+
+PER_PAGE = 30
+
+
+class ReviewFilters(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    state: Literal["awaiting", "claimed", "reviewed", "all"] = "awaiting"
+    question: str = Field(default="", max_length=80)
+    topic: str = Field(default="", max_length=80)
+    candidate: str = Field(default="", max_length=320)
+    assessment: int | None = Field(default=None, ge=1)
+    min_score: int | None = Field(default=None, ge=0, le=100)
+    max_score: int | None = Field(default=None, ge=0, le=100)
+    after: int | None = Field(default=None, ge=1)
+
+    def query_string(self, **override: object) -> str:
+        values = self.model_dump(exclude_none=True) | override
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+@dataclass
+class ReviewQueueItem:
+    submission: Submission
+    review: Review | None
+
+
+@dataclass
+class ReviewQueuePage:
+    items: Sequence[ReviewQueueItem]
+    next_after: int | None
+    now: datetime
+
+
+def _state_condition(state: str, now: datetime):  # type: ignore[no-untyped-def]
+    claimed = and_(Review.state == ReviewState.in_progress, Review.claim_expires_at > now)
+    if state == "claimed":
+        return claimed
+    if state == "reviewed":
+        return Review.state == ReviewState.submitted
+    if state == "awaiting":
+        return or_(Review.id.is_(None), and_(Review.state == ReviewState.in_progress))
+    return None
+
+
+def review_queue(db: Session, *, viewer: User, filters: ReviewFilters) -> ReviewQueuePage:
+    """Graded submissions the viewer may review, oldest first (keyset paginated by id)."""
+    now = utcnow()
+    statement = (
+        select(Submission, Review)
+        .outerjoin(Review, Review.submission_id == Submission.id)
+        .join(Submission.question).join(Question.topic).join(Submission.user)
+        .options(contains_eager(Submission.question).contains_eager(Question.topic),
+                 contains_eager(Submission.user), joinedload(Review.reviewer))
+        .where(Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]), staff_visible(viewer))
+        .order_by(Submission.id).limit(PER_PAGE + 1)
+    )
+    if (condition := _state_condition(filters.state, now)) is not None:
+        statement = statement.where(condition)
+    if filters.question:
+        statement = statement.where(Question.slug == filters.question)
+    if filters.topic:
+        statement = statement.where(Topic.slug == filters.topic)
+    if filters.candidate:
+        statement = statement.where(User.email == filters.candidate.strip().casefold())
+    if filters.assessment:
+        statement = statement.where(Submission.attempt_id.in_(
+            select(AssessmentAttempt.id).where(AssessmentAttempt.assessment_id == filters.assessment)))
+    if filters.min_score is not None:
+        statement = statement.where(Submission.score >= filters.min_score)
+    if filters.max_score is not None:
+        statement = statement.where(Submission.score <= filters.max_score)
+    if filters.after:
+        statement = statement.where(Submission.id > filters.after)
+    rows = db.execute(statement).unique().all()
+    items = [ReviewQueueItem(submission, review) for submission, review in rows[:PER_PAGE]]
+    next_after = items[-1].submission.id if len(rows) > PER_PAGE else None
+    return ReviewQueuePage(items=items, next_after=next_after, now=now)
+
+
+def assessments_for_filter(db: Session, *, viewer: User) -> list[Assessment]:
+    statement = select(Assessment).order_by(Assessment.created_at.desc())
+    if viewer.role.value != "admin":
+        statement = statement.where(Assessment.owner_id == viewer.id)
+    return list(db.scalars(statement))

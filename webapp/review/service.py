@@ -1,0 +1,176 @@
+"""Reviewing a submission: claims, the scorecard, comments on lines, and the final score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from webapp.accounts.models import User
+from webapp.audit.service import record_event
+from webapp.db import Database, session_scope, utcnow
+from webapp.review.models import Recommendation, Review, ReviewComment, ReviewState
+from webapp.submissions.models import Submission
+
+CLAIM_FOR = timedelta(minutes=30)
+RATINGS = ("missed", "partial", "met")
+
+
+class ReviewError(Exception):
+    def __init__(self, status: int, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.status, self.errors = status, errors
+
+
+def get_review(db: Session, *, submission_id: int) -> Review | None:
+    return db.scalar(select(Review).where(Review.submission_id == submission_id).options(joinedload(Review.reviewer)))
+
+
+def claim(db: Session, *, submission: Submission, reviewer: User) -> Review:
+    """Take (or extend) the claim on a submission; 409 while someone else holds it."""
+    now = utcnow()
+    review = get_review(db, submission_id=submission.id)
+    if review is None:
+        review = Review(submission_id=submission.id, reviewer_id=reviewer.id, claim_expires_at=now + CLAIM_FOR)
+        try:
+            with db.begin_nested():
+                db.add(review)
+        except IntegrityError:  # another reviewer claimed it a moment ago
+            raise ReviewError(409, {"form": "Someone else has just claimed this submission."}) from None
+        return review
+    if review.state == ReviewState.submitted:
+        raise ReviewError(409, {"form": "This submission has already been reviewed."})
+    if review.reviewer_id != reviewer.id and review.claim_expires_at > now:
+        holder = review.reviewer.display_name if review.reviewer else "someone"
+        raise ReviewError(409, {"form": f"{holder} is reviewing this until {review.claim_expires_at:%H:%M} UTC."})
+    # Compare-and-set, so two reviewers taking over an expired claim cannot both win.
+    taken = db.execute(
+        update(Review).where(Review.id == review.id, Review.reviewer_id == review.reviewer_id,
+                             Review.claim_expires_at == review.claim_expires_at)
+        .values(reviewer_id=reviewer.id, claim_expires_at=now + CLAIM_FOR, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        raise ReviewError(409, {"form": "Someone else has just claimed this submission."})
+    db.refresh(review)
+    return review
+
+
+def _holding(db: Session, *, submission: Submission, reviewer: User) -> Review:
+    review = get_review(db, submission_id=submission.id)
+    if review is None or review.state == ReviewState.submitted:
+        return claim(db, submission=submission, reviewer=reviewer)
+    if review.reviewer_id != reviewer.id:
+        return claim(db, submission=submission, reviewer=reviewer)  # raises while someone else holds it
+    return review
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    ratings: dict[str, str]
+    recommendation: str
+    overall_comment: str
+    final_score: str
+    override_reason: str
+
+
+def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card: Scorecard, submit: bool) -> Review:
+    """Save the draft, or submit it. A final score different from the automatic one needs a reason."""
+    review = _holding(db, submission=submission, reviewer=reviewer)
+    errors: dict[str, str] = {}
+    ratings = {k: v for k, v in card.ratings.items() if v in RATINGS}
+    recommendation = Recommendation(card.recommendation) if card.recommendation in Recommendation.__members__ else None
+    final = _parse_score(card.final_score, errors)
+    overriding = final is not None and final != submission.score
+    if overriding and not card.override_reason.strip():
+        errors["override_reason"] = "Explain why you change the automatic score."
+    if submit and recommendation is None:
+        errors["recommendation"] = "Choose a recommendation before submitting the review."
+    if errors:
+        raise ReviewError(422, errors)
+    review.point_ratings, review.recommendation = ratings, recommendation
+    review.overall_comment = card.overall_comment.strip()[:20_000]
+    review.final_score = final if overriding else None
+    review.override_reason = card.override_reason.strip()[:2000] if overriding else ""
+    if submit:
+        review.state, review.submitted_at = ReviewState.submitted, utcnow()
+        record_event(db, actor=reviewer, action="review.submitted", target=f"submission:{submission.id}",
+                     summary=f"recommendation {recommendation.value}")  # type: ignore[union-attr]
+        if overriding:
+            record_event(db, actor=reviewer, action="review.score_overridden", target=f"submission:{submission.id}",
+                         summary=f"{submission.score} → {final}: {review.override_reason}"[:500],
+                         details={"auto": submission.score, "final": final})
+    return review
+
+
+def _parse_score(text: str, errors: dict[str, str]) -> int | None:
+    if not text.strip():
+        return None
+    if not text.strip().isdigit() or not 0 <= int(text) <= 100:
+        errors["final_score"] = "Give a whole number from 0 to 100, or leave it empty to keep the automatic score."
+        return None
+    return int(text)
+
+
+def _check_line(submission: Submission, line: int | None) -> None:
+    lines = submission.code.count("\n") + 1 if submission.code else 0
+    if line is not None and not 1 <= line <= lines:
+        raise ReviewError(422, {"line": f"Choose a line between 1 and {lines}." if lines else
+                                "This answer has no code lines to comment on."})
+
+
+def add_comment(db: Session, *, submission: Submission, author: User, line: int | None, body: str) -> ReviewComment:
+    if not body.strip():
+        raise ReviewError(422, {"body": "Write a comment first."})
+    _check_line(submission, line)
+    _holding(db, submission=submission, reviewer=author)
+    comment = ReviewComment(submission_id=submission.id, author_id=author.id, line=line, body=body.strip()[:5000])
+    db.add(comment)
+    db.flush()
+    return comment
+
+
+def edit_comment(db: Session, *, comment: ReviewComment, author: User, body: str) -> ReviewComment:
+    if comment.author_id != author.id:
+        raise ReviewError(403, {"body": "Only the author can edit this comment."})
+    if not body.strip():
+        raise ReviewError(422, {"body": "A comment cannot be empty."})
+    comment.body = body.strip()[:5000]
+    return comment
+
+
+def comments_for(db: Session, *, submission_id: int) -> list[ReviewComment]:
+    return list(db.scalars(select(ReviewComment).where(ReviewComment.submission_id == submission_id)
+                           .options(joinedload(ReviewComment.author))
+                           .order_by(ReviewComment.line.is_(None), ReviewComment.line, ReviewComment.id)))
+
+
+def unseen_reviews(db: Session, *, user: User) -> int:
+    """Finished reviews of the user's answers they have not opened yet (the badge in the navigation)."""
+    return db.scalar(select(func.count()).select_from(Review).join(Submission, Submission.id == Review.submission_id)
+                     .where(Submission.user_id == user.id, Review.state == ReviewState.submitted,
+                            Review.seen_by_candidate_at.is_(None))) or 0
+
+
+def needs_seen_mark(*, review: Review | None, viewer: User, submission: Submission) -> bool:
+    return bool(review and review.state == ReviewState.submitted and viewer.id == submission.user_id
+                and review.seen_by_candidate_at is None)
+
+
+def mark_seen(database: Database, *, review_id: int) -> None:
+    """Record that the candidate opened their review, in a short write transaction of its own
+    (the page itself is read in a read transaction, which SQLite cannot safely upgrade)."""
+    with session_scope(database.write_session) as db:
+        db.execute(update(Review).where(Review.id == review_id, Review.seen_by_candidate_at.is_(None))
+                   .values(seen_by_candidate_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def finished_review(db: Session, *, submission: Submission) -> dict[str, object]:
+    """What the candidate sees once a review is submitted (nothing of a draft)."""
+    review = get_review(db, submission_id=submission.id)
+    if review is None or review.state != ReviewState.submitted:
+        return {"review": None, "comments": []}
+    return {"review": review, "comments": comments_for(db, submission_id=submission.id)}
