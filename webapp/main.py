@@ -17,6 +17,7 @@ from webapp.admin import audit_views, queue_views, user_views
 from webapp.admin import views as admin_views
 from webapp.questions import admin_views as question_admin_views
 from webapp.questions import views as question_views
+from webapp.assessments import views as assessment_views
 from webapp.review import views as review_views
 from webapp.submissions import views as submission_views
 from webapp.config import PROJECT_ROOT, Settings, get_settings
@@ -91,4 +92,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(question_views.router)
     app.include_router(submission_views.router)
     app.include_router(review_views.router)
+    app.include_router(assessment_views.router)
     return app

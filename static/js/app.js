@@ -4,3 +4,21 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const invalid = event.detail.target.querySelector?.("[aria-invalid='true']");
   if (invalid) invalid.focus();
 });
+
+// Count down to a server-set deadline; the server refuses late answers whatever this shows.
+function startCountdowns() {
+  for (const el of document.querySelectorAll("time[data-deadline]")) {
+    if (el.dataset.ticking) continue;
+    el.dataset.ticking = "1";
+    const deadline = Date.parse(el.dataset.deadline);
+    const tick = () => {
+      const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      const m = Math.floor(left / 60), s = left % 60;
+      el.textContent = left ? `${m}:${String(s).padStart(2, "0")}` : "time is up";
+      if (left) setTimeout(tick, 1000);
+    };
+    tick();
+  }
+}
+document.addEventListener("DOMContentLoaded", startCountdowns);
+document.addEventListener("htmx:afterSettle", startCountdowns);

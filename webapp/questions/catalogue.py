@@ -84,7 +84,8 @@ def _filtered(filters: QuestionFilters, *, statuses: Sequence[QuestionStatus], w
 
 
 def browse_questions(
-    db: Session, *, filters: QuestionFilters, statuses: Sequence[QuestionStatus] = (QuestionStatus.published,)
+    db: Session, *, filters: QuestionFilters, statuses: Sequence[QuestionStatus] = (QuestionStatus.published,),
+    per_page: int = PER_PAGE,
 ) -> QuestionPage:
     """One page of questions matching the filters, best match first when searching."""
     filters = filters.cleaned()
@@ -99,7 +100,7 @@ def browse_questions(
             Topic.position, _DIFFICULTY_ORDER, Question.title
         )
     total = db.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    items = db.scalars(statement.limit(PER_PAGE).offset((filters.page - 1) * PER_PAGE)).all()
+    items = db.scalars(statement.limit(per_page).offset((filters.page - 1) * per_page)).all()
     return QuestionPage(filters=filters, items=items, total=total,
                         topic_counts=_topic_counts(db, filters, statuses, ranked))
 

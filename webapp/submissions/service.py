@@ -8,7 +8,9 @@ from datetime import timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.accounts.models import Role, User
+from webapp.accounts.models import User
+from webapp.assessments.models import AssessmentAttempt
+from webapp.assessments.service import check_can_answer
 from webapp.db import utcnow
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -34,11 +36,17 @@ class SubmissionPolicy:
 
 
 def submit_answer(db: Session, *, user: User, question: Question, answer: AnswerInput,
-                  policy: SubmissionPolicy) -> Submission:
-    """Validate and queue an answer to the question's current revision (raises SubmissionError)."""
+                  policy: SubmissionPolicy, attempt: AssessmentAttempt | None = None) -> Submission:
+    """Validate and queue an answer to the question's current revision (raises SubmissionError).
+
+    Inside an assessment the attempt must be running and its deadline not passed.
+    """
+    if attempt is not None:
+        check_can_answer(attempt=attempt, user=user, question=question, now=utcnow())
     _check_rate(db, user=user, policy=policy)
     revision = question.current_revision
-    submission = Submission(user_id=user.id, question_id=question.id, revision_id=revision.id, kind=revision.kind)
+    submission = Submission(user_id=user.id, question_id=question.id, revision_id=revision.id, kind=revision.kind,
+                            attempt_id=attempt.id if attempt else None)
     if revision.kind == QuestionKind.text:
         submission.answer_text = _text_answer(answer.answer)
     elif revision.kind == QuestionKind.choice:

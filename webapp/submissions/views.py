@@ -13,11 +13,12 @@ from webapp.db import utcnow
 from webapp.deps import CurrentUser, SessionDep, SettingsDep
 from webapp.errors import redirect
 from webapp.questions.catalogue import get_visible_question
+from webapp.assessments import service as assessments
 from webapp.review import service as reviews
 from webapp.submissions import history, service
 from webapp.submissions.presenting import poll_delay_ms
 from webapp.submissions.uploads import SubmissionError
-from webapp.templating import is_partial, render
+from webapp.templating import flash, is_partial, render
 
 router = APIRouter()
 
@@ -27,24 +28,32 @@ def submit(
     request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, tasks: BackgroundTasks, slug: str,
     answer: Annotated[str, Form()] = "", choice: Annotated[list[str], Form()] = [],  # noqa: B006
     code: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None,
+    attempt_id: Annotated[int | None, Form(alias="attempt")] = None,
 ) -> Response:
     question = get_visible_question(db, slug=slug, viewer_is_admin=False)
     if question is None:
         raise HTTPException(404, "There is no such question, or it is not open for answers.")
+    attempt = assessments.my_attempt(db, attempt_id=attempt_id, candidate=user) if attempt_id else None
+    if attempt_id and attempt is None:
+        raise HTTPException(404, "There is no such assessment for you.")
     upload = file.file.read(settings.max_upload_bytes + 1) if file is not None and file.filename else None
     policy = service.SubmissionPolicy(settings.max_upload_bytes, settings.submissions_per_window,
                                       timedelta(minutes=settings.submission_window_minutes))
     answer_input = service.AnswerInput(answer=answer, choices=tuple(choice), code=code,
                                        upload_name=file.filename if file else "", upload_data=upload)
     try:
-        submission = service.submit_answer(db, user=user, question=question, answer=answer_input, policy=policy)
+        submission = service.submit_answer(db, user=user, question=question, answer=answer_input, policy=policy,
+                                           attempt=attempt)
     except SubmissionError as exc:
         context = {"question": question, "revision": question.current_revision, "errors": exc.errors,
-                   "values": {"answer": answer, "code": code, "choices": choice}}
+                   "values": {"answer": answer, "code": code, "choices": choice}, "attempt": attempt}
         headers = {"HX-Retarget": "#answer-form", "HX-Reswap": "outerHTML"}
         return render(request, "questions/detail.html", context, block="answer_form", status_code=exc.status,
                       headers=headers)
     tasks.add_task(request.app.state.grader.wake)
+    if attempt is not None:
+        flash(request, "Answer saved. You can change it until you submit the assessment or time runs out.", "success")
+        return redirect(request, f"/assessments/take/{attempt.id}")
     if is_partial(request):
         return _status(request, db, submission)
     return redirect(request, f"/submissions/{submission.id}")

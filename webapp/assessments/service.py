@@ -1,0 +1,157 @@
+"""Assessments: building them, inviting candidates, taking them against a server-side deadline."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from webapp.accounts.models import Role, User
+from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
+from webapp.audit.service import record_event
+from webapp.db import utcnow
+from webapp.questions.models import Question, QuestionStatus
+from webapp.submissions.models import Submission
+from webapp.submissions.uploads import SubmissionError
+
+MAX_QUESTIONS = 20
+
+
+class AssessmentError(Exception):
+    def __init__(self, status: int, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.status, self.errors = status, errors
+
+
+def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str], minutes: str) -> Assessment:
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Give the assessment a title."
+    if not minutes.strip().isdigit() or not 5 <= int(minutes) <= 480:
+        errors["time_limit"] = "The time limit is a whole number of minutes from 5 to 480."
+    wanted = list(dict.fromkeys(slugs))
+    questions = {q.slug: q for q in db.scalars(select(Question).where(
+        Question.slug.in_(wanted), Question.status == QuestionStatus.published))}
+    if not wanted or len(wanted) > MAX_QUESTIONS:
+        errors["questions"] = f"Pick from 1 to {MAX_QUESTIONS} questions."
+    elif missing := [s for s in wanted if s not in questions]:
+        errors["questions"] = f"Not published: {', '.join(missing)}."
+    if errors:
+        raise AssessmentError(422, errors)
+    assessment = Assessment(title=title.strip()[:200], owner_id=owner.id, time_limit_minutes=int(minutes),
+                            invite_code=secrets.token_urlsafe(9))
+    assessment.items = [AssessmentQuestion(question_id=questions[s].id, position=n) for n, s in enumerate(wanted, 1)]
+    db.add(assessment)
+    db.flush()
+    record_event(db, actor=owner, action="assessment.created", target=f"assessment:{assessment.id}",
+                 summary=f"{assessment.title}: {len(wanted)} questions, {minutes} min")
+    return assessment
+
+
+def owned_assessment(db: Session, *, assessment_id: int, viewer: User) -> Assessment | None:
+    assessment = db.scalar(select(Assessment).where(Assessment.id == assessment_id)
+                           .options(selectinload(Assessment.attempts).joinedload(AssessmentAttempt.candidate)))
+    if assessment is None or (viewer.role != Role.admin and assessment.owner_id != viewer.id):
+        return None
+    return assessment
+
+
+def list_assessments(db: Session, *, viewer: User) -> list[Assessment]:
+    statement = select(Assessment).order_by(Assessment.created_at.desc())
+    if viewer.role != Role.admin:
+        statement = statement.where(Assessment.owner_id == viewer.id)
+    return list(db.scalars(statement))
+
+
+def _attempt_for(db: Session, assessment: Assessment, candidate: User) -> AssessmentAttempt:
+    attempt = db.scalar(select(AssessmentAttempt).where(AssessmentAttempt.assessment_id == assessment.id,
+                                                        AssessmentAttempt.candidate_id == candidate.id))
+    if attempt is None:
+        attempt = AssessmentAttempt(assessment_id=assessment.id, candidate_id=candidate.id)
+        db.add(attempt)
+        db.flush()
+    return attempt
+
+
+def invite_by_email(db: Session, *, assessment: Assessment, emails: str, actor: User) -> list[str]:
+    """Invite existing candidates; returns who was invited (unknown addresses raise, inviting no one)."""
+    wanted = [e.casefold() for e in re.split(r"[\s,;]+", emails) if e]
+    found = {u.email: u for u in db.scalars(select(User).where(User.email.in_(wanted), User.is_active.is_(True),
+                                                               User.role == Role.candidate))}
+    if not wanted:
+        raise AssessmentError(422, {"emails": "Enter at least one email address."})
+    if unknown := [e for e in wanted if e not in found]:
+        raise AssessmentError(422, {"emails": f"No candidate account for: {', '.join(unknown)}. "
+                                              "Ask them to sign up, or share the invite code."})
+    for user in found.values():
+        _attempt_for(db, assessment, user)
+    record_event(db, actor=actor, action="assessment.invited", target=f"assessment:{assessment.id}",
+                 summary=", ".join(found))
+    return list(found)
+
+
+def join_by_code(db: Session, *, code: str, candidate: User) -> AssessmentAttempt:
+    assessment = db.scalar(select(Assessment).where(Assessment.invite_code == code.strip()))
+    if assessment is None:
+        raise AssessmentError(404, {"code": "No assessment has this invite code. Check it and try again."})
+    return _attempt_for(db, assessment, candidate)
+
+
+def my_attempt(db: Session, *, attempt_id: int, candidate: User) -> AssessmentAttempt | None:
+    attempt = db.scalar(select(AssessmentAttempt).where(AssessmentAttempt.id == attempt_id)
+                        .options(joinedload(AssessmentAttempt.assessment)))
+    return attempt if attempt is not None and attempt.candidate_id == candidate.id else None
+
+
+def my_attempts(db: Session, *, candidate: User) -> list[AssessmentAttempt]:
+    return list(db.scalars(select(AssessmentAttempt).where(AssessmentAttempt.candidate_id == candidate.id)
+                           .options(joinedload(AssessmentAttempt.assessment)).order_by(AssessmentAttempt.id.desc())))
+
+
+def start(db: Session, *, attempt: AssessmentAttempt) -> None:
+    """Start the clock once; starting again never moves the deadline."""
+    if attempt.started_at is None:
+        now = utcnow()
+        attempt.started_at = now
+        attempt.deadline_at = now + timedelta(minutes=attempt.assessment.time_limit_minutes)
+
+
+def finish(db: Session, *, attempt: AssessmentAttempt) -> None:
+    if attempt.started_at is None:
+        raise AssessmentError(409, {"form": "Start the assessment before submitting it."})
+    if attempt.submitted_at is None:
+        attempt.submitted_at = min(utcnow(), attempt.deadline_at or utcnow())
+
+
+def check_can_answer(*, attempt: AssessmentAttempt, user: User, question: Question, now: datetime) -> None:
+    """Refuse answers outside a running attempt: the deadline is the server's, not the browser's."""
+    if attempt.candidate_id != user.id:
+        raise SubmissionError(404, {"form": "There is no such assessment for you."})
+    if attempt.started_at is None:
+        raise SubmissionError(409, {"form": "Start the assessment before answering."})
+    if attempt.submitted_at is not None:
+        raise SubmissionError(409, {"form": "You have already submitted this assessment; answers are closed."})
+    if attempt.deadline_at is not None and now >= attempt.deadline_at:
+        raise SubmissionError(409, {"form": "Time is up for this assessment: answers are no longer accepted."})
+    if question.id not in {item.question_id for item in attempt.assessment.items}:
+        raise SubmissionError(409, {"form": "This question is not part of the assessment."})
+
+
+@dataclass
+class ReportRow:
+    position: int
+    question: Question
+    submission: Submission | None
+
+
+def report_rows(db: Session, *, attempt: AssessmentAttempt) -> list[ReportRow]:
+    """For each question, the candidate's last answer inside this attempt."""
+    latest: dict[int, Submission] = {}
+    for submission in db.scalars(select(Submission).where(Submission.attempt_id == attempt.id)
+                                 .order_by(Submission.id)):
+        latest[submission.question_id] = submission
+    return [ReportRow(item.position, item.question, latest.get(item.question_id)) for item in attempt.assessment.items]
