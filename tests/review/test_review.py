@@ -159,3 +159,27 @@ def test_candidates_cannot_review(candidate_client, app, bank, make_user):  # ty
     submission, _ = _graded(app, bank, make_user)
     assert candidate_client.get("/review").status_code == 403
     assert candidate_client.get(f"/review/{submission.id}").status_code == 403
+
+
+def test_assessment_answers_are_only_for_the_assessments_interviewer(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+    from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
+
+    submission, candidate = _graded(app, bank, make_user, kind="text")
+    runner = make_user(Role.interviewer, email="runner@example.com")
+    with session_scope(app.state.db.write_session) as db:
+        assessment = Assessment(title="Screen", owner_id=runner.id, time_limit_minutes=30, invite_code="c0de",
+                                items=[AssessmentQuestion(question_id=submission.question_id, position=1)])
+        db.add(assessment)
+        db.flush()
+        attempt = AssessmentAttempt(assessment_id=assessment.id, candidate_id=candidate.id)
+        db.add(attempt)
+        db.flush()
+        db.get(Submission, submission.id).attempt_id = attempt.id
+    outsider = _interviewer(make_client, make_user, "outsider@example.com")
+    assert outsider.get(f"/review/{submission.id}").status_code == 404
+    assert outsider.get(f"/submissions/{submission.id}").status_code == 404
+    assert f"/review/{submission.id}\"" not in outsider.get("/review").text
+    owner = make_client()
+    login(owner, "runner@example.com", PASSWORD)
+    assert owner.get(f"/review/{submission.id}").status_code == 200
+    assert f"/review/{submission.id}\"" in owner.get("/review").text

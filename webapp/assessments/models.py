@@ -60,6 +60,12 @@ class AssessmentAttempt(Base):
     assessment: Mapped[Assessment] = relationship(back_populates="attempts")
     candidate: Mapped[User] = relationship()
 
+    def minutes_used(self, now: datetime) -> int | None:
+        if self.started_at is None:
+            return None
+        end = self.submitted_at or min(now, self.deadline_at or now)
+        return int((end - self.started_at).total_seconds() // 60)
+
     def status(self, now: datetime) -> str:
         if self.submitted_at:
             return "submitted"

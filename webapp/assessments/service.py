@@ -95,6 +95,8 @@ def invite_by_email(db: Session, *, assessment: Assessment, emails: str, actor: 
 
 
 def join_by_code(db: Session, *, code: str, candidate: User) -> AssessmentAttempt:
+    if not code.strip():
+        raise AssessmentError(422, {"code": "Enter the invite code you were given."})
     assessment = db.scalar(select(Assessment).where(Assessment.invite_code == code.strip()))
     if assessment is None:
         raise AssessmentError(404, {"code": "No assessment has this invite code. Check it and try again."})

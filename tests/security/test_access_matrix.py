@@ -1,0 +1,151 @@
+"""Every route × every role, against objects that belong to someone else.
+
+The rules are keyed by the app's own route table: a new route without a rule fails here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from tests.conftest import PASSWORD
+from tests.helpers import csrf_token, login
+from tests.questions.conftest import bank  # noqa: F401
+from webapp.accounts.models import Role
+from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
+from webapp.db import session_scope, utcnow
+from webapp.questions.models import BankImport, Question
+from webapp.review.models import ReviewComment
+from webapp.submissions.models import Submission, SubmissionStatus
+
+ROLES = ("anonymous", "candidate", "interviewer", "admin")
+OK = "ok"  # allowed: any status but 401/403/404 and no 5xx
+# Expected outcome per role, in ROLES order.
+PUBLIC = (OK, OK, OK, OK)
+USER = (303, OK, OK, OK)
+STAFF = (303, 403, OK, OK)
+ADMIN = (303, 403, 403, OK)
+OTHERS_SUBMISSION = (303, 404, OK, OK)
+OTHERS_COMMENT = (303, 403, 404, 404)
+OTHERS_ATTEMPT = (303, 404, 404, 404)
+OTHERS_ASSESSMENT = (303, 403, 404, OK)
+
+RULES: dict[tuple[str, str], tuple[object, ...]] = {
+    ("GET", "/"): PUBLIC, ("GET", "/healthz"): PUBLIC, ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/register"): PUBLIC, ("POST", "/register"): PUBLIC, ("POST", "/register/validate"): PUBLIC,
+    ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("POST", "/logout"): PUBLIC,
+    ("POST", "/account/logout-everywhere"): USER, ("GET", "/account/password"): USER,
+    ("POST", "/account/password"): USER,
+    ("GET", "/questions"): USER, ("GET", "/questions/{slug}"): USER, ("POST", "/questions/{slug}/submissions"): USER,
+    ("GET", "/submissions"): USER, ("GET", "/submissions/{submission_id}"): OTHERS_SUBMISSION,
+    ("GET", "/submissions/{submission_id}/status"): OTHERS_SUBMISSION,
+    ("GET", "/review"): STAFF, ("GET", "/review/{submission_id}"): STAFF,
+    ("POST", "/review/{submission_id}"): STAFF, ("POST", "/review/{submission_id}/claim"): STAFF,
+    ("GET", "/review/{submission_id}/comment-form"): STAFF, ("POST", "/review/{submission_id}/comments"): STAFF,
+    ("GET", "/review/comments/{comment_id}/edit"): OTHERS_COMMENT,
+    ("POST", "/review/comments/{comment_id}"): OTHERS_COMMENT,
+    ("GET", "/assessments"): USER, ("GET", "/assessments/new"): STAFF, ("POST", "/assessments/new"): STAFF,
+    ("GET", "/assessments/join"): USER, ("POST", "/assessments/join"): USER,
+    ("GET", "/assessments/take/{attempt_id}"): OTHERS_ATTEMPT,
+    ("POST", "/assessments/take/{attempt_id}/start"): OTHERS_ATTEMPT,
+    ("GET", "/assessments/take/{attempt_id}/questions/{position}"): OTHERS_ATTEMPT,
+    ("POST", "/assessments/take/{attempt_id}/submit"): OTHERS_ATTEMPT,
+    ("GET", "/assessments/{assessment_id}"): OTHERS_ASSESSMENT,
+    ("POST", "/assessments/{assessment_id}/invite"): OTHERS_ASSESSMENT,
+    ("GET", "/assessments/{assessment_id}/report/{attempt_id}"): OTHERS_ASSESSMENT,
+    **{(method, path): ADMIN for method, path in [
+        ("GET", "/admin"), ("GET", "/admin/users"), ("POST", "/admin/users/{user_id}/role"),
+        ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/password-reset"),
+        ("GET", "/admin/audit"), ("GET", "/admin/queue"), ("POST", "/admin/queue/requeue"),
+        ("GET", "/admin/queue/regrade/{revision_id}"), ("POST", "/admin/queue/regrade/{revision_id}"),
+        ("GET", "/admin/questions"), ("GET", "/admin/questions/new"), ("POST", "/admin/questions/new"),
+        ("GET", "/admin/questions/{slug}/edit"), ("POST", "/admin/questions/{slug}/edit"),
+        ("POST", "/admin/questions/preview"), ("POST", "/admin/questions/{slug}/status"),
+        ("GET", "/admin/questions/{slug}/revisions"), ("GET", "/admin/questions/{slug}/revisions/{number}"),
+        ("GET", "/admin/questions/import"), ("POST", "/admin/questions/import"),
+        ("POST", "/admin/questions/import/{import_id}/apply"), ("GET", "/admin/questions/export"),
+        ("POST", "/admin/questions/{slug}/run-reference"),
+    ]},
+}
+
+
+def app_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(method, path) of every route, including those of included routers."""
+    found: list[tuple[str, str]] = []
+
+    def walk(routes) -> None:  # type: ignore[no-untyped-def]
+        for route in routes:
+            if hasattr(route, "original_router"):
+                walk(route.original_router.routes)
+            elif hasattr(route, "methods") and route.methods:
+                found.extend((m, route.path) for m in sorted(route.methods) if m != "HEAD")
+
+    walk(app.routes)
+    return found
+
+
+def test_every_route_has_a_rule(app) -> None:  # type: ignore[no-untyped-def]
+    missing = [r for r in app_routes(app) if r not in RULES]
+    assert missing == [], f"routes without an access rule: {missing}"
+
+
+@pytest.fixture
+def others_objects(app, bank, make_user):  # type: ignore[no-untyped-def]
+    """Objects that belong to people who are not the signed-in test users."""
+    owner = make_user(email="owner@example.com")
+    author = make_user(Role.interviewer, email="author@example.com")
+    victim = make_user(email="victim@example.com")
+    with session_scope(app.state.db.write_session) as db:
+        question = db.scalar(select(Question).where(Question.kind == "text").limit(1))
+        submission = Submission(user_id=owner.id, question_id=question.id, revision_id=question.current_revision_id,
+                                kind=question.kind, answer_text="Mine.", status=SubmissionStatus.graded, score=50)
+        assessment = Assessment(title="Theirs", owner_id=author.id, time_limit_minutes=30, invite_code="matrix-code",
+                                items=[AssessmentQuestion(question_id=question.id, position=1)])
+        db.add_all([submission, assessment])
+        db.flush()
+        attempt = AssessmentAttempt(assessment_id=assessment.id, candidate_id=owner.id, started_at=utcnow(),
+                                    deadline_at=utcnow() + timedelta(minutes=30))
+        staged = BankImport(filename="x.yaml", content="questions: []")
+        db.add_all([attempt, staged])
+        db.flush()
+        comment = ReviewComment(submission_id=submission.id, author_id=author.id, line=None, body="Theirs.")
+        db.add(comment)
+        db.flush()
+        return {"slug": question.slug, "submission_id": submission.id, "user_id": victim.id,
+                "revision_id": question.current_revision_id, "import_id": staged.id, "assessment_id": assessment.id,
+                "attempt_id": attempt.id, "comment_id": comment.id, "number": 1, "position": 1}
+
+
+def _client(app, make_user, role: str, counter=itertools.count()) -> TestClient:  # type: ignore[no-untyped-def]
+    client = TestClient(app)
+    if role != "anonymous":
+        login(client, make_user(Role(role), email=f"{role}{next(counter)}@example.com").email, PASSWORD)
+    return client
+
+
+def _status(client: TestClient, method: str, path: str) -> int:
+    if method == "GET":
+        return client.get(path, follow_redirects=False).status_code
+    token = csrf_token(client, "/login")
+    return client.request(method, path, data={"csrf_token": token}, follow_redirects=False).status_code
+
+
+def test_access_matrix(app, make_user, others_objects) -> None:  # type: ignore[no-untyped-def]
+    clients = {role: _client(app, make_user, role) for role in ROLES}
+    failures = []
+    for method, template in app_routes(app):
+        if template.startswith("/static") or (method, template) in {("POST", "/logout"),
+                                                                    ("POST", "/account/logout-everywhere")}:
+            continue  # these end the test client's own session; covered in test_sessions
+        path = template.format(**others_objects)
+        for role, expected in zip(ROLES, RULES[(method, template)]):
+            status = _status(clients[role], method, path)
+            allowed = status not in (401, 403, 404) and status < 500
+            if (expected == OK and not allowed) or (expected != OK and status != expected):
+                failures.append(f"{role:11} {method} {path}: got {status}, expected {expected}")
+    assert failures == [], "\n".join(failures)
