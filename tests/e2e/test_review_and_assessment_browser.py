@@ -1,0 +1,112 @@
+"""Interviewers review code with inline comments; candidates take an assessment to the end."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from playwright.sync_api import expect
+
+
+def _account(live_server, role: str = "candidate") -> str:  # type: ignore[no-untyped-def]
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    live_server.cli("create-user", "--email", email, "--role", role, "--password-stdin", stdin="a passphrase 1234\n")
+    return email
+
+
+def _login(browser, live_server, email: str):  # type: ignore[no-untyped-def]
+    page = browser.new_context(base_url=live_server.url).new_page()
+    page.set_default_timeout(15_000)
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("a passphrase 1234")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    return page
+
+
+CODE = '''from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/items/{item_id}")
+def read_item(item_id: int):
+    return {"item_id": item_id}
+'''
+
+
+def test_interviewer_reviews_code_with_comments_and_override(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    candidate = _login(browser, live_server, _account(live_server))
+    candidate.goto("/questions?kind=code")
+    candidate.locator(".question-list a").first.click()
+    candidate.get_by_label("Paste your code").fill(CODE)
+    candidate.get_by_role("button", name="Submit answer").click()
+    expect(candidate.locator("#submission-status").get_by_text("Score:")).to_be_visible(timeout=60_000)
+    candidate.goto("/submissions")
+    candidate.locator("table a").first.click()
+    submission_id = candidate.url.rsplit("/", 1)[1]
+
+    interviewer = _login(browser, live_server, _account(live_server, "interviewer"))
+    interviewer.goto(f"/review/{submission_id}")
+    interviewer.get_by_role("button", name="Claim this review").click()
+    expect(interviewer.get_by_text("You are reviewing this until")).to_be_visible()
+    for line, text in [(3, "Good: one app object."), (7, "Validate item_id is positive.")]:
+        interviewer.get_by_role("link", name=f"Add a comment on line {line}").click()  # htmx loads the form in place
+        interviewer.get_by_label(f"Comment on line {line}", exact=True).fill(text)
+        interviewer.locator(f"#comments-{line}").get_by_role("button", name="Add comment").click()
+        expect(interviewer.locator(f"#comments-{line}")).to_contain_text(text)
+    interviewer.get_by_label("Final score").fill("85")
+    interviewer.get_by_label("Reason for changing the score").fill("Clean code; the failing test is a nitpick.")
+    interviewer.get_by_label("Overall comment").fill("Well structured.")
+    interviewer.get_by_label("Yes", exact=True).check()
+    interviewer.get_by_role("button", name="Submit review").click()
+    expect(interviewer.get_by_text("Review submitted")).to_be_visible()
+
+    candidate.goto("/questions")
+    expect(candidate.get_by_role("link", name=re.compile("My answers 1 new"))).to_be_visible()
+    candidate.goto(f"/submissions/{submission_id}")
+    review = candidate.locator(".finished-review")
+    expect(review).to_contain_text("Final score: 85/100")
+    expect(review.locator("#L-3")).to_contain_text("Good: one app object.")
+    expect(review.locator("#L-7")).to_contain_text("Validate item_id is positive.")
+    expect(review).to_contain_text("Well structured.")
+
+
+def test_candidate_takes_a_two_question_assessment(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    candidate_email = _account(live_server)
+    interviewer = _login(browser, live_server, _account(live_server, "interviewer"))
+    interviewer.goto("/assessments/new")
+    interviewer.get_by_label("Title").fill("Two-question screen")
+    interviewer.get_by_label("Time limit (minutes)").fill("20")
+    interviewer.locator("input[name=questions][value=flask-vs-fastapi-choosing]").check()
+    interviewer.locator("input[name=questions]").nth(1).check()
+    interviewer.get_by_role("button", name="Create assessment").click()
+    interviewer.get_by_label("Invite candidates by email").fill(candidate_email)
+    interviewer.get_by_role("button", name="Invite").click()
+    expect(interviewer.get_by_text("not started")).to_be_visible()
+    assessment_url = interviewer.url
+
+    candidate = _login(browser, live_server, candidate_email)
+    candidate.goto("/assessments")
+    candidate.get_by_role("link", name="Two-question screen").click()
+    candidate.get_by_role("button", name="Start the assessment").click()
+    expect(candidate.locator("time[data-deadline]")).to_have_text(re.compile(r"^(19|20):\d\d$"))
+    for position in (1, 2):
+        candidate.locator("table a").nth(position - 1).click()
+        if candidate.get_by_label("Write your answer").count():
+            candidate.get_by_label("Write your answer").fill(
+                "FastAPI is ASGI on Starlette and validates with Pydantic; Flask is WSGI with a mature ecosystem.")
+        else:
+            candidate.locator("input[name=choice]").first.check()
+        candidate.get_by_role("button", name="Submit answer").click()
+        expect(candidate.get_by_text("Answer saved.")).to_be_visible()
+    expect(candidate.locator("table")).not_to_contain_text("not answered")
+    candidate.get_by_role("button", name="Submit the assessment").click()
+    expect(candidate.get_by_text("Assessment submitted.")).to_be_visible()
+
+    interviewer.goto(assessment_url)
+    expect(interviewer.locator("table")).to_contain_text("submitted")
+    interviewer.get_by_role("link", name="Report").click()
+    expect(interviewer.get_by_text("Time used:")).to_be_visible()
+    expect(interviewer.locator("main table").get_by_role("link", name="Review")).to_have_count(2)
