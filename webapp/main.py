@@ -18,6 +18,7 @@ from webapp.admin import views as admin_views
 from webapp.questions import admin_views as question_admin_views
 from webapp.questions import views as question_views
 from webapp.assessments import views as assessment_views
+from webapp.progress import views as progress_views
 from webapp.review import views as review_views
 from webapp.submissions import views as submission_views
 from webapp.config import PROJECT_ROOT, Settings, get_settings
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(health.router)
+    app.include_router(progress_views.router)
     app.include_router(account_views.router)
     app.include_router(admin_views.router)
     app.include_router(user_views.router)

@@ -6,3 +6,4 @@ from webapp.questions.models import BankImport, Question, QuestionRevision, Ques
 from webapp.submissions.models import GraderWorker, Submission  # noqa: F401
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion  # noqa: F401
 from webapp.review.models import Review, ReviewComment  # noqa: F401
+from webapp.progress.models import PracticeCard, PracticeSettings  # noqa: F401

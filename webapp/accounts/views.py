@@ -30,11 +30,6 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-@router.get("/")
-def home(request: Request, user: OptionalUser) -> Response:
-    return render(request, "home.html")
-
-
 @router.get("/register")
 def register_form(request: Request, user: OptionalUser) -> Response:
     if user is not None:

@@ -20,6 +20,8 @@ class Assessment(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     time_limit_minutes: Mapped[int] = mapped_column(Integer)
     invite_code: Mapped[str] = mapped_column(String(32), unique=True)
+    # "assessment" (run by an interviewer) or "mock" (a candidate's own timed practice).
+    kind: Mapped[str] = mapped_column(String(20), default="assessment", server_default="assessment")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     owner: Mapped[User] = relationship()

@@ -61,7 +61,7 @@ def owned_assessment(db: Session, *, assessment_id: int, viewer: User) -> Assess
 
 
 def list_assessments(db: Session, *, viewer: User) -> list[Assessment]:
-    statement = select(Assessment).order_by(Assessment.created_at.desc())
+    statement = select(Assessment).where(Assessment.kind == "assessment").order_by(Assessment.created_at.desc())
     if viewer.role != Role.admin:
         statement = statement.where(Assessment.owner_id == viewer.id)
     return list(db.scalars(statement))
@@ -97,7 +97,8 @@ def invite_by_email(db: Session, *, assessment: Assessment, emails: str, actor: 
 def join_by_code(db: Session, *, code: str, candidate: User) -> AssessmentAttempt:
     if not code.strip():
         raise AssessmentError(422, {"code": "Enter the invite code you were given."})
-    assessment = db.scalar(select(Assessment).where(Assessment.invite_code == code.strip()))
+    assessment = db.scalar(select(Assessment).where(Assessment.invite_code == code.strip(),
+                                                    Assessment.kind == "assessment"))
     if assessment is None:
         raise AssessmentError(404, {"code": "No assessment has this invite code. Check it and try again."})
     return _attempt_for(db, assessment, candidate)
@@ -110,7 +111,8 @@ def my_attempt(db: Session, *, attempt_id: int, candidate: User) -> AssessmentAt
 
 
 def my_attempts(db: Session, *, candidate: User) -> list[AssessmentAttempt]:
-    return list(db.scalars(select(AssessmentAttempt).where(AssessmentAttempt.candidate_id == candidate.id)
+    return list(db.scalars(select(AssessmentAttempt).join(Assessment)
+                           .where(AssessmentAttempt.candidate_id == candidate.id, Assessment.kind == "assessment")
                            .options(joinedload(AssessmentAttempt.assessment)).order_by(AssessmentAttempt.id.desc())))
 
 

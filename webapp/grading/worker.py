@@ -18,6 +18,7 @@ from sqlalchemy import select
 from webapp.db import Database, session_scope, utcnow
 from webapp.grading import queue
 from webapp.grading.graders import Grader, GradingTask
+from webapp.progress.scheduling import record_graded_answer
 from webapp.submissions.models import GraderWorker, Submission
 
 log = logging.getLogger("rehearse.grading")
@@ -96,6 +97,7 @@ class GradingService:
                 submission = db.get(Submission, claim.submission_id)
                 grader = self.graders[submission.kind.value]
                 task = task_for(submission)
+                who = (submission.user_id, submission.question_id, submission.queued_at)
             result = grader.grade(task)
         except Exception as exc:  # a grader bug must not kill the loop or lose the job
             log.exception("grading submission %s failed (attempt %s)", claim.submission_id, claim.attempt)
@@ -105,6 +107,10 @@ class GradingService:
         with session_scope(self.database.write_session) as db:
             stored = queue.complete_job(db, claim=claim, score=result.score, feedback=result.feedback,
                                         grader=grader.name, grader_version=grader.version)
+            if stored:  # the practice schedule moves in the same transaction as the grade
+                user_id, question_id, answered_at = who
+                record_graded_answer(db, user_id=user_id, question_id=question_id, score=result.score,
+                                     answered_at=answered_at)
         if stored:
             self.jobs_done += 1
             log.info("graded submission %s: score %s (%s)", claim.submission_id, result.score, self.name)

@@ -100,7 +100,7 @@ def review_queue(db: Session, *, viewer: User, filters: ReviewFilters) -> Review
 
 
 def assessments_for_filter(db: Session, *, viewer: User) -> list[Assessment]:
-    statement = select(Assessment).order_by(Assessment.created_at.desc())
+    statement = select(Assessment).where(Assessment.kind == "assessment").order_by(Assessment.created_at.desc())
     if viewer.role.value != "admin":
         statement = statement.where(Assessment.owner_id == viewer.id)
     return list(db.scalars(statement))
