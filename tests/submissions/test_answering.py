@@ -92,18 +92,20 @@ def test_draft_archived_and_unknown_questions_are_404(answer, bank, app):  # typ
     assert _count(app) == 0
 
 
-def test_code_upload_is_stored_and_waits_for_the_code_grader(answer, candidate_client, bank, app, drain):  # type: ignore[no-untyped-def]
+def test_code_upload_is_stored_and_graded_in_the_sandbox(answer, candidate_client, bank, app, drain):  # type: ignore[no-untyped-def]
     spec = _first(bank, "code")
     source = spec.reference_solution.encode()
     response = answer(spec.slug, files={"file": ("../../etc/solution.py", source, "text/x-python")})
     assert response.status_code == 303
-    assert drain() == 0  # nothing grades code in this process
+    pending = candidate_client.get(response.headers["location"]).text
+    assert "is running right now" in pending  # no grader process has reported in yet
+    assert drain() == 1
     page = candidate_client.get(response.headers["location"]).text
-    assert "Code grading is not enabled on this server yet" in page
+    assert "Score: <span class=\"score\">100</span>" in page
     with session_scope(app.state.db.read_session) as db:
         stored = db.scalar(select(Submission))
         assert stored.code_filename == "solution.py" and stored.code_size == len(source)
-        assert stored.status.value == "queued" and stored.score is None
+        assert stored.code_sha256 and stored.feedback["verdict"] == "passed"
 
 
 def test_pasted_code_is_accepted(answer, bank):  # type: ignore[no-untyped-def]
