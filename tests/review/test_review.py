@@ -28,6 +28,7 @@ def _graded(app, bank, make_user, *, kind="code"):  # type: ignore[no-untyped-de
                          status=SubmissionStatus.graded, score=40, feedback={"kind": "tests", "tests": []})
         db.add(row)
         db.flush()
+        db.add(Review(submission_id=row.id, state=ReviewState.requested))  # it waits in the queue
         return row, candidate
 
 
@@ -51,6 +52,7 @@ def test_queue_lists_graded_submissions_oldest_first(app, bank, make_user, make_
     assert "cand-code@example.com" in interviewer.get("/review", params={"candidate": "cand-code@example.com"}).text
     assert f"/review/{second.id}\"" not in interviewer.get("/review", params={"candidate": "cand-code@example.com"}).text
     assert "Nothing to review" in interviewer.get("/review", params={"min_score": 90}).text
+    assert "waiting" in page
     assert interviewer.get("/review", params={"min_score": 900}).status_code == 422
 
 
@@ -183,3 +185,26 @@ def test_assessment_answers_are_only_for_the_assessments_interviewer(app, bank, 
     login(owner, "runner@example.com", PASSWORD)
     assert owner.get(f"/review/{submission.id}").status_code == 200
     assert f"/review/{submission.id}\"" in owner.get("/review").text
+
+
+def test_candidate_asks_for_a_review_of_a_practice_answer(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+    candidate = make_user(email="asker@example.com")
+    with session_scope(app.state.db.write_session) as db:
+        question = get_question(db, slug=next(q.slug for q in bank.questions if q.kind == "text"))
+        row = Submission(user_id=candidate.id, question_id=question.id, revision_id=question.current_revision_id,
+                         kind=question.kind, answer_text="ASGI.", status=SubmissionStatus.graded, score=30)
+        db.add(row)
+        db.flush()
+    interviewer = _interviewer(make_client, make_user)
+    assert f"/review/{row.id}\"" not in interviewer.get("/review").text  # practice answers are not queued by default
+    browser = make_client()
+    login(browser, candidate.email, PASSWORD)
+    page = browser.get(f"/submissions/{row.id}").text
+    assert "Ask an interviewer to review this answer" in page
+    asked = browser.post(f"/submissions/{row.id}/review-request",
+                         data={"csrf_token": csrf_token(browser, "/")}, follow_redirects=False)
+    assert asked.status_code == 303
+    assert "An interviewer will review this answer" in browser.get(f"/submissions/{row.id}").text
+    assert f"/review/{row.id}\"" in interviewer.get("/review").text
+    assert interviewer.post(f"/submissions/{row.id}/review-request",
+                            data={"csrf_token": csrf_token(interviewer, "/")}).status_code == 404

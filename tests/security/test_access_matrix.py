@@ -32,6 +32,7 @@ STAFF = (303, 403, OK, OK)
 ADMIN = (303, 403, 403, OK)
 OTHERS_SUBMISSION = (303, 404, OK, OK)
 OTHERS_COMMENT = (303, 403, 404, 404)
+OTHERS_SUBMISSION_OWNER_ONLY = (303, 404, 404, 404)
 OTHERS_ATTEMPT = (303, 404, 404, 404)
 OTHERS_ASSESSMENT = (303, 403, 404, OK)
 
@@ -44,6 +45,7 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     ("GET", "/questions"): USER, ("GET", "/questions/{slug}"): USER, ("POST", "/questions/{slug}/submissions"): USER,
     ("GET", "/submissions"): USER, ("GET", "/submissions/{submission_id}"): OTHERS_SUBMISSION,
     ("GET", "/submissions/{submission_id}/status"): OTHERS_SUBMISSION,
+    ("POST", "/submissions/{submission_id}/review-request"): OTHERS_SUBMISSION_OWNER_ONLY,
     ("GET", "/review"): STAFF, ("GET", "/review/{submission_id}"): STAFF,
     ("POST", "/review/{submission_id}"): STAFF, ("POST", "/review/{submission_id}/claim"): STAFF,
     ("GET", "/review/{submission_id}/comment-form"): STAFF, ("POST", "/review/{submission_id}/comments"): STAFF,

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.accounts.models import User
@@ -25,22 +25,26 @@ class Recommendation(str, enum.Enum):
 
 
 class ReviewState(str, enum.Enum):
-    in_progress = "in_progress"
+    requested = "requested"  # waiting in the queue: an assessment answer, or the candidate asked
+    in_progress = "in_progress"  # claimed by a reviewer (until claim_expires_at)
     submitted = "submitted"
 
 
 class Review(Base):
+    """The human review of one submission; its row is also the submission's place in the review queue."""
+
     __tablename__ = "reviews"
-    __table_args__ = (Index("ix_reviews_state_claim", "state", "claim_expires_at"),)
+    __table_args__ = (Index("ix_reviews_state_submission", "state", "submission_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     state: Mapped[ReviewState] = mapped_column(
-        Enum(ReviewState, native_enum=False, length=20, validate_strings=True), default=ReviewState.in_progress
+        Enum(ReviewState, native_enum=False, length=20, validate_strings=True), default=ReviewState.requested
     )
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    claim_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, server_default=func.now())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     point_ratings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     recommendation: Mapped[Recommendation | None] = mapped_column(
         Enum(Recommendation, native_enum=False, length=20, validate_strings=True)

@@ -9,7 +9,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from webapp.accounts.models import User
@@ -43,7 +43,7 @@ class ReviewFilters(BaseModel):
 @dataclass
 class ReviewQueueItem:
     submission: Submission
-    review: Review | None
+    review: Review
 
 
 @dataclass
@@ -54,27 +54,30 @@ class ReviewQueuePage:
 
 
 def _state_condition(state: str, now: datetime):  # type: ignore[no-untyped-def]
-    claimed = and_(Review.state == ReviewState.in_progress, Review.claim_expires_at > now)
     if state == "claimed":
-        return claimed
+        return and_(Review.state == ReviewState.in_progress, Review.claim_expires_at > now)
     if state == "reviewed":
         return Review.state == ReviewState.submitted
     if state == "awaiting":
-        return or_(Review.id.is_(None), and_(Review.state == ReviewState.in_progress))
+        return Review.state.in_([ReviewState.requested, ReviewState.in_progress])
     return None
 
 
 def review_queue(db: Session, *, viewer: User, filters: ReviewFilters) -> ReviewQueuePage:
-    """Graded submissions the viewer may review, oldest first (keyset paginated by id)."""
+    """Finished submissions whose review was requested, oldest first (keyset paginated).
+
+    The query is driven by the reviews table (one row per requested review), so its cost
+    follows the queue's length, not the number of submissions.
+    """
     now = utcnow()
     statement = (
         select(Submission, Review)
-        .outerjoin(Review, Review.submission_id == Submission.id)
+        .select_from(Review).join(Submission, Submission.id == Review.submission_id)
         .join(Submission.question).join(Question.topic).join(Submission.user)
         .options(contains_eager(Submission.question).contains_eager(Question.topic),
                  contains_eager(Submission.user), joinedload(Review.reviewer))
         .where(Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]), staff_visible(viewer))
-        .order_by(Submission.id).limit(PER_PAGE + 1)
+        .order_by(Review.submission_id).limit(PER_PAGE + 1)
     )
     if (condition := _state_condition(filters.state, now)) is not None:
         statement = statement.where(condition)
@@ -92,7 +95,7 @@ def review_queue(db: Session, *, viewer: User, filters: ReviewFilters) -> Review
     if filters.max_score is not None:
         statement = statement.where(Submission.score <= filters.max_score)
     if filters.after:
-        statement = statement.where(Submission.id > filters.after)
+        statement = statement.where(Review.submission_id > filters.after)
     rows = db.execute(statement).unique().all()
     items = [ReviewQueueItem(submission, review) for submission, review in rows[:PER_PAGE]]
     next_after = items[-1].submission.id if len(rows) > PER_PAGE else None

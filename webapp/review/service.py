@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -29,12 +29,31 @@ def get_review(db: Session, *, submission_id: int) -> Review | None:
     return db.scalar(select(Review).where(Review.submission_id == submission_id).options(joinedload(Review.reviewer)))
 
 
+def request_review(db: Session, *, submission: Submission, replaces_older: bool = False) -> Review:
+    """Put a submission in the review queue (idempotent). For an assessment answer, an
+    unclaimed request for an earlier answer to the same question in the same attempt is
+    withdrawn: interviewers review what the candidate finally answered."""
+    if replaces_older and submission.attempt_id is not None:
+        older = select(Submission.id).where(Submission.attempt_id == submission.attempt_id,
+                                            Submission.question_id == submission.question_id,
+                                            Submission.id != submission.id)
+        db.execute(delete(Review).where(Review.submission_id.in_(older), Review.state == ReviewState.requested)
+                   .execution_options(synchronize_session=False))
+    review = get_review(db, submission_id=submission.id)
+    if review is None:
+        review = Review(submission_id=submission.id, state=ReviewState.requested)
+        db.add(review)
+        db.flush()
+    return review
+
+
 def claim(db: Session, *, submission: Submission, reviewer: User) -> Review:
     """Take (or extend) the claim on a submission; 409 while someone else holds it."""
     now = utcnow()
     review = get_review(db, submission_id=submission.id)
     if review is None:
-        review = Review(submission_id=submission.id, reviewer_id=reviewer.id, claim_expires_at=now + CLAIM_FOR)
+        review = Review(submission_id=submission.id, reviewer_id=reviewer.id, state=ReviewState.in_progress,
+                        claimed_at=now, claim_expires_at=now + CLAIM_FOR)
         try:
             with db.begin_nested():
                 db.add(review)
@@ -43,14 +62,17 @@ def claim(db: Session, *, submission: Submission, reviewer: User) -> Review:
         return review
     if review.state == ReviewState.submitted:
         raise ReviewError(409, {"form": "This submission has already been reviewed."})
-    if review.reviewer_id != reviewer.id and review.claim_expires_at > now:
+    held = review.state == ReviewState.in_progress and review.claim_expires_at and review.claim_expires_at > now
+    if review.reviewer_id != reviewer.id and held:
         holder = review.reviewer.display_name if review.reviewer else "someone"
         raise ReviewError(409, {"form": f"{holder} is reviewing this until {review.claim_expires_at:%H:%M} UTC."})
     # Compare-and-set, so two reviewers taking over an expired claim cannot both win.
     taken = db.execute(
-        update(Review).where(Review.id == review.id, Review.reviewer_id == review.reviewer_id,
-                             Review.claim_expires_at == review.claim_expires_at)
-        .values(reviewer_id=reviewer.id, claim_expires_at=now + CLAIM_FOR, claimed_at=now)
+        update(Review).where(Review.id == review.id, Review.state == review.state,
+                             Review.reviewer_id.is_(None) if review.reviewer_id is None
+                             else Review.reviewer_id == review.reviewer_id)
+        .values(reviewer_id=reviewer.id, state=ReviewState.in_progress, claim_expires_at=now + CLAIM_FOR,
+                claimed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if not taken:
@@ -61,7 +83,7 @@ def claim(db: Session, *, submission: Submission, reviewer: User) -> Review:
 
 def _holding(db: Session, *, submission: Submission, reviewer: User) -> Review:
     review = get_review(db, submission_id=submission.id)
-    if review is None or review.state == ReviewState.submitted:
+    if review is None or review.state != ReviewState.in_progress:
         return claim(db, submission=submission, reviewer=reviewer)
     if review.reviewer_id != reviewer.id:
         return claim(db, submission=submission, reviewer=reviewer)  # raises while someone else holds it
@@ -172,5 +194,5 @@ def finished_review(db: Session, *, submission: Submission) -> dict[str, object]
     """What the candidate sees once a review is submitted (nothing of a draft)."""
     review = get_review(db, submission_id=submission.id)
     if review is None or review.state != ReviewState.submitted:
-        return {"review": None, "comments": []}
-    return {"review": review, "comments": comments_for(db, submission_id=submission.id)}
+        return {"review": None, "comments": [], "review_pending": review is not None}
+    return {"review": review, "comments": comments_for(db, submission_id=submission.id), "review_pending": False}

@@ -32,6 +32,7 @@ class Submission(Base):
         Index("ix_submissions_user_id_id", "user_id", "id"),
         Index("ix_submissions_user_question", "user_id", "question_id", "id"),
         Index("ix_submissions_user_queued_at", "user_id", "queued_at"),
+        Index("ix_submissions_status_finished_at", "status", "finished_at"),
         Index("ix_submissions_question_id", "question_id"),
         Index("ix_submissions_revision_id", "revision_id"),
     )

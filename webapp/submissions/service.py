@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from webapp.accounts.models import User
 from webapp.assessments.models import AssessmentAttempt
 from webapp.assessments.service import check_can_answer
+from webapp.review.service import request_review
 from webapp.db import utcnow
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -57,7 +58,18 @@ def submit_answer(db: Session, *, user: User, question: Question, answer: Answer
         submission.code_size, submission.code_sha256 = code.size, code.sha256
     db.add(submission)
     db.flush()
+    if attempt is not None:  # assessment answers always go to the interviewer's queue
+        request_review(db, submission=submission, replaces_older=True)
     return submission
+
+
+def request_candidate_review(db: Session, *, submission: Submission, user: User) -> None:
+    """The candidate asks an interviewer to look at one of their graded answers."""
+    if submission.user_id != user.id:
+        raise SubmissionError(404, {"form": "There is no such submission."})
+    if submission.status != SubmissionStatus.graded:
+        raise SubmissionError(409, {"form": "You can ask for a review once your answer is graded."})
+    request_review(db, submission=submission)
 
 
 def _check_rate(db: Session, *, user: User, policy: SubmissionPolicy) -> None:

@@ -90,6 +90,17 @@ def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submi
     return response
 
 
+@router.post("/submissions/{submission_id}/review-request")
+def request_review(request: Request, db: SessionDep, user: CurrentUser, submission_id: int) -> Response:
+    submission = _owned_or_404(db, user, submission_id)
+    try:
+        service.request_candidate_review(db, submission=submission, user=user)
+    except SubmissionError as exc:
+        raise HTTPException(exc.status, exc.errors["form"]) from None
+    flash(request, "Review requested: an interviewer will look at this answer.", "success")
+    return redirect(request, f"/submissions/{submission.id}")
+
+
 @router.get("/submissions/{submission_id}/status")
 def submission_status(request: Request, db: SessionDep, user: CurrentUser, submission_id: int) -> Response:
     submission = _owned_or_404(db, user, submission_id)
