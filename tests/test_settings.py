@@ -42,3 +42,9 @@ def test_https_cookie_is_host_prefixed_and_secure(settings, make_user):  # type:
         assert "secure" in cookie.lower() and "domain" not in cookie.lower()
         assert "strict-transport-security" in response.headers
     app.state.db.dispose()
+
+
+def test_production_refuses_the_process_sandbox(tmp_path):  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError, match="bubblewrap"):
+        Settings(env="production", secret_key="x" * 40, https=True, sandbox="process", data_dir=tmp_path)
+    assert Settings(env="production", secret_key="x" * 40, https=True, data_dir=tmp_path).effective_sandbox == "bwrap"

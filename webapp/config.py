@@ -59,6 +59,9 @@ class Settings(BaseSettings):
                 raise ValueError("REHEARSE_SECRET_KEY is required when REHEARSE_ENV=production")
             if not self.https:
                 raise ValueError("REHEARSE_HTTPS=1 is required when REHEARSE_ENV=production")
+            if self.sandbox == "process":
+                raise ValueError("REHEARSE_SANDBOX=process is not isolated enough for production: install "
+                                 "bubblewrap and use bwrap (or auto)")
         return self
 
     @property
@@ -76,6 +79,11 @@ class Settings(BaseSettings):
     def session_cookie_name(self) -> str:
         # The __Host- prefix pins the cookie to this host and path /, over https only.
         return "__Host-rehearse" if self.https else "rehearse_session"
+
+    @property
+    def effective_sandbox(self) -> str:
+        """Production never falls back to the process sandbox: it needs bubblewrap or fails."""
+        return "bwrap" if self.env == "production" else self.sandbox
 
     @property
     def effective_grader_concurrency(self) -> int:

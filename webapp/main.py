@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = Database(settings.resolved_database_url)
     app.state.grader = GradingService(
-        app.state.db, default_graders(sandbox=settings.sandbox), concurrency=settings.effective_grader_concurrency,
+        app.state.db, default_graders(sandbox=settings.effective_sandbox), concurrency=settings.effective_grader_concurrency,
         lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
         max_attempts=settings.grader_max_attempts,
     )
