@@ -19,7 +19,9 @@ from webapp.config import Settings, get_settings
 from webapp.db import Database, session_scope
 from webapp.migrate import upgrade_to_head
 from webapp.questions import importer
+from webapp.grading.graders import default_graders
 from webapp.questions.bank import default_bank_dir, read_path
+from webapp.questions.verification import reference_checker
 from webapp.security.passwords import make_hasher
 
 
@@ -64,7 +66,6 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     import signal
     import threading
 
-    from webapp.grading.graders import default_graders
     from webapp.grading.worker import GradingService
 
     _configure_logging()
@@ -116,10 +117,11 @@ def cmd_questions_import(args: argparse.Namespace, settings: Settings) -> None:
         sys.exit(f"error: {path} does not exist")
     with _db(settings) as db:
         bank = read_path(path)
+        check = reference_checker(default_graders(sandbox=settings.effective_sandbox)["code"])
         if args.dry_run:
-            plan = importer.plan_import(db, bank=bank)
+            plan = importer.plan_import(db, bank=bank, check=check)
         else:
-            plan = importer.apply_import(db, bank=bank, actor=None, source=str(path))
+            plan = importer.apply_import(db, bank=bank, actor=None, source=str(path), check=check)
         _exit_on_bank_errors(plan)
         print(("dry run, nothing written: " if args.dry_run else "imported: ") + plan.summary())
         for label, slugs in (("new", plan.new), ("changed", plan.changed)):

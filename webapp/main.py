@@ -25,6 +25,7 @@ from webapp.config import PROJECT_ROOT, Settings, get_settings
 from webapp.db import Database
 from webapp.errors import install_error_handlers
 from webapp.grading.graders import default_graders
+from webapp.grading.sandbox import sandbox_status
 from webapp.grading.worker import GradingService
 from webapp.questions.bank import MAX_FILE_BYTES
 from webapp.security.body_limit import BodySizeLimitMiddleware
@@ -40,6 +41,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.sandbox_warning:
+            log.warning("!" * 72)
+            log.warning("CANDIDATE CODE IS NOT ISOLATED: %s", app.state.sandbox_warning)
+            log.warning("Install bubblewrap (apt-get install bubblewrap) and set REHEARSE_SANDBOX=bwrap.")
+            log.warning("!" * 72)
         app.state.grader.start()
         yield
         app.state.grader.stop()
@@ -61,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
         max_attempts=settings.grader_max_attempts,
     )
+    app.state.sandbox_mode, app.state.sandbox_warning = sandbox_status(settings.effective_sandbox)
     app.state.hasher = make_hasher(
         memory_kib=settings.argon2_memory_kib,
         time_cost=settings.argon2_time_cost,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2_fragments.fastapi import Jinja2Blocks
+from sqlalchemy.orm import object_session
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -38,6 +39,11 @@ def _new_reviews(request: Request) -> int:
     user = getattr(request.state, "user", None)
     if user is None or user.role.value != "candidate":
         return 0
+    # Use the request's own session while it is open: a second connection per page deadlocked
+    # the pool once more requests than pooled connections waited for their second one.
+    db = object_session(user)
+    if db is not None and db.in_transaction():
+        return unseen_reviews(db, user=user)
     with session_scope(request.app.state.db.read_session) as db:
         return unseen_reviews(db, user=user)
 
@@ -48,6 +54,7 @@ def _page_context(request: Request) -> dict[str, Any]:
         "current_user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
         "settings": request.app.state.settings,
+        "sandbox_warning": getattr(request.app.state, "sandbox_warning", None),
     }
 
 

@@ -58,6 +58,9 @@ def upgrade() -> None:
                nullable=True)
         batch_op.drop_index(batch_op.f('ix_reviews_state_claim'))
         batch_op.create_index('ix_reviews_state_submission', ['state', 'submission_id'], unique=False)
+        batch_op.create_index('ix_reviews_unseen', ['submission_id'], unique=False,
+                              sqlite_where=sa.text("state = 'submitted' AND seen_by_candidate_at IS NULL"),
+                              postgresql_where=sa.text("state = 'submitted' AND seen_by_candidate_at IS NULL"))
 
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.create_index('ix_submissions_user_queued_at', ['user_id', 'queued_at'], unique=False)
@@ -73,6 +76,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_submissions_user_queued_at')
 
     with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_index('ix_reviews_unseen')
         batch_op.drop_index('ix_reviews_state_submission')
         batch_op.create_index(batch_op.f('ix_reviews_state_claim'), ['state', 'claim_expires_at'], unique=False)
         batch_op.alter_column('claim_expires_at',

@@ -74,7 +74,7 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
         ("GET", "/admin/questions/{slug}/revisions"), ("GET", "/admin/questions/{slug}/revisions/{number}"),
         ("GET", "/admin/questions/import"), ("POST", "/admin/questions/import"),
         ("POST", "/admin/questions/import/{import_id}/apply"), ("GET", "/admin/questions/export"),
-        ("POST", "/admin/questions/{slug}/run-reference"),
+        ("POST", "/admin/questions/run-reference"),
     ]},
 }
 

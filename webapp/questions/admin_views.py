@@ -15,9 +15,10 @@ from webapp.questions import curation
 from webapp.questions.admin_form import QuestionForm, apply_action, form_from_spec, parse_form
 from webapp.questions.bank import dump_yaml
 from webapp.questions.catalogue import QuestionFilters, browse_questions
-from webapp.questions.editing import set_status, spec_of
+from webapp.questions.editing import QuestionError, set_status, spec_of
 from webapp.questions.importer import export_bank
 from webapp.questions.models import Question, QuestionStatus
+from webapp.questions.verification import ReferenceCheck, reference_checker
 from webapp.rendering import render_markdown
 from webapp.templating import flash, render
 
@@ -35,9 +36,16 @@ def question_or_404(db: SessionDep, slug: str) -> Question:
 QuestionDep = Annotated[Question, Depends(question_or_404)]
 
 
+def code_check(request: Request) -> ReferenceCheck | None:
+    return reference_checker(request.app.state.grader.graders.get("code"))
+
+
+CheckDep = Annotated[ReferenceCheck | None, Depends(code_check)]
+
+
 def _editor(request: Request, db: SessionDep, form: QuestionForm, *, question: Question | None,
-            errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    context = {"form": form, "question": question, "errors": errors or {}, "topics": curation.list_topics(db)}
+            errors: dict[str, str] | None = None, status_code: int = 200, **extra: object) -> Response:
+    context = {"form": form, "question": question, "errors": errors or {}, "topics": curation.list_topics(db), **extra}
     return render(request, "admin/questions/edit.html", context, block="editor", status_code=status_code)
 
 
@@ -56,8 +64,8 @@ def new_question(request: Request, db: SessionDep, admin: AdminUser) -> Response
 
 
 @router.post("/new")
-def create_question(request: Request, db: SessionDep, admin: AdminUser, data: FormDataDep) -> Response:
-    return _save(request, db, admin, data, question=None)
+def create_question(request: Request, db: SessionDep, admin: AdminUser, data: FormDataDep, check: CheckDep) -> Response:
+    return _save(request, db, admin, data, question=None, check=check)
 
 
 @router.get("/{slug}/edit")
@@ -67,16 +75,19 @@ def edit_question(request: Request, db: SessionDep, admin: AdminUser, question: 
 
 @router.post("/{slug}/edit")
 def update_question(request: Request, db: SessionDep, admin: AdminUser, question: QuestionDep,
-                    data: FormDataDep) -> Response:
-    return _save(request, db, admin, data, question=question)
+                    data: FormDataDep, check: CheckDep) -> Response:
+    return _save(request, db, admin, data, question=question, check=check)
 
 
-def _save(request: Request, db: SessionDep, admin: AdminUser, data: FormData, *, question: Question | None) -> Response:
+def _save(request: Request, db: SessionDep, admin: AdminUser, data: FormData, *, question: Question | None,
+          check: ReferenceCheck | None) -> Response:
     form = parse_form(data)
     action = str(data.get("action", "save"))
+    if action == "run-reference":  # without JavaScript: the editor again, with the results under the solution
+        return _editor(request, db, form, question=question, reference_result=curation.run_reference(check, form=form))
     if action != "save":  # add/remove/reorder a row, or refresh after changing the kind
         return _editor(request, db, apply_action(form, action), question=question)
-    saved, errors = curation.save_question_form(db, form=form, question=question, actor=admin)
+    saved, errors = curation.save_question_form(db, form=form, question=question, actor=admin, check=check)
     if saved is None:
         return _editor(request, db, form, question=question, errors=errors, status_code=422)
     flash(request, f"Saved “{saved.title}” (revision {saved.current_revision.number}).", "success")  # type: ignore[union-attr]
@@ -88,10 +99,21 @@ def preview_markdown(request: Request, admin: AdminUser, prompt: Annotated[str, 
     return render(request, "admin/questions/_preview.html", {"html": render_markdown(prompt)})
 
 
+@router.post("/run-reference")
+def run_reference(request: Request, admin: AdminUser, data: FormDataDep, check: CheckDep) -> Response:
+    """Grade the editor's reference solution now, exactly as candidates' code is graded."""
+    result = curation.run_reference(check, form=parse_form(data))
+    return render(request, "admin/questions/_reference_result.html", {"result": result})
+
+
 @router.post("/{slug}/status")
 def change_status(request: Request, db: SessionDep, admin: AdminUser, question: QuestionDep,
-                  status: Annotated[QuestionStatus, Form()]) -> Response:
-    set_status(db, question=question, status=status, actor=admin)
+                  status: Annotated[QuestionStatus, Form()], check: CheckDep) -> Response:
+    try:
+        set_status(db, question=question, status=status, actor=admin, check=check)
+    except QuestionError as exc:
+        flash(request, exc.errors["status"], "error")
+        return redirect(request, f"/admin/questions/{question.slug}/edit")
     flash(request, f"“{question.title}” is now {status.value}.", "success")
     return redirect(request, f"/admin/questions/{question.slug}/edit")
 
@@ -118,10 +140,11 @@ def import_form(request: Request, admin: AdminUser) -> Response:
 
 
 @router.post("/import")
-def stage_import(request: Request, db: SessionDep, admin: AdminUser, file: Annotated[UploadFile, File()]) -> Response:
+def stage_import(request: Request, db: SessionDep, admin: AdminUser, file: Annotated[UploadFile, File()],
+                 check: CheckDep) -> Response:
     try:
         staged, plan = curation.stage_import(db, filename=file.filename or "", content=file.file.read(
-            curation.MAX_FILE_BYTES + 1), actor=admin)
+            curation.MAX_FILE_BYTES + 1), actor=admin, check=check)
     except curation.ImportRejected as exc:
         context = {"plan": None, "staged": None, "error": exc.message}
         return render(request, "admin/questions/import.html", context, status_code=exc.status)
@@ -131,8 +154,8 @@ def stage_import(request: Request, db: SessionDep, admin: AdminUser, file: Annot
 
 
 @router.post("/import/{import_id}/apply")
-def apply_import(request: Request, db: SessionDep, admin: AdminUser, import_id: int) -> Response:
-    plan = curation.apply_staged_import(db, import_id=import_id, actor=admin)
+def apply_import(request: Request, db: SessionDep, admin: AdminUser, import_id: int, check: CheckDep) -> Response:
+    plan = curation.apply_staged_import(db, import_id=import_id, actor=admin, check=check)
     if plan is None:
         raise HTTPException(404, "This import does not exist or was already applied.")
     if not plan.ok:

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.accounts.models import User
 from webapp.db import utcnow
 from webapp.questions.admin_form import QuestionForm, form_to_spec
+from webapp.grading.graders import GradeResult
 from webapp.questions.bank import MAX_FILE_BYTES, parse_document
 from webapp.questions.editing import QuestionError, create_question, revise_question
 from webapp.questions.importer import ImportPlan, apply_import, plan_import
 from webapp.questions.models import BankImport, Question, QuestionRevision, Topic
+from webapp.questions.verification import ReferenceCheck, reference_problem
 
 
 class ImportRejected(Exception):
@@ -35,9 +37,12 @@ def get_question(db: Session, *, slug: str) -> Question | None:
 
 
 def save_question_form(
-    db: Session, *, form: QuestionForm, question: Question | None, actor: User
+    db: Session, *, form: QuestionForm, question: Question | None, actor: User, check: ReferenceCheck | None = None
 ) -> tuple[Question | None, dict[str, str]]:
-    """Create a question, or revise ``question``; returns it, or the field errors."""
+    """Create a question, or revise ``question``; returns it, or the field errors.
+
+    A published code question keeps a reference solution that passes its hidden tests.
+    """
     if question is not None:
         # The slug is the question's identity and the status has its own buttons.
         form.slug, form.status = question.slug, question.status.value
@@ -46,6 +51,11 @@ def save_question_form(
     spec, errors = form_to_spec(form)
     if spec is None:
         return None, errors
+    if spec.kind == "code" and spec.status == "published":
+        limits = spec.limits.model_dump() if spec.limits else {}
+        if problem := reference_problem(check, solution=spec.reference_solution, hidden_tests=spec.hidden_tests,
+                                        limits=limits):
+            return None, {"reference_solution": problem}
     try:
         if question is None:
             return create_question(db, spec=spec, actor=actor), {}
@@ -53,6 +63,23 @@ def save_question_form(
         return question, {}
     except QuestionError as exc:
         return None, exc.errors
+
+
+def run_reference(check: ReferenceCheck | None, *, form: QuestionForm) -> GradeResult | None:
+    """Grade the editor's reference solution against its hidden tests, as candidates' code is graded."""
+    if check is None:
+        return None
+    limits = {k: float(getattr(form, k)) for k in ("cpu_seconds", "wall_seconds") if _number(getattr(form, k))}
+    if _number(form.memory_mb):
+        limits["memory_mb"] = int(float(form.memory_mb))
+    return check(form.reference_solution, form.hidden_tests, limits)
+
+
+def _number(text: str) -> bool:
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -91,22 +118,24 @@ def decode_upload(content: bytes) -> str:
         raise ImportRejected(400, f"The file is not UTF-8 text (byte {exc.start} is invalid).") from None
 
 
-def stage_import(db: Session, *, filename: str, content: bytes, actor: User) -> tuple[BankImport, ImportPlan]:
+def stage_import(db: Session, *, filename: str, content: bytes, actor: User,
+                 check: ReferenceCheck | None = None) -> tuple[BankImport, ImportPlan]:
     """Keep the uploaded file and compute its dry-run plan (nothing in the bank changes)."""
     text = decode_upload(content)
     staged = BankImport(filename=filename[:255] or "upload.yaml", content=text, uploaded_by_id=actor.id)
     db.add(staged)
     db.flush()
-    return staged, plan_import(db, bank=parse_document(text, filename=staged.filename))
+    return staged, plan_import(db, bank=parse_document(text, filename=staged.filename), check=check)
 
 
-def apply_staged_import(db: Session, *, import_id: int, actor: User) -> ImportPlan | None:
+def apply_staged_import(db: Session, *, import_id: int, actor: User,
+                        check: ReferenceCheck | None = None) -> ImportPlan | None:
     """Apply a staged import in this transaction; None if it does not exist or was applied."""
     staged = db.get(BankImport, import_id)
     if staged is None or staged.applied_at is not None:
         return None
     plan = apply_import(db, bank=parse_document(staged.content, filename=staged.filename), actor=actor,
-                        source=f"upload:{staged.filename}")
+                        source=f"upload:{staged.filename}", check=check)
     if plan.ok:
         staged.applied_at = utcnow()
     return plan

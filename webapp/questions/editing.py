@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from webapp.accounts.models import User
 from webapp.audit.service import record_event
 from webapp.questions.bank import QuestionSpec, TopicSpec
+from webapp.questions.verification import ReferenceCheck, reference_problem
 from webapp.questions.models import (
     Difficulty, Question, QuestionKind, QuestionRevision, QuestionStatus, QuestionTag, Topic,
 )
@@ -124,10 +125,20 @@ def revise_question(db: Session, *, question: Question, spec: QuestionSpec, acto
     return True
 
 
-def set_status(db: Session, *, question: Question, status: QuestionStatus, actor: User | None) -> None:
-    """Publish, unpublish (back to draft) or archive a question."""
+def set_status(db: Session, *, question: Question, status: QuestionStatus, actor: User | None,
+               check: ReferenceCheck | None = None) -> None:
+    """Publish, unpublish (back to draft) or archive a question.
+
+    A code question is published only when its reference solution passes its hidden tests
+    in the sandbox (``check``); QuestionError otherwise.
+    """
     if question.status == status:
         return
+    revision = question.current_revision
+    if status == QuestionStatus.published and revision is not None and revision.kind == QuestionKind.code:
+        if problem := reference_problem(check, solution=revision.reference_solution,
+                                        hidden_tests=revision.hidden_tests, limits=revision.limits):
+            raise QuestionError({"status": problem})
     before = question.status
     question.status = status
     record_event(db, actor=actor, action=f"question.{status.value}", target=f"question:{question.slug}",

@@ -13,6 +13,7 @@ from webapp.audit.service import record_event
 from webapp.questions.bank import BankError, ParsedBank, QuestionSpec, check_references, dump_yaml
 from webapp.questions.editing import create_question, revise_question, spec_of, upsert_topic
 from webapp.questions.models import Question, Topic
+from webapp.questions.verification import ReferenceCheck, reference_problem
 
 
 @dataclass
@@ -40,8 +41,12 @@ def _existing(db: Session, slugs: list[str]) -> dict[str, Question]:
     return {q.slug: q for q in questions}
 
 
-def plan_import(db: Session, *, bank: ParsedBank) -> ImportPlan:
-    """What importing ``bank`` would do, without changing anything."""
+def plan_import(db: Session, *, bank: ParsedBank, check: ReferenceCheck | None = None) -> ImportPlan:
+    """What importing ``bank`` would do, without changing anything.
+
+    With ``check``, published code questions that are new or changed must have a reference
+    solution that passes their hidden tests (run in the sandbox).
+    """
     known_topics = set(db.scalars(select(Topic.slug)))
     check_references(bank, known_topics=known_topics)
     plan = ImportPlan(errors=list(bank.errors), topics=len(bank.topics))
@@ -56,19 +61,36 @@ def plan_import(db: Session, *, bank: ParsedBank) -> ImportPlan:
             plan.unchanged.append(spec.slug)
         else:
             plan.changed.append(spec.slug)
+    if check is not None:
+        _verify_code(plan, bank, check)
     plan.invalid = sorted(bank.invalid_slugs)
     return plan
 
 
+def _verify_code(plan: ImportPlan, bank: ParsedBank, check: ReferenceCheck) -> None:
+    for spec in bank.questions:
+        if spec.kind != "code" or spec.status != "published" or spec.slug not in plan.new + plan.changed:
+            continue
+        limits = spec.limits.model_dump() if spec.limits else {}
+        if problem := reference_problem(check, solution=spec.reference_solution, hidden_tests=spec.hidden_tests,
+                                        limits=limits):
+            plan.errors.append(BankError("", spec.slug, "reference_solution", problem))
+            bank.invalid_slugs.add(spec.slug)
+            for group in (plan.new, plan.changed):
+                if spec.slug in group:
+                    group.remove(spec.slug)
+
+
 def apply_import(
-    db: Session, *, bank: ParsedBank, actor: User | None, source: str, only_new: bool = False
+    db: Session, *, bank: ParsedBank, actor: User | None, source: str, only_new: bool = False,
+    check: ReferenceCheck | None = None,
 ) -> ImportPlan:
     """Import everything or nothing: with any error, the plan is returned and nothing is written.
 
     ``only_new`` adds missing questions and topics but leaves existing ones as they are
     (how ``rehearse setup`` loads the shipped bank without undoing an admin's edits).
     """
-    plan = plan_import(db, bank=bank)
+    plan = plan_import(db, bank=bank, check=check)
     if not plan.ok:
         return plan
     if only_new:

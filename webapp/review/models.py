@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, Text, func
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.accounts.models import User
@@ -34,7 +34,13 @@ class Review(Base):
     """The human review of one submission; its row is also the submission's place in the review queue."""
 
     __tablename__ = "reviews"
-    __table_args__ = (Index("ix_reviews_state_submission", "state", "submission_id"),)
+    __table_args__ = (
+        Index("ix_reviews_state_submission", "state", "submission_id"),
+        # The navigation's "new reviews" badge: only submitted reviews nobody has opened yet.
+        Index("ix_reviews_unseen", "submission_id",
+              sqlite_where=text("state = 'submitted' AND seen_by_candidate_at IS NULL"),
+              postgresql_where=text("state = 'submitted' AND seen_by_candidate_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)

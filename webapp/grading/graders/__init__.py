@@ -8,7 +8,9 @@ import yaml
 
 from webapp.grading.graders.base import Grader, GradeResult, GradingTask
 from webapp.grading.graders.choice import ChoiceGrader
+from webapp.grading.graders.code import CodeGrader
 from webapp.grading.graders.text import RubricGrader
+from webapp.grading.sandbox import shared_sandbox
 from webapp.questions.bank import default_bank_dir
 
 __all__ = ["Grader", "GradeResult", "GradingTask", "default_graders"]
@@ -22,5 +24,8 @@ def shipped_synonyms() -> list[list[str]]:
 
 def default_graders(*, sandbox: str = "auto") -> dict[str, Grader]:
     """The graders of one process, keyed by question kind. ``sandbox`` is the
-    REHEARSE_SANDBOX mode used for code (see webapp/grading/sandbox.py)."""
-    return {"text": RubricGrader(shipped_synonyms()), "choice": ChoiceGrader()}
+    REHEARSE_SANDBOX mode used for code (see webapp/grading/sandbox.py): the sandbox is
+    built and probed once per process, and ``bwrap`` raises SandboxUnavailable when
+    bubblewrap is unusable, so the app fails closed instead of running code unisolated."""
+    return {"text": RubricGrader(shipped_synonyms()), "choice": ChoiceGrader(),
+            "code": CodeGrader(shared_sandbox(sandbox))}

@@ -1,0 +1,249 @@
+"""The sandbox itself: modes, failing closed, and each limit, in both implementations.
+
+Real runs only (no mocks). bwrap cases skip, with the reason, when bubblewrap is unusable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from webapp.grading.sandbox import (
+    TRUNCATED, Limits, Sandbox, SandboxUnavailable, make_sandbox, sandbox_status, shared_sandbox,
+)
+
+try:
+    BWRAP: Sandbox | None = shared_sandbox("bwrap")
+    WHY_NO_BWRAP = ""
+except SandboxUnavailable as exc:
+    BWRAP, WHY_NO_BWRAP = None, str(exc)
+MODES = ["process", pytest.param("bwrap", marks=pytest.mark.skipif(
+    BWRAP is None, reason=f"bubblewrap is not usable here: {WHY_NO_BWRAP}"))]
+ONE_TEST = "import solution\n\n\ndef test_it():\n    pass\n"  # candidate code runs at import
+FAST = Limits(wall_seconds=5, cpu_seconds=2)
+
+
+def run(mode: str, code: str, limits: Limits = FAST, tests: str = ONE_TEST):  # type: ignore[no-untyped-def]
+    return shared_sandbox(mode).run(files={"solution.py": textwrap.dedent(code), "hidden_tests.py": tests},
+                                    limits=limits)
+
+
+def only_test(result) -> dict:  # type: ignore[no-untyped-def]
+    assert result.report is not None, (result.exit_code, result.signal, result.stderr)
+    assert result.report["import_error"] is None, result.report
+    return result.report["tests"][0]
+
+
+# modes -------------------------------------------------------------------------------------
+def test_limits_from_question_dict() -> None:
+    assert Limits.from_dict(None) == Limits()
+    limits = Limits.from_dict({"cpu_seconds": 2.5, "memory_mb": 256, "wall_seconds": None, "unknown": 1})
+    assert (limits.cpu_seconds, limits.memory_mb, limits.wall_seconds, limits.processes) == (2.5, 256, 10, 64)
+    assert (limits.file_size_mb, limits.open_files, limits.output_bytes) == (1, 64, 64 * 1024)
+
+
+def test_bwrap_mode_fails_closed_without_bubblewrap() -> None:
+    with pytest.raises(SandboxUnavailable, match="not installed"):
+        make_sandbox("bwrap", bwrap="/nonexistent/bwrap")
+
+
+def test_bwrap_mode_fails_closed_when_namespaces_cannot_be_created() -> None:
+    # /bin/false stands in for a bubblewrap that is installed but cannot build a sandbox here.
+    with pytest.raises(SandboxUnavailable, match="probe failed"):
+        make_sandbox("bwrap", bwrap="/bin/false")
+
+
+def test_auto_falls_back_to_process_with_a_loud_warning(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="rehearse.sandbox"):
+        sandbox = make_sandbox("auto", bwrap="/nonexistent/bwrap")
+    assert sandbox.mode == "process" and sandbox.warning and "WITHOUT isolation" in sandbox.warning
+    assert any(r.levelno == logging.WARNING and "NOT ISOLATED" in r.getMessage() for r in caplog.records)
+
+
+def test_process_mode_warns(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="rehearse.sandbox"):
+        make_sandbox("process")
+    assert any("NOT ISOLATED" in r.getMessage() for r in caplog.records)
+    assert sandbox_status("process")[0] == "process" and sandbox_status("process")[1]
+
+
+def test_unknown_mode_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown sandbox mode"):
+        make_sandbox("docker")
+
+
+@pytest.mark.skipif(BWRAP is None, reason=f"bubblewrap is not usable here: {WHY_NO_BWRAP}")
+def test_auto_prefers_bwrap_and_has_no_warning() -> None:
+    assert sandbox_status("auto") == ("bwrap", None)
+    assert sandbox_status("bwrap") == ("bwrap", None)
+
+
+# limits --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_wall_clock_limit_kills_a_sleeper(mode: str) -> None:
+    result = run(mode, "import time; time.sleep(600)", Limits(wall_seconds=1, cpu_seconds=5))
+    assert result.timed_out and result.report is None
+    assert result.wall_seconds < 4
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cpu_limit_stops_a_busy_loop_before_the_wall_clock(mode: str) -> None:
+    result = run(mode, "while True: pass", Limits(wall_seconds=20, cpu_seconds=1))
+    assert result.signal == signal.SIGXCPU and not result.timed_out
+    assert result.wall_seconds < 10
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_address_space_limit_raises_memory_error(mode: str) -> None:
+    result = run(mode, "data = bytearray(1 << 30)", Limits(memory_mb=256))
+    assert "MemoryError" in result.report["import_error"] and result.memory_limit_hit
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_512_mb_is_enough_for_fastapi_and_testclient(mode: str) -> None:
+    tests = ("def test_it():\n    from fastapi.testclient import TestClient\n    import solution\n"
+             "    assert TestClient(solution.app).get('/').json() == {'ok': True}\n")
+    code = "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/')\ndef root():\n    return {'ok': True}\n"
+    assert only_test(run(mode, code, Limits(memory_mb=512), tests))["outcome"] == "passed"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_file_size_limit(mode: str) -> None:
+    result = run(mode, "open('big.bin', 'wb').write(b'x' * (2 << 20))", Limits(file_size_mb=1))
+    assert "File too large" in result.report["import_error"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_open_files_limit(mode: str) -> None:
+    result = run(mode, "handles = [open('solution.py') for _ in range(100)]", Limits(open_files=32))
+    assert "Too many open files" in result.report["import_error"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_output_is_capped_and_the_run_stopped(mode: str) -> None:
+    result = run(mode, "import sys\nwhile True:\n    sys.stdout.write('x' * 4096)\n", Limits(output_bytes=10_000))
+    assert result.output_limit_exceeded and result.report is None
+    assert result.stdout.endswith(TRUNCATED) and len(result.stdout) == 10_000 + len(TRUNCATED)
+    assert result.wall_seconds < 3
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_process_limit(mode: str) -> None:
+    if mode == "process" and os.geteuid() != 0:
+        pytest.skip("process mode without root counts all of this user's processes; nothing exact to assert")
+    code = """
+        import os, time
+        children = 0
+        for _ in range(100):
+            try:
+                pid = os.fork()
+            except OSError:
+                break
+            if pid == 0:
+                time.sleep(30)
+                os._exit(0)
+            children += 1
+        print("children", children)
+    """
+    result = run(mode, code, Limits(processes=10))
+    assert result.report is not None
+    children = int(result.stdout.split()[-1])
+    assert children < 10
+    # bwrap counts this sandbox alone; process mode shares uid 65534's count with everything else.
+    assert children > 0 or mode == "process"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_environment_is_cleared_and_identity_unprivileged(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REHEARSE_SECRET_KEY", "do-not-leak-0451")
+    result = run(mode, "import json, os\nprint(json.dumps([dict(os.environ), os.getuid()]))")
+    environ, uid = json.loads(result.stdout)
+    assert set(environ) <= {"PATH", "LANG", "HOME", "TMPDIR", "PWD", "LC_CTYPE"}
+    assert "do-not-leak-0451" not in result.stdout
+    if os.geteuid() == 0:
+        assert uid == 65534
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_results_come_only_from_the_result_pipe(mode: str) -> None:
+    fake = json.dumps({"import_error": None, "tests": [{"name": "test_it", "outcome": "passed"}]})
+    result = run(mode, f"import os\nprint({fake!r}, flush=True)\nos._exit(0)")
+    assert result.report is None and result.exit_code == 0 and "test_it" in result.stdout
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_harness_reports_failures_without_test_source(mode: str) -> None:
+    tests = "def test_a():\n    assert 1 == 2, 'one is not two'\n\ndef test_b():\n    raise SystemExit(3)\n"
+    result = run(mode, "", tests=tests)
+    a, b = result.report["tests"]
+    assert (a["outcome"], a["message"]) == ("failed", "one is not two")
+    assert (b["outcome"], b["message"]) == ("error", "SystemExit: 3")
+    assert "raise SystemExit" not in result.stderr
+
+
+# isolation (bwrap only; process mode is not isolated by design) ------------------------------
+@pytest.mark.skipif(BWRAP is None, reason=f"bubblewrap is not usable here: {WHY_NO_BWRAP}")
+def test_bwrap_filesystem_view_is_minimal_and_read_only() -> None:
+    code = """
+        import json, os
+        def attempt(fn):
+            try:
+                return repr(fn())
+            except OSError as exc:
+                return type(exc).__name__ + ":" + str(exc.errno)
+        print(json.dumps({
+            "root": sorted(os.listdir("/")),
+            "write_usr": attempt(lambda: open("/usr/pwned", "w")),
+            "write_root": attempt(lambda: open("/pwned", "w")),
+            "write_work": attempt(lambda: open("scratch.txt", "w").write("ok")),
+            "fill": attempt(lambda: [open(f"f{n}", "wb").write(b"x" * (1 << 20)) for n in range(64)]),
+            "cwd": os.getcwd(),
+        }))
+    """
+    seen = json.loads(run("bwrap", code).stdout)
+    assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root", "sandbox",
+                                 "sbin", "usr", "work", "home", "opt", "srv"}
+    assert "tmp" not in seen["root"] and "var" not in seen["root"]
+    assert seen["write_usr"].startswith("OSError:30") and seen["write_root"].startswith("OSError:30")
+    assert seen["write_work"] == "2" and seen["cwd"] == "/sandbox"
+    assert seen["fill"] == "OSError:28"  # the work dir is a size-capped tmpfs: ENOSPC, not the host's disk
+
+
+@pytest.mark.skipif(BWRAP is None, reason=f"bubblewrap is not usable here: {WHY_NO_BWRAP}")
+def test_one_sandbox_fork_bomb_does_not_starve_another() -> None:
+    token = f"bomb-{os.getpid()}-{time.monotonic_ns()}"
+    bomb = ("import os, time\nfor _ in range(200):\n    try:\n        if os.fork() == 0:\n"
+            "            time.sleep(30)\n            os._exit(0)\n    except OSError:\n        pass\ntime.sleep(30)\n")
+    code = f"import os, sys\nos.execv(sys.executable, [sys.executable, '-c', {bomb!r}, {token!r}])\n"
+    with ThreadPoolExecutor(1) as pool:
+        hog = pool.submit(run, "bwrap", code, Limits(wall_seconds=5, processes=32))
+        deadline = time.monotonic() + 4
+        while len(_with_token(token)) < 25:  # wait until the bomb holds its whole allowance
+            assert time.monotonic() < deadline and not hog.done(), "the fork bomb never got going"
+        assert len(_with_token(token)) < 32
+        assert only_test(run("bwrap", "x = 1", Limits(processes=32)))["outcome"] == "passed"
+        assert hog.result().timed_out
+    assert not _with_token(token)
+
+
+def _with_token(token: str) -> list[str]:
+    return [pid for pid in _pids() if token.encode() in _cmdline(pid)]
+
+
+def _pids() -> list[str]:
+    return [name for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""

@@ -1,0 +1,88 @@
+"""Code questions: the reference solution is run in the sandbox before candidates see it."""
+
+from __future__ import annotations
+
+import yaml
+
+from tests.helpers import csrf_token
+from webapp.db import session_scope
+from webapp.questions.curation import get_question
+
+TESTS = '''from fastapi.testclient import TestClient
+from solution import app
+
+
+def test_ping_answers_pong():
+    r = TestClient(app).get("/ping")
+    assert r.status_code == 200 and r.json() == {"pong": True}, "GET /ping should return {'pong': true}"
+'''
+GOOD = 'from fastapi import FastAPI\\n\\napp = FastAPI()\\n\\n@app.get("/ping")\\ndef ping():\\n    return {"pong": True}\\n'
+BAD = GOOD.replace("True", "False")
+
+FORM = {"slug": "ping-pong", "kind": "code", "title": "Ping", "topic": "middleware", "difficulty": "easy",
+        "prompt": "Answer GET /ping.", "starter_code": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "hidden_tests": TESTS}
+
+
+def _post(client, path, data, **kwargs):  # type: ignore[no-untyped-def]
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin")}, follow_redirects=False,
+                       **kwargs)
+
+
+def _status(app, slug):  # type: ignore[no-untyped-def]
+    with session_scope(app.state.db.read_session) as db:
+        return get_question(db, slug=slug).status.value
+
+
+def test_run_reference_solution_from_the_editor(admin_client, bank) -> None:  # type: ignore[no-untyped-def]
+    good = _post(admin_client, "/admin/questions/run-reference", {**FORM, "reference_solution": GOOD.replace("\\n", "\n")},
+                 headers={"HX-Request": "true"})
+    assert "passes every hidden test" in good.text and "test_ping_answers_pong" in good.text
+    bad = _post(admin_client, "/admin/questions/run-reference", {**FORM, "reference_solution": BAD.replace("\\n", "\n")},
+                headers={"HX-Request": "true"})
+    assert "does not pass" in bad.text and "should return" in bad.text
+    assert "def test_ping" not in bad.text  # hidden test source is never shown, even to admins here
+    plain = _post(admin_client, "/admin/questions/new", {**FORM, "reference_solution": GOOD.replace("\\n", "\n"),
+                                                          "action": "run-reference"})
+    assert plain.status_code == 200 and "passes every hidden test" in plain.text and 'id="question-editor"' in plain.text
+
+
+def test_failing_reference_cannot_be_published(admin_client, bank, app) -> None:  # type: ignore[no-untyped-def]
+    created = _post(admin_client, "/admin/questions/new", {**FORM, "reference_solution": BAD.replace("\\n", "\n"),
+                                                            "action": "save"})
+    assert created.status_code == 303  # drafts may be broken while they are written
+    _post(admin_client, "/admin/questions/ping-pong/status", {"status": "published"})
+    assert _status(app, "ping-pong") == "draft"
+    assert "does not pass its hidden tests" in admin_client.get("/admin/questions/ping-pong/edit").text
+    fixed = _post(admin_client, "/admin/questions/ping-pong/edit", {**FORM, "reference_solution": GOOD.replace("\\n", "\n"),
+                                                                     "action": "save"})
+    assert fixed.status_code == 303
+    _post(admin_client, "/admin/questions/ping-pong/status", {"status": "published"})
+    assert _status(app, "ping-pong") == "published"
+    broken = _post(admin_client, "/admin/questions/ping-pong/edit", {**FORM, "reference_solution": BAD.replace("\\n", "\n"),
+                                                                      "action": "save"})
+    assert broken.status_code == 422 and "does not pass its hidden tests" in broken.text
+
+
+def test_import_refuses_a_published_code_question_with_a_failing_reference(admin_client, bank) -> None:  # type: ignore[no-untyped-def]
+    question = {**{k: v for k, v in FORM.items()}, "reference_solution": BAD.replace("\\n", "\n"),
+                "wrong_solutions": [{"label": "none", "code": "app = None\n"}]}
+    response = admin_client.post("/admin/questions/import", files={"file": ("q.yaml", yaml.safe_dump(
+        {"questions": [question]}).encode(), "application/yaml")}, data={"csrf_token": csrf_token(admin_client, "/admin")})
+    assert response.status_code == 422 and "does not pass its hidden tests" in response.text
+
+
+def test_admins_see_a_banner_when_code_is_not_isolated(settings, make_user) -> None:  # type: ignore[no-untyped-def]
+    from starlette.testclient import TestClient
+
+    from tests.conftest import PASSWORD
+    from tests.helpers import login
+    from webapp.accounts.models import Role
+    from webapp.main import create_app
+
+    app = create_app(settings.model_copy(update={"sandbox": "process"}))
+    with TestClient(app) as client:
+        admin = make_user(Role.admin)
+        login(client, admin.email, PASSWORD)
+        assert "Candidate code is not isolated." in client.get("/admin").text
+    app.state.db.dispose()

@@ -1,0 +1,351 @@
+"""Hostile code submissions, each through the real path: an HTTP POST of pasted code, the
+grader loop in a background thread (while /healthz is polled and must stay fast), the
+sandbox, and the stored submission's status, score and verdict.
+
+With bubblewrap every case runs. Without it the app grades in process mode, which is not
+isolated: cases it cannot contain are skipped, each saying why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.questions.conftest import bank  # noqa: F401  (re-exported fixtures)
+from tests.submissions.conftest import answer  # noqa: F401
+from webapp.config import PROJECT_ROOT
+from webapp.db import session_scope
+from webapp.questions.curation import get_question
+from webapp.submissions.models import Submission
+
+LIMITS = {"wall_seconds": 4, "cpu_seconds": 2}  # keeps every case short; grading is otherwise unchanged
+PROBE = '''
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+def probe(label, action):
+    try:
+        print(label, "LEAKED", repr(action())[:300], flush=True)
+    except BaseException as exc:
+        print(label, "BLOCKED", type(exc).__name__, flush=True)
+
+'''
+
+
+@dataclass
+class Graded:
+    status: str
+    score: int | None
+    feedback: dict[str, Any]
+    slowest_healthz: float
+
+    @property
+    def verdict(self) -> str:
+        return self.feedback.get("verdict", "")
+
+    @property
+    def output(self) -> str:
+        return self.feedback.get("output", "")
+
+
+@pytest.fixture
+def submit(app, answer, bank, candidate_client) -> Callable[[str], Graded]:  # type: ignore[no-untyped-def]  # noqa: F811
+    spec = next(q for q in bank.questions if q.kind == "code")
+    with session_scope(app.state.db.write_session) as db:
+        get_question(db, slug=spec.slug).current_revision.limits = LIMITS
+
+    def run(code: str) -> Graded:
+        response = answer(spec.slug, code=code)
+        assert response.status_code == 303, response.text
+        submission_id = int(response.headers["location"].rsplit("/", 1)[1])
+        outcome: dict[str, Any] = {}
+        worker = threading.Thread(target=lambda: outcome.update(worked=app.state.grader.process_one()), daemon=True)
+        started, slowest = time.monotonic(), 0.0
+        worker.start()
+        while worker.is_alive():  # the app must keep serving while hostile code runs
+            assert time.monotonic() - started < 40, "grading did not finish"
+            sent = time.monotonic()
+            assert candidate_client.get("/healthz").status_code == 200
+            slowest = max(slowest, time.monotonic() - sent)
+            worker.join(0.05)
+        assert outcome.get("worked") is True
+        assert candidate_client.get("/healthz").status_code == 200
+        assert slowest < 1.0, f"/healthz took {slowest:.2f} s while grading"
+        with session_scope(app.state.db.read_session) as db:
+            stored = db.get(Submission, submission_id)
+            return Graded(stored.status.value, stored.score, dict(stored.feedback), slowest)
+
+    run.spec = spec  # type: ignore[attr-defined]
+    return run
+
+
+@pytest.fixture
+def mode(app) -> str:  # type: ignore[no-untyped-def]
+    return app.state.grader.graders["code"].sandbox.mode
+
+
+@pytest.fixture(autouse=True)
+def no_survivors() -> Iterator[None]:
+    """Nothing a job started may still be running under this test process once it is graded.
+    (Cases that try to escape the tree carry a token in their argv and are checked by it.)"""
+    before = set(_descendants(os.getpid()))  # e.g. a browser and server of the e2e suite
+    yield
+    left = [pid for pid in _descendants(os.getpid()) if pid not in before and _alive(pid)]
+    assert not left, f"sandbox processes outlived their job: {[_cmdline(p)[:200] for p in left]}"
+
+
+def needs_bwrap(mode: str, why: str) -> None:
+    if mode != "bwrap":
+        pytest.skip(f"process mode (REHEARSE_SANDBOX=process, or auto without usable bubblewrap) does not contain this: {why}")
+
+
+def needs_another_user(mode: str) -> None:
+    if mode == "process" and os.geteuid() != 0:
+        pytest.skip("process mode without root runs candidate code as the server's own user, who can read, "
+                    "write and signal everything the server can")
+
+
+def graded_honestly(result: Graded, *verdicts: str) -> None:
+    assert result.status == "graded", result
+    assert result.score is not None and result.score < 100
+    assert result.verdict in verdicts, result.feedback
+
+
+# resource exhaustion ---------------------------------------------------------------------------
+@pytest.mark.parametrize("code, verdict", [
+    ("while True:\n    pass\n", "time_limit"),
+    ("import time\ntime.sleep(10 ** 6)\n", "time_limit"),
+    ("blob = bytearray(10 * 1024 ** 3)\n", "memory_limit"),
+    ("import sys\nfor _ in range(16384):\n    sys.stdout.write('x' * 65536)\n", "output_limit"),
+    ("with open('big.bin', 'wb') as f:\n    for _ in range(1024):\n        f.write(b'x' * (1 << 20))\n", "error"),
+], ids=["infinite-loop", "sleep-forever", "allocate-10-GB", "print-1-GB", "write-1-GB-file"])
+def test_resource_exhaustion(submit, code: str, verdict: str) -> None:  # type: ignore[no-untyped-def]
+    result = submit(PROBE + code)
+    graded_honestly(result, verdict)
+    assert result.score == 0
+    if verdict == "error":
+        assert "File too large" in result.feedback["summary"]
+
+
+def test_fork_bomb(submit, mode) -> None:  # type: ignore[no-untyped-def]
+    needs_another_user(mode)  # and the process limit would count every process of the server's user
+    token = f"bomb-{secrets.token_hex(8)}"
+    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    # Exec'd with a token in argv, so every process of the bomb can be found afterwards.
+    code = PROBE + f"import os, sys\nos.execv(sys.executable, [sys.executable, '-c', {bomb!r}, {token!r}])\n"
+    try:
+        graded_honestly(submit(code), "time_limit")
+        assert not _with_token(token)
+    finally:
+        _kill_with_token(token)
+
+
+# secrets ---------------------------------------------------------------------------------------
+def test_cannot_read_the_database_secret_key_or_data_dir(submit, app, mode) -> None:  # type: ignore[no-untyped-def]
+    needs_another_user(mode)
+    settings = app.state.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = f"dev-secret-{secrets.token_hex(8)}"
+    key_file = settings.data_dir / "secret_key"
+    key_file.write_text(secret)
+    key_file.chmod(0o600)
+    probes = [f"probe('secret_key', lambda: open({str(key_file)!r}).read())",
+              f"probe('data_dir', lambda: __import__('os').listdir({str(settings.data_dir)!r}))"]
+    url = settings.resolved_database_url
+    if url.startswith("sqlite:///"):
+        probes.append(f"probe('database', lambda: open({url.removeprefix('sqlite:///')!r}, 'rb').read(100))")
+    result = submit(PROBE + "\n".join(probes))
+    graded_honestly(result, "wrong_answer")
+    assert "LEAKED" not in result.output and result.output.count("BLOCKED") == len(probes)
+    text = json.dumps(result.feedback)
+    assert secret not in text and "SQLite format" not in text and settings.effective_secret_key not in text
+
+
+def test_cannot_see_the_servers_environment(submit, app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    canary = f"canary-{secrets.token_hex(8)}"
+    monkeypatch.setenv("REHEARSE_SECRET_KEY", canary)
+    monkeypatch.setenv("REHEARSE_DATABASE_URL", f"postgresql://user:{canary}@db/x")
+    result = submit(PROBE + "import os\nprint('ENV', sorted(os.environ.items()), flush=True)\n"
+                            "probe('init_environ', lambda: open('/proc/1/environ').read())\n"
+                            "probe('shadow', lambda: open('/etc/shadow').read())\n")
+    graded_honestly(result, "wrong_answer")
+    text = json.dumps(result.feedback)
+    assert "ENV [" in result.output and "REHEARSE_" not in text and canary not in text
+    assert app.state.settings.effective_secret_key not in text
+    assert "shadow BLOCKED" in result.output and "root:" not in text
+
+
+# network ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("target", ["app-port", "postgresql", "other-address"])
+def test_no_network(submit, mode, target: str) -> None:  # type: ignore[no-untyped-def]
+    needs_bwrap(mode, "it shares the host's network, loopback included")
+    listener = None
+    if target == "postgresql":
+        host, port = "127.0.0.1", 5432  # a real PostgreSQL may listen here; the sandbox must not reach it
+    else:
+        host = "127.0.0.1" if target == "app-port" else "127.0.0.2"  # 127.0.0.2 stands in for the world
+        listener = socket.create_server((host, 0))
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+    try:
+        result = submit(PROBE + f"import socket\nprobe('connect', lambda: socket.create_connection("
+                                f"({host!r}, {port}), timeout=2))\n")
+        graded_honestly(result, "wrong_answer")
+        assert "connect BLOCKED" in result.output and "LEAKED" not in result.output
+        if listener is not None:
+            with pytest.raises(BlockingIOError):
+                listener.accept()  # nobody knocked
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+# the file system -------------------------------------------------------------------------------
+def test_cannot_write_into_the_app_or_its_data(submit, app, mode) -> None:  # type: ignore[no-untyped-def]
+    needs_another_user(mode)
+    name = f"pwned-{secrets.token_hex(6)}"
+    targets = [PROJECT_ROOT / name, PROJECT_ROOT / "webapp" / name, app.state.settings.data_dir / name]
+    app.state.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    result = submit(PROBE + "".join(f"probe('write', lambda: open({str(t)!r}, 'w').write('x'))\n" for t in targets))
+    graded_honestly(result, "wrong_answer")
+    assert result.output.count("write BLOCKED") == len(targets)
+    assert not [t for t in targets if t.exists()]
+
+
+def test_cannot_write_to_the_hosts_tmp(submit, mode) -> None:  # type: ignore[no-untyped-def]
+    needs_bwrap(mode, "/tmp is world-writable and the process runs on the host's file system")
+    target = f"/tmp/pwned-{secrets.token_hex(6)}"
+    result = submit(PROBE + f"probe('write', lambda: open({target!r}, 'w').write('x'))\n")
+    assert "write BLOCKED" in result.output and not os.path.exists(target)
+
+
+def test_symlinks_left_in_the_work_dir_are_not_followed(submit, tmp_path, mode) -> None:  # type: ignore[no-untyped-def]
+    needs_another_user(mode)
+    canary_dir = tmp_path / "canary"
+    canary_dir.mkdir()
+    secret = f"canary-{secrets.token_hex(8)}"
+    (canary_dir / "keep.txt").write_text(secret)
+    passwd = os.stat("/etc/passwd")
+    code = (PROBE + "import os\n"
+            "os.symlink('/etc/passwd', 'passwd-link')\n"
+            f"os.symlink({str(canary_dir)!r}, 'canary-link')\n"
+            "probe('through_link', lambda: open('canary-link/keep.txt').read())\n")
+    result = submit(code)
+    graded_honestly(result, "wrong_answer")
+    assert (canary_dir / "keep.txt").read_text() == secret  # cleanup did not follow the link
+    assert os.stat("/etc/passwd").st_mtime == passwd.st_mtime and os.stat("/etc/passwd").st_size == passwd.st_size
+    assert secret not in json.dumps(result.feedback)
+
+
+# processes -------------------------------------------------------------------------------------
+def test_killing_the_parent_does_not_break_grading(submit, mode) -> None:  # type: ignore[no-untyped-def]
+    needs_another_user(mode)
+    # kill(-1) would hit every process of the sandbox's uid; only the pid namespace makes that harmless.
+    targets = "(os.getppid(), 1, -1)" if mode == "bwrap" else "(os.getppid(), 1)"
+    code = PROBE + f"import os\nfor target in {targets}:\n    probe(f'kill {{target}}', lambda: os.kill(target, 9))\n"
+    graded_honestly(submit(code), "wrong_answer", "error")
+    reference = submit(submit.spec.reference_solution)
+    assert (reference.score, reference.verdict) == (100, "passed")
+
+
+def test_escaped_processes_do_not_outlive_the_job(submit, mode) -> None:  # type: ignore[no-untyped-def]
+    needs_bwrap(mode, "a setsid()ed grandchild leaves the process group, and only a pid namespace catches it")
+    token = f"escapee-{secrets.token_hex(8)}"
+    code = PROBE + (
+        "import os, sys\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(300)', {token!r}])\n"
+        "    os._exit(0)\n"
+        "os.wait()\n"
+        "print('escaped', flush=True)\n")
+    try:
+        result = submit(code)
+        graded_honestly(result, "wrong_answer")
+        assert "escaped" in result.output and not _with_token(token)
+    finally:
+        _kill_with_token(token)
+
+
+def test_ctypes_cannot_lift_the_limits(submit, mode) -> None:  # type: ignore[no-untyped-def]
+    code = PROBE + '''
+import ctypes, resource
+libc = ctypes.CDLL(None, use_errno=True)
+
+class RLimit(ctypes.Structure):
+    _fields_ = [("soft", ctypes.c_ulong), ("hard", ctypes.c_ulong)]
+
+for name in ("RLIMIT_AS", "RLIMIT_NPROC", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE"):
+    unlimited = RLimit(2 ** 64 - 1, 2 ** 64 - 1)
+    refused = libc.setrlimit(getattr(resource, name), ctypes.byref(unlimited)) != 0
+    print(name, "refused" if refused else "RAISED", flush=True)
+print("setuid(0)", "refused" if libc.setuid(0) != 0 else "RAISED", flush=True)
+print("no_new_privs", libc.prctl(39, 0, 0, 0, 0), flush=True)  # PR_GET_NO_NEW_PRIVS
+print("unshare(CLONE_NEWUSER)", "refused" if libc.unshare(0x10000000) != 0 else "allowed", flush=True)
+blob = bytearray(2 * 1024 ** 3)  # still refused if the address-space limit held
+'''
+    result = submit(code)
+    graded_honestly(result, "memory_limit")
+    assert result.output.count("refused") >= 6 and "RAISED" not in result.output
+    if mode == "bwrap":  # --disable-userns; setuid binaries are inert
+        assert "unshare(CLONE_NEWUSER) refused" in result.output and "no_new_privs 1" in result.output
+
+
+def _pids() -> list[str]:
+    return [name for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _with_token(token: str) -> list[str]:
+    return [pid for pid in _pids() if token.encode() in _cmdline(pid) and _alive(pid)]
+
+
+def _kill_with_token(token: str) -> None:
+    for pid in _with_token(token):
+        try:
+            os.kill(int(pid), 9)
+        except OSError:
+            pass
+
+
+def _descendants(root: int) -> list[str]:
+    children: dict[str, list[str]] = {}
+    for pid in _pids():
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                children.setdefault(handle.read().rsplit(")", 1)[1].split()[1], []).append(pid)
+        except OSError:
+            continue
+    found, todo = [], [str(root)]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
+def _alive(pid: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
