@@ -102,8 +102,18 @@ def test_code_upload_is_stored_and_graded_in_the_sandbox(answer, candidate_clien
     assert drain() == 1
     page = candidate_client.get(response.headers["location"]).text
     assert "Score: <span class=\"score\">100</span>" in page
+    assert "All tests passed" in page and "✓ passed" in page
+    wrong = answer(spec.slug, code=spec.wrong_solutions[0].code)
+    drain()
+    wrong_page = candidate_client.get(wrong.headers["location"]).text
+    assert "✗" in wrong_page and "tests passed" in wrong_page
+    assert spec.hidden_tests.strip().splitlines()[-1].strip() not in wrong_page
+    broken = answer(spec.slug, code="def broken(:\n    pass\n")
+    drain()
+    broken_page = candidate_client.get(broken.headers["location"]).text
+    assert "Syntax error" in broken_page and "Line 1, column" in broken_page
     with session_scope(app.state.db.read_session) as db:
-        stored = db.scalar(select(Submission))
+        stored = db.scalar(select(Submission).order_by(Submission.id))
         assert stored.code_filename == "solution.py" and stored.code_size == len(source)
         assert stored.code_sha256 and stored.feedback["verdict"] == "passed"
 
