@@ -19,8 +19,10 @@ from webapp.config import Settings
 from webapp.db import Base, Database, session_scope
 from webapp.main import create_app
 from webapp.migrate import upgrade_to_head
+from webapp.questions.bank import default_bank_dir, read_path
+from webapp.questions.importer import apply_import
 from webapp.security.passwords import make_hasher
-from tests.helpers import login
+from tests.helpers import csrf_token, login
 
 PASSWORD = "correct horse battery staple"
 
@@ -135,3 +137,36 @@ def admin_client(client, make_user):  # type: ignore[no-untyped-def]
     admin = make_user(Role.admin, email="admin@example.com")
     login(client, admin.email, PASSWORD)
     return client
+
+
+@pytest.fixture
+def bank(app):  # type: ignore[no-untyped-def]
+    """The shipped bank, imported into this test's database."""
+    parsed = read_path(default_bank_dir())
+    with session_scope(app.state.db.write_session) as db:
+        plan = apply_import(db, bank=parsed, actor=None, source="test")
+    assert plan.ok, plan.errors
+    return parsed
+
+
+@pytest.fixture
+def drain(app):  # type: ignore[no-untyped-def]
+    """Grade everything queued, in this thread (the test app runs no grader threads)."""
+
+    def run() -> int:
+        done = 0
+        while app.state.grader.process_one():
+            done += 1
+        return done
+
+    return run
+
+
+@pytest.fixture
+def answer(candidate_client):  # type: ignore[no-untyped-def]
+    def post(slug: str, *, headers: dict[str, str] | None = None, files=None, **fields):  # type: ignore[no-untyped-def]
+        data = {"csrf_token": csrf_token(candidate_client, f"/questions/{slug}"), **fields}
+        return candidate_client.post(f"/questions/{slug}/submissions", data=data, files=files, headers=headers,
+                                     follow_redirects=False)
+
+    return post

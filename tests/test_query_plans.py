@@ -14,7 +14,6 @@ from sqlalchemy import event, select, text
 
 from tests.conftest import PASSWORD
 from tests.helpers import login
-from tests.questions.conftest import bank  # noqa: F401
 from webapp.accounts.models import Role
 from webapp.db import session_scope, utcnow
 from webapp.questions.models import Question

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from tests.questions.conftest import bank  # noqa: F401
 from webapp.accounts.models import Role, User
 from webapp.db import session_scope
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -87,7 +86,6 @@ def test_audit_log_filters(admin_client, make_user):  # type: ignore[no-untyped-
 
 
 def _failed_submission(app, bank, make_user) -> Submission:  # type: ignore[no-untyped-def]
-    from webapp.questions.bank import default_bank_dir, read_path  # noqa: F401
     from webapp.questions.curation import get_question
 
     user = make_user()

@@ -9,7 +9,6 @@ import time_machine
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from tests.questions.conftest import bank  # noqa: F401
 from webapp.accounts.models import Role
 from webapp.db import utcnow
 

@@ -15,8 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from webapp.grading.sandbox_runtime import TRUNCATED
 from webapp.grading.sandbox import (
-    TRUNCATED, Limits, Sandbox, SandboxUnavailable, make_sandbox, sandbox_status, shared_sandbox,
+    Limits, Sandbox, SandboxUnavailable, make_sandbox, sandbox_status, shared_sandbox,
 )
 
 try:

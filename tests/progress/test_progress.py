@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import event, select
 
-from tests.questions.conftest import bank  # noqa: F401
 from webapp.accounts.models import Role, User
 from webapp.db import session_scope, utcnow
 from webapp.progress.models import PracticeCard

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import post_form
 from webapp.db import session_scope
 from webapp.questions.editing import set_status
 from webapp.questions.models import QuestionStatus

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from tests.questions.conftest import bank  # noqa: F401
 from webapp.accounts.models import Role
 from webapp.db import session_scope
 from webapp.questions.curation import get_question

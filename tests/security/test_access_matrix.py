@@ -9,13 +9,11 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from fastapi.routing import APIRoute
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from tests.questions.conftest import bank  # noqa: F401
 from webapp.accounts.models import Role
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
 from webapp.db import session_scope, utcnow

@@ -20,8 +20,6 @@ from typing import Any
 
 import pytest
 
-from tests.questions.conftest import bank  # noqa: F401  (re-exported fixtures)
-from tests.submissions.conftest import answer  # noqa: F401
 from webapp.config import PROJECT_ROOT
 from webapp.db import session_scope
 from webapp.questions.curation import get_question
