@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.common import machine
 
-SUITES = ["bench.feedback", "bench.sandbox_overhead"]
+SUITES = ["bench.pages", "bench.feedback", "bench.sandbox_overhead", "bench.data_scale"]
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 

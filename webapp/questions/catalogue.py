@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from webapp.questions.models import Difficulty, Question, QuestionKind, QuestionStatus, QuestionTag, Topic
 from webapp.questions.search import matching_questions
@@ -66,21 +66,22 @@ class QuestionPage:
         return max(1, math.ceil(self.total / PER_PAGE))
 
 
-def _filtered(filters: QuestionFilters, *, statuses: Sequence[QuestionStatus], with_topic: bool = True) -> Select:  # type: ignore[type-arg]
-    statement = select(Question.id)
+def _conditions(
+    filters: QuestionFilters, *, statuses: Sequence[QuestionStatus], with_topic: bool = True
+) -> list[ColumnElement[bool]]:
+    """The WHERE clause of the filters, applied to questions directly (an ``id IN (subquery)``
+    made SQLite read every published row twice)."""
     wanted = [QuestionStatus(filters.status)] if filters.status else list(statuses)
-    statement = statement.where(Question.status.in_(wanted))
+    conditions = [Question.status.in_(wanted)]
     if filters.topic and with_topic:
-        statement = statement.where(Question.topic.has(Topic.slug == filters.topic))
+        conditions.append(Question.topic.has(Topic.slug == filters.topic))
     if filters.difficulty:
-        statement = statement.where(Question.difficulty == Difficulty(filters.difficulty))
+        conditions.append(Question.difficulty == Difficulty(filters.difficulty))
     if filters.kind:
-        statement = statement.where(Question.kind == QuestionKind(filters.kind))
+        conditions.append(Question.kind == QuestionKind(filters.kind))
     if filters.tag:
-        statement = statement.where(
-            Question.id.in_(select(QuestionTag.question_id).where(QuestionTag.tag == filters.tag))
-        )
-    return statement
+        conditions.append(Question.id.in_(select(QuestionTag.question_id).where(QuestionTag.tag == filters.tag)))
+    return conditions
 
 
 def browse_questions(
@@ -89,32 +90,37 @@ def browse_questions(
 ) -> QuestionPage:
     """One page of questions matching the filters, best match first when searching."""
     filters = filters.cleaned()
-    ids = _filtered(filters, statuses=statuses)
-    statement = select(Question).where(Question.id.in_(ids))
+    statement = select(Question).where(*_conditions(filters, statuses=statuses))
     ranked = matching_questions(db, query=filters.q) if filters.q else None
     if ranked is not None:
         hits = ranked.subquery()
         statement = statement.join(hits, hits.c.question_id == Question.id).order_by(hits.c.rank, Question.title)
-    else:
-        statement = statement.join(Topic, Topic.id == Question.topic_id).order_by(
-            Topic.position, _DIFFICULTY_ORDER, Question.title
-        )
-    total = db.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    else:  # the join that orders by topic also fills question.topic (no second join to topics)
+        statement = statement.join(Topic, Topic.id == Question.topic_id).options(
+            contains_eager(Question.topic)
+        ).order_by(Topic.position, _DIFFICULTY_ORDER, Question.title)
+    topic_counts, total = _topic_counts(db, filters, statuses, ranked)
     items = db.scalars(statement.limit(per_page).offset((filters.page - 1) * per_page)).all()
-    return QuestionPage(filters=filters, items=items, total=total,
-                        topic_counts=_topic_counts(db, filters, statuses, ranked))
+    return QuestionPage(filters=filters, items=items, total=total, topic_counts=topic_counts)
 
 
-def _topic_counts(db: Session, filters: QuestionFilters, statuses: Sequence[QuestionStatus], ranked: Select | None) -> list[TopicCount]:  # type: ignore[type-arg]
-    """Per topic, how many questions match every filter but the topic itself."""
-    ids = _filtered(filters, statuses=statuses, with_topic=False)
+def _topic_counts(db: Session, filters: QuestionFilters, statuses: Sequence[QuestionStatus], ranked: Select | None) -> tuple[list[TopicCount], int]:  # type: ignore[type-arg]
+    """Per topic, how many questions match every filter but the topic itself; and the total.
+
+    The total needs no query of its own: it is the count of the chosen topic, or the sum of all.
+    """
+    conditions = _conditions(filters, statuses=statuses, with_topic=False)
     if ranked is not None:
-        ids = ids.where(Question.id.in_(select(ranked.subquery().c.question_id)))
+        conditions.append(Question.id.in_(select(ranked.subquery().c.question_id)))
     counts = dict(db.execute(
-        select(Question.topic_id, func.count()).where(Question.id.in_(ids)).group_by(Question.topic_id)
+        select(Question.topic_id, func.count()).where(*conditions).group_by(Question.topic_id)
     ).all())
     topics = db.execute(select(Topic.id, Topic.slug, Topic.name).order_by(Topic.position, Topic.name)).all()
-    return [TopicCount(slug=slug, name=name, count=counts.get(topic_id, 0)) for topic_id, slug, name in topics]
+    if filters.topic:
+        total = sum(counts.get(topic_id, 0) for topic_id, slug, _ in topics if slug == filters.topic)
+    else:
+        total = sum(counts.values())
+    return [TopicCount(slug=slug, name=name, count=counts.get(topic_id, 0)) for topic_id, slug, name in topics], total
 
 
 def all_tags(db: Session, *, statuses: Sequence[QuestionStatus] = (QuestionStatus.published,)) -> list[str]:

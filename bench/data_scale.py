@@ -1,0 +1,166 @@
+"""Data scale: page latency with 10k, 100k and 1M submissions, on SQLite and PostgreSQL.
+
+Run: ``.venv/bin/python -m bench.data_scale`` (part of ``make bench``; PostgreSQL is used
+when REHEARSE_BENCH_DATABASE_URL points at a server where it may create a database).
+
+For each size the database gets that many graded submissions spread over 2,000
+candidates (one of them, the one measured, has 5,000), a review queue of 1 % of them, and
+a few failures. The pages are served in-process (Starlette's TestClient: the app's own
+time, no network) and each is requested 15 times; the median is reported. The target is
+that each page grows by at most 1.5× per 10× data.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, select, text
+from starlette.testclient import TestClient
+
+from webapp.accounts.models import Role, User
+from webapp.config import Settings
+from webapp.db import session_scope, utcnow
+from webapp.main import create_app
+from webapp.migrate import upgrade_to_head
+from webapp.questions.bank import default_bank_dir, read_path
+from webapp.questions.importer import apply_import
+from webapp.questions.models import Question
+from webapp.review.models import Review
+from webapp.security.passwords import make_hasher
+from webapp.submissions.models import Submission
+
+SIZES = (10_000, 100_000, 1_000_000)
+CANDIDATES = 2_000
+MEASURED_HAS = 5_000
+PAGES = {"review queue": ("admin", "/review"), "candidate history": ("candidate", "/submissions"),
+         "progress page": ("candidate", "/progress"), "admin queue dashboard": ("admin", "/admin/queue")}
+REPEAT = 15
+PASSWORD = "bench passphrase"
+
+
+def _database(backend: str, workdir: Path) -> tuple[str, str | None]:
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'scale.db'}", None
+    base = os.environ["REHEARSE_BENCH_DATABASE_URL"]
+    name = f"rehearse_scale_{uuid.uuid4().hex[:8]}"
+    with create_engine(base, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return base.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def _seed_people(engine) -> tuple[list[int], list[tuple[int, int, str]]]:  # type: ignore[no-untyped-def]
+    """Candidates (the first is the one measured) and an admin; returns candidate ids and questions."""
+    hasher = make_hasher(memory_kib=19456, time_cost=2, parallelism=1)
+    digest = hasher.hash(PASSWORD)
+    with engine.begin() as connection:
+        connection.execute(insert(User), [
+            {"email": f"c{n}@example.com", "display_name": f"C{n}", "password_hash": digest, "role": Role.candidate,
+             "is_active": True, "session_version": 1, "must_change_password": False, "created_at": utcnow()}
+            for n in range(CANDIDATES)] + [
+            {"email": "admin@example.com", "display_name": "Admin", "password_hash": digest, "role": Role.admin,
+             "is_active": True, "session_version": 1, "must_change_password": False, "created_at": utcnow()}])
+        candidates = [r[0] for r in connection.execute(
+            select(User.id).where(User.role == Role.candidate).order_by(User.id))]
+        questions = [(r.id, r.current_revision_id, r.kind.value) for r in connection.execute(
+            select(Question.id, Question.current_revision_id, Question.kind))]
+    return candidates, questions
+
+
+def _grow(engine, *, target: int, have: int, measured: int, users: list[int], questions) -> None:  # type: ignore[no-untyped-def]
+    now = utcnow()
+    batch: list[dict] = []  # type: ignore[type-arg]
+    for n in range(have, target):
+        owner = measured if n < MEASURED_HAS else users[n % len(users)]
+        question_id, revision_id, kind = questions[n % len(questions)]
+        at = now - timedelta(minutes=(n * 37) % (60 * 24 * 120))
+        batch.append({"user_id": owner, "question_id": question_id, "revision_id": revision_id, "kind": kind,
+                      "answer_text": "An answer.", "choice_ids": [], "code": "", "code_filename": "", "code_size": 0,
+                      "code_sha256": "", "status": "failed" if n % 5000 == 1 else "graded", "attempts": 1,
+                      "queued_at": at, "started_at": at, "finished_at": at, "score": (n * 7) % 101,
+                      "feedback": {}, "grader": "rubric", "grader_version": "1", "error": ""})
+        if len(batch) == 20_000 or n == target - 1:
+            with engine.begin() as connection:
+                first = connection.execute(insert(Submission).returning(Submission.id), batch).scalars().all()
+                connection.execute(insert(Review), [{"submission_id": sid, "state": "requested", "requested_at": now}
+                                                    for sid in first[::100]])
+            batch = []
+
+
+def _login(client: TestClient, email: str) -> None:
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+
+
+def _measure(app) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    clients = {"admin": TestClient(app), "candidate": TestClient(app)}
+    _login(clients["admin"], "admin@example.com")
+    _login(clients["candidate"], "c0@example.com")
+    results = {}
+    for label, (who, path) in PAGES.items():
+        client = clients[who]
+        assert client.get(path).status_code == 200, path
+        timings = []
+        for _ in range(REPEAT):
+            started = time.perf_counter()
+            client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+        results[label] = statistics.median(timings)
+    return results
+
+
+def run(backend: str) -> dict[int, dict[str, float]]:
+    workdir = Path(tempfile.mkdtemp(prefix="rehearse-scale-"))
+    url, pg_name = _database(backend, workdir)
+    upgrade_to_head(url)
+    settings = Settings(env="test", data_dir=workdir, database_url=url, secret_key="bench", grader_concurrency=0)
+    app = create_app(settings)
+    with session_scope(app.state.db.write_session) as db:
+        apply_import(db, bank=read_path(default_bank_dir()), actor=None, source="bench")
+    engine = app.state.db.engine
+    candidates, questions = _seed_people(engine)
+    measured, users = candidates[0], candidates[1:]
+    results, have = {}, 0
+    for size in SIZES:
+        _grow(engine, target=size, have=have, measured=measured, users=users, questions=questions)
+        have = size
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+        results[size] = _measure(app)
+    app.state.db.dispose()
+    if pg_name:
+        with create_engine(os.environ["REHEARSE_BENCH_DATABASE_URL"], isolation_level="AUTOCOMMIT").connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+    return results
+
+
+def _table(backend: str, results: dict[int, dict[str, float]]) -> list[str]:
+    lines = [f"| page ({backend}) | " + " | ".join(f"{s:,} (ms)" for s in SIZES) + " | worst growth per 10× |",
+             "|---|" + "---|" * (len(SIZES) + 1)]
+    for label in PAGES:
+        values = [results[s][label] for s in SIZES]
+        growth = max(b / a for a, b in zip(values, values[1:]))
+        verdict = "✓" if growth <= 1.5 else "✗"
+        lines.append(f"| {label} | " + " | ".join(f"{v:.1f}" for v in values) + f" | {growth:.2f}× {verdict} |")
+    return lines
+
+
+def report() -> str:
+    sections = ["## Data scale: pages at 10k, 100k and 1M submissions", "", __doc__.split("\n\n", 1)[1].strip(), ""]
+    backends = ["sqlite"] + (["postgresql"] if os.environ.get("REHEARSE_BENCH_DATABASE_URL") else [])
+    for backend in backends:
+        sections += _table(backend, run(backend)) + [""]
+    if len(backends) == 1:
+        sections.append("PostgreSQL was not measured in this run (set REHEARSE_BENCH_DATABASE_URL).")
+    return "\n".join(sections)
+
+
+if __name__ == "__main__":
+    print(report())
