@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import logging
+from abc import ABC, abstractmethod
 import math
 import os
 import resource
@@ -62,7 +63,7 @@ WORKDIR = "/sandbox"
 ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
-class Sandbox:
+class Sandbox(ABC):
     mode = "none"
     warning: str | None = None
 
@@ -70,8 +71,9 @@ class Sandbox:
         self.python = os.path.join(os.path.realpath(os.path.dirname(sys.executable)), os.path.basename(sys.executable))
         self.run_as = SANDBOX_UID if os.geteuid() == 0 else None
 
+    @abstractmethod
     def run(self, *, files: Mapping[str, str], limits: Limits) -> SandboxResult:
-        raise NotImplementedError
+        """Run the harness against ``files`` under ``limits``."""
 
     def _rlimits(self, limits: Limits, *, nproc: int | None) -> list[tuple[int, tuple[int, int]]]:
         cpu, mem = max(1, math.ceil(limits.cpu_seconds)), limits.memory_mb << 20
