@@ -44,8 +44,15 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_db(request: Request) -> Iterator[Session]:
+    """A read transaction even for a POST (form validation that stores nothing)."""
+    with session_scope(request.app.state.db.read_session) as session:
+        yield session
+
+
 # scope="function": commit before the response is sent, so what the user sees is durable.
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import time_machine
+from argon2 import PasswordHasher
+from starlette.testclient import TestClient
 
 from tests.conftest import PASSWORD
 from tests.helpers import post_form
@@ -39,3 +42,45 @@ def test_unknown_accounts_are_throttled_like_real_ones(client):  # type: ignore[
     for _ in range(10):
         _fail(client, "ghost@example.com")
     assert _fail(client, "ghost@example.com").status_code == 429
+
+
+class _WatchingHasher(PasswordHasher):
+    """The app's hasher, noting how many database connections are checked out while it works."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(memory_cost=19456, time_cost=2, parallelism=1)
+        self.engine = engine
+        self.checked_out: list[int] = []
+
+    def verify(self, hash, password):  # type: ignore[no-untyped-def]  # noqa: A002
+        self.checked_out.append(self.engine.pool.checkedout())
+        return super().verify(hash, password)
+
+    def hash(self, password, *, salt=None):  # type: ignore[no-untyped-def]
+        self.checked_out.append(self.engine.pool.checkedout())
+        return super().hash(password, salt=salt)
+
+
+def test_password_hashing_holds_no_transaction(app, client, make_user):  # type: ignore[no-untyped-def]
+    # On SQLite a POST's transaction is the database's only write lock: a log-in or sign-up
+    # hashing inside it would make every other writer wait for argon2id.
+    hasher = _WatchingHasher(app.state.db.engine)
+    app.state.hasher = hasher
+    user = make_user()
+    assert post_form(client, "/login", {"email": user.email, "password": "wrong password"}).status_code == 422
+    assert post_form(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 303
+    other = TestClient(app)
+    assert post_form(other, "/register", {"email": "new@example.com", "display_name": "New",
+                                          "password": "a long enough passphrase"}).status_code == 303
+    assert hasher.checked_out and set(hasher.checked_out) == {0}
+
+
+def test_a_burst_of_parallel_guesses_learns_no_more_than_the_limit(app, make_user):  # type: ignore[no-untyped-def]
+    # The hash runs outside the transaction, so parallel guesses overlap; the second count
+    # after hashing keeps the answers they get within the limit.
+    user = make_user()
+    browsers = [TestClient(app) for _ in range(24)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda browser: _fail(browser, user.email).status_code, browsers))
+    assert codes.count(422) <= 10
+    assert codes.count(422) + codes.count(429) == 24

@@ -78,12 +78,14 @@ def create_user(
     must_change_password: bool = False,
 ) -> User:
     """Create an account after validating every field (raises AccountError)."""
+    # Hash before the first query, for the same reason as in authenticate().
+    password_hash = hasher.hash(password) if password_problem(password, email=email) is None else ""
     if errors := registration_errors(db, email=email, display_name=display_name, password=password):
         raise AccountError(errors)
     user = User(
         email=normalize_email(email),
         display_name=display_name.strip(),
-        password_hash=hasher.hash(password),
+        password_hash=password_hash,
         role=role,
         must_change_password=must_change_password,
     )
@@ -95,18 +97,30 @@ def create_user(
 def authenticate(
     db: Session, *, hasher: PasswordHasher, email: str, password: str, client: str, policy: LoginPolicy
 ) -> User:
-    """The user for these credentials; raises TooManyAttempts or AccountError (one message for all)."""
+    """The user for these credentials; raises TooManyAttempts or AccountError (one message for all).
+
+    The deliberately slow hash runs between two short transactions, never inside one: on SQLite a
+    POST's transaction holds the database's only write lock, and log-ins would queue behind it.
+    """
     keys = throttle.throttle_keys(email=email.strip(), client=client)
     throttle.check_not_throttled(db, keys=keys, limit=policy.max_failures, window=policy.window)
     user = find_user_by_email(db, email=email)
+    stored_hash = user.password_hash if user else _dummy_hash(hasher)
+    db.commit()
     # Hash even for unknown emails so response time does not reveal which exist.
-    valid = verify_password(hasher, user.password_hash if user else _dummy_hash(hasher), password)
-    if user is None or not valid or not user.is_active:
+    valid = verify_password(hasher, stored_hash, password)
+    new_hash = hasher.hash(password) if valid and hasher.check_needs_rehash(stored_hash) else None
+    # Concurrent guesses all passed the first check: count again, so a burst of parallel
+    # attempts learns no more answers than the limit allows.
+    throttle.check_not_throttled(db, keys=keys, limit=policy.max_failures, window=policy.window)
+    if user is not None:
+        db.refresh(user)  # deactivated or given a new password meanwhile?
+    if user is None or not valid or not user.is_active or user.password_hash != stored_hash:
         throttle.record_failure(db, keys=keys, window=policy.window)
         raise AccountError({"form": INVALID_LOGIN})
     throttle.clear_failures(db, key=keys[0])
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     return user
 
 

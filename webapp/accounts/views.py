@@ -11,7 +11,9 @@ from fastapi.responses import Response
 
 from webapp.accounts import service
 from webapp.accounts.service import AccountError, LoginPolicy
-from webapp.deps import CurrentUser, HasherDep, OptionalUser, SessionDep, SettingsDep, client_address
+from webapp.deps import (
+    CurrentUser, HasherDep, OptionalUser, ReadSessionDep, SessionDep, SettingsDep, client_address,
+)
 from webapp.errors import redirect
 from webapp.security.sessions import end_session, start_session
 from webapp.templating import flash, render
@@ -39,7 +41,7 @@ def register_form(request: Request, user: OptionalUser) -> Response:
 
 @router.post("/register/validate")
 def register_validate(
-    request: Request, db: SessionDep, field: Annotated[str, Query()] = "",
+    request: Request, db: ReadSessionDep, field: Annotated[str, Query()] = "",
     email: FormStr = "", display_name: FormStr = "", password: FormStr = "",
 ) -> Response:
     """Inline validation of one register field (htmx); the full POST validates again."""
