@@ -10,12 +10,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
+
+POSTGRES_ENV = "REHEARSE_BENCH_DATABASE_URL"
 
 
 @dataclass
@@ -40,14 +43,34 @@ class BenchSite:
         return Session(create_engine(self.database_url))
 
 
-def make_site(**settings: str) -> BenchSite:
+def make_site(*, database_url: str | None = None, **settings: str) -> BenchSite:
+    """A set-up site (migrated, default bank, first admin); SQLite in a temp dir unless a URL is given."""
     data_dir = Path(tempfile.mkdtemp(prefix="rehearse-bench-")) / "instance"
+    url = database_url or f"sqlite:///{data_dir / 'rehearse.db'}"
     env = {**os.environ, "REHEARSE_DATA_DIR": str(data_dir), "REHEARSE_SECRET_KEY": "bench-secret",
-           **{f"REHEARSE_{k.upper()}": v for k, v in settings.items()}}
-    env.pop("REHEARSE_DATABASE_URL", None)
-    site = BenchSite(data_dir, env, f"sqlite:///{data_dir / 'rehearse.db'}")
+           "REHEARSE_DATABASE_URL": url, **{f"REHEARSE_{k.upper()}": v for k, v in settings.items()}}
+    site = BenchSite(data_dir, env, url)
     site.cli("setup")
     return site
+
+
+def postgres_available() -> bool:
+    return bool(os.environ.get(POSTGRES_ENV))
+
+
+def create_postgres_database(prefix: str) -> str:
+    """A new, empty database on the server named by REHEARSE_BENCH_DATABASE_URL; drop it with drop_postgres_database."""
+    base = os.environ[POSTGRES_ENV]
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with create_engine(base, isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with create_engine(os.environ[POSTGRES_ENV], isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def free_port() -> int:
