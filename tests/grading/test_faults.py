@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-from collections.abc import Iterator
 
 import httpx2 as httpx
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.grading.processes import all_graded, counts_by_status, make_site, queue_text_answers, wait_for
 from webapp.submissions.models import Submission, SubmissionStatus
-
-
-@pytest.fixture
-def site_database() -> Iterator[str | None]:
-    """A fresh PostgreSQL database when the suite runs on PostgreSQL; None means SQLite."""
-    base = os.environ.get("REHEARSE_TEST_DATABASE_URL")
-    if not base:
-        yield None
-        return
-    url, name = _create_postgres_database(base)
-    yield url
-    _drop_postgres_database(base, name)
 
 
 def _free_port() -> int:

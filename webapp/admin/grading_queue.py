@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from webapp.accounts.models import User
 from webapp.audit.service import record_event
 from webapp.db import utcnow
+from webapp.grading.wakeup import announce_queued
 from webapp.grading.worker_presence import RECENT
 from webapp.questions.models import QuestionRevision
 from webapp.submissions.models import GraderWorker, Submission, SubmissionStatus
@@ -63,6 +64,7 @@ def requeue_failed(db: Session, *, actor: User, submission_id: int | None = None
     if submission_id is not None:
         statement = statement.where(Submission.id == submission_id)
     count = db.execute(statement.values(**_REQUEUE).execution_options(synchronize_session=False)).rowcount
+    announce_queued(db)
     record_event(db, actor=actor, action="queue.requeued", target=f"submission:{submission_id or 'all-failed'}",
                  summary=f"{count} failed submission(s) queued again")
     return count
@@ -81,6 +83,7 @@ def regrade_revision(db: Session, *, revision: QuestionRevision, actor: User) ->
                                  Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]))
         .values(**_REQUEUE).execution_options(synchronize_session=False)
     ).rowcount
+    announce_queued(db)
     record_event(db, actor=actor, action="queue.regraded", target=f"revision:{revision.id}",
                  summary=f"{count} submission(s) of “{revision.title}” (revision {revision.number}) queued for regrading",
                  details={"question_id": revision.question_id, "count": count})

@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from webapp.db import Database, session_scope, utcnow
-from webapp.grading import queue
+from webapp.grading import queue, wakeup
 from webapp.grading.graders import Grader, GradingTask
 from webapp.progress.scheduling import record_graded_answer
 from webapp.submissions.models import GraderWorker, Submission
@@ -51,6 +51,7 @@ class GradingService:
         self._threads: list[threading.Thread] = []
         self._inflight: set[queue.Claim] = set()
         self._lock = threading.Lock()
+        self.listener: wakeup.QueueListener | None = None
 
     # lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -59,6 +60,9 @@ class GradingService:
         self._threads = [threading.Thread(target=self._work, name=f"grader-{n}", daemon=True)
                          for n in range(self.concurrency)]
         self._threads.append(threading.Thread(target=self._heartbeat, name="grader-heartbeat", daemon=True))
+        if wakeup.supports_notifications(self.database.engine):
+            self.listener = wakeup.QueueListener(self.database.engine, on_notify=self.wake, stopping=self._stopping)
+            self._threads.append(threading.Thread(target=self.listener.run, name="grader-listener", daemon=True))
         for thread in self._threads:
             thread.start()
         log.info("grader %s started: %d thread(s) for %s", self.name, self.concurrency, sorted(self.graders))
@@ -144,8 +148,12 @@ class GradingService:
             queue.extend_leases(db, claims=claims, lease=self.lease)
             self._record_presence(db)
             requeued, failed = queue.requeue_expired_leases(db, max_attempts=self.max_attempts)
+            if requeued:
+                wakeup.announce_queued(db)
         if requeued or failed:
             log.warning("expired leases: %d requeued, %d failed", requeued, failed)
+        if requeued:
+            self.wake()
 
     def _record_presence(self, db) -> None:  # type: ignore[no-untyped-def]
         row = db.scalar(select(GraderWorker).where(GraderWorker.id == self.name))

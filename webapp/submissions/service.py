@@ -13,6 +13,7 @@ from webapp.assessments.models import AssessmentAttempt
 from webapp.assessments.service import check_can_answer
 from webapp.review.service import request_review
 from webapp.db import utcnow
+from webapp.grading.wakeup import announce_queued
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus
 from webapp.submissions.uploads import CodeText, SubmissionError, decode_code, read_upload
@@ -58,6 +59,7 @@ def submit_answer(db: Session, *, user: User, question: Question, answer: Answer
         submission.code_size, submission.code_sha256 = code.size, code.sha256
     db.add(submission)
     db.flush()
+    announce_queued(db)
     if attempt is not None:  # assessment answers always go to the interviewer's queue
         request_review(db, submission=submission, replaces_older=True)
     return submission

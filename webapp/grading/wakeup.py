@@ -1,0 +1,67 @@
+"""Waking grader threads in other processes: PostgreSQL LISTEN/NOTIFY.
+
+A web process that queues an answer wakes its own grader threads directly. On PostgreSQL it
+also sends a NOTIFY in the queuing transaction (delivered at commit, dropped on rollback),
+so ``rehearse worker`` processes on other machines claim the job at once instead of at their
+next poll. Polling stays as the fallback: a lost notification costs one poll interval, never
+a job. SQLite has no such channel; its graders live in the web process or on the same host.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+log = logging.getLogger("rehearse.grading")
+
+CHANNEL = "rehearse_grading"
+LISTEN_SLICE_SECONDS = 1.0  # how often the listener looks up to see whether it should stop
+RECONNECT_SECONDS = 2.0
+
+
+def announce_queued(db: Session) -> None:
+    """Tell grader processes that this transaction queues work (PostgreSQL only)."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_notify(CHANNEL, "")))
+
+
+def supports_notifications(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+class QueueListener:
+    """A thread holding one LISTEN connection; calls ``on_notify`` for each notification."""
+
+    def __init__(self, engine: Engine, *, on_notify: Callable[[], None], stopping: threading.Event) -> None:
+        # A dedicated connection outside the pool: it stays in LISTEN for the life of the process.
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.on_notify = on_notify
+        self.stopping = stopping
+        self.listening = threading.Event()
+
+    def run(self) -> None:
+        import psycopg  # installed with the postgres extra, which any PostgreSQL deployment has
+
+        while not self.stopping.is_set():
+            try:
+                self._listen()
+            except psycopg.Error as exc:
+                log.warning("queue listener lost its connection (%s); polling until it reconnects", exc)
+            self.listening.clear()
+            self.stopping.wait(RECONNECT_SECONDS)
+
+    def _listen(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.conninfo, autocommit=True) as connection:
+            connection.execute(f"LISTEN {CHANNEL}")
+            self.listening.set()
+            log.info("listening for queued work (NOTIFY %s)", CHANNEL)
+            self.on_notify()  # work queued while we were not listening
+            while not self.stopping.is_set():
+                for _ in connection.notifies(timeout=LISTEN_SLICE_SECONDS):
+                    self.on_notify()
