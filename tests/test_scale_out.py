@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 from concurrent.futures import ThreadPoolExecutor
 from itertools import cycle
 
@@ -14,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import _create_postgres_database, _drop_postgres_database
-from tests.grading.processes import make_site, wait_for
+from tests.grading.processes import free_port, make_site, wait_for
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.submissions.models import Submission, SubmissionStatus
 
@@ -25,12 +24,6 @@ USERS = 8
 BANK = read_path(default_bank_dir())
 TEXT = [q for q in BANK.questions if q.kind == "text"]
 CODE = [q for q in BANK.questions if q.kind == "code"]
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Journey:
@@ -86,7 +79,7 @@ def candidate_journey(bases: list[str], number: int) -> Journey:
 def test_two_web_processes_and_two_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
     base = os.environ["REHEARSE_TEST_DATABASE_URL"]
     url, name = _create_postgres_database(base)
-    ports = [_port(), _port()]
+    ports = [free_port(), free_port()]
     # Both web processes answer for the same public origin, as behind a proxy.
     site = make_site(tmp_path, url, grader_concurrency="0", public_url=f"http://127.0.0.1:{ports[0]}",
                      grader_poll_seconds="0.2", submissions_per_window="100")

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 from playwright.sync_api import expect
 
+from tests.e2e.accounts import create_account, log_in
+
 
 def _candidate(page, live_server) -> None:  # type: ignore[no-untyped-def]
-    email = f"answer-{uuid.uuid4().hex[:8]}@example.com"
-    live_server.cli("create-user", "--email", email, "--password-stdin", stdin="candidate passphrase 1\n")
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("candidate passphrase 1")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    log_in(page, create_account(live_server))
 
 
 def test_text_answer_gets_live_feedback(page, live_server) -> None:  # type: ignore[no-untyped-def]

@@ -6,24 +6,15 @@ import uuid
 
 from playwright.sync_api import expect
 
-
-def _login(page, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+from tests.e2e.accounts import create_account, log_in
 
 
 def test_admin_creates_previews_publishes_and_candidate_finds_it(browser, live_server) -> None:  # type: ignore[no-untyped-def]
     word = f"zebrafish{uuid.uuid4().hex[:6]}"
-    admin_email, candidate_email = f"admin-{word}@example.com", f"cand-{word}@example.com"
-    live_server.cli("create-user", "--email", admin_email, "--role", "admin", "--password-stdin",
-                    stdin="admin passphrase 123\n")
-    live_server.cli("create-user", "--email", candidate_email, "--password-stdin", stdin="candidate passphrase 123\n")
+    admin_email, candidate_email = create_account(live_server, "admin"), create_account(live_server)
 
     admin = browser.new_context(base_url=live_server.url).new_page()
-    _login(admin, admin_email, "admin passphrase 123")
+    log_in(admin, admin_email)
     admin.goto("/admin/questions/new")
     admin.get_by_label("Slug").fill(f"about-{word}")
     admin.get_by_label("Title").fill(f"Explain the {word} pattern")
@@ -43,7 +34,7 @@ def test_admin_creates_previews_publishes_and_candidate_finds_it(browser, live_s
     expect(admin.get_by_text("is now published")).to_be_visible()
 
     candidate = browser.new_context(base_url=live_server.url).new_page()
-    _login(candidate, candidate_email, "candidate passphrase 123")
+    log_in(candidate, candidate_email)
     candidate.goto("/questions")
     candidate.get_by_label("Search").press_sequentially(word[:8], delay=30)
     result = candidate.get_by_role("link", name=f"Explain the {word} pattern")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from tests.e2e.accounts import create_account, signed_in_page
 from webapp.accounts.models import User
 from webapp.progress.models import PracticeCard
 from webapp.submissions.models import Submission
@@ -32,15 +32,8 @@ def _age_history(live_server, email: str, days: int) -> None:  # type: ignore[no
 
 
 def test_practice_loop(browser, live_server) -> None:  # type: ignore[no-untyped-def]
-    email = f"practice-{uuid.uuid4().hex[:8]}@example.com"
-    live_server.cli("create-user", "--email", email, "--password-stdin", stdin="a passphrase 1234\n")
-    page = browser.new_context(base_url=live_server.url).new_page()
-    page.set_default_timeout(15_000)
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("a passphrase 1234")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    email = create_account(live_server)
+    page = signed_in_page(browser, live_server, email)
 
     page.goto("/progress")
     expect(page.locator("#mastery-desc")).to_have_text("No topic tried yet.")

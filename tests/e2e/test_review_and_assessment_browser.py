@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 from playwright.sync_api import expect
 
-
-def _account(live_server, role: str = "candidate") -> str:  # type: ignore[no-untyped-def]
-    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
-    live_server.cli("create-user", "--email", email, "--role", role, "--password-stdin", stdin="a passphrase 1234\n")
-    return email
-
-
-def _login(browser, live_server, email: str):  # type: ignore[no-untyped-def]
-    page = browser.new_context(base_url=live_server.url).new_page()
-    page.set_default_timeout(15_000)
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("a passphrase 1234")
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
-    return page
+from tests.e2e.accounts import create_account, signed_in_page
 
 
 CODE = '''from fastapi import FastAPI
@@ -37,7 +21,7 @@ def read_item(item_id: int):
 
 
 def test_interviewer_reviews_code_with_comments_and_override(browser, live_server) -> None:  # type: ignore[no-untyped-def]
-    candidate = _login(browser, live_server, _account(live_server))
+    candidate = signed_in_page(browser, live_server, create_account(live_server))
     candidate.goto("/questions?kind=code")
     candidate.locator(".question-list a").first.click()
     candidate.get_by_label("Paste your code").fill(CODE)
@@ -47,7 +31,7 @@ def test_interviewer_reviews_code_with_comments_and_override(browser, live_serve
     candidate.locator("table a").first.click()
     submission_id = candidate.url.rsplit("/", 1)[1]
 
-    interviewer = _login(browser, live_server, _account(live_server, "interviewer"))
+    interviewer = signed_in_page(browser, live_server, create_account(live_server, "interviewer"))
     interviewer.goto(f"/review/{submission_id}")
     interviewer.get_by_role("button", name="Claim this review").click()
     expect(interviewer.get_by_text("You are reviewing this until")).to_be_visible()
@@ -74,8 +58,8 @@ def test_interviewer_reviews_code_with_comments_and_override(browser, live_serve
 
 
 def test_candidate_takes_a_two_question_assessment(browser, live_server) -> None:  # type: ignore[no-untyped-def]
-    candidate_email = _account(live_server)
-    interviewer = _login(browser, live_server, _account(live_server, "interviewer"))
+    candidate_email = create_account(live_server)
+    interviewer = signed_in_page(browser, live_server, create_account(live_server, "interviewer"))
     interviewer.goto("/assessments/new")
     interviewer.get_by_label("Title").fill("Two-question screen")
     interviewer.get_by_label("Time limit (minutes)").fill("20")
@@ -87,7 +71,7 @@ def test_candidate_takes_a_two_question_assessment(browser, live_server) -> None
     expect(interviewer.get_by_text("not started")).to_be_visible()
     assessment_url = interviewer.url
 
-    candidate = _login(browser, live_server, candidate_email)
+    candidate = signed_in_page(browser, live_server, candidate_email)
     candidate.goto("/assessments")
     candidate.get_by_role("link", name="Two-question screen").click()
     candidate.get_by_role("button", name="Start the assessment").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -99,6 +100,12 @@ def counts_by_status(site: Site) -> dict[str, int]:
     with site.session() as db:
         rows = db.execute(select(Submission.status, func.count()).group_by(Submission.status)).all()
     return {status.value: count for status, count in rows}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.05, message: str = "condition"):  # type: ignore[no-untyped-def]

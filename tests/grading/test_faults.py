@@ -9,21 +9,16 @@ import httpx2 as httpx
 import pytest
 from sqlalchemy import select
 
-from tests.grading.processes import all_graded, counts_by_status, make_site, queue_text_answers, wait_for
+from tests.grading.processes import (all_graded, counts_by_status, free_port, make_site, queue_text_answers,
+                                     wait_for)
 from webapp.submissions.models import Submission, SubmissionStatus
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_sigkill_with_jobs_queued_and_running_loses_nothing(tmp_path, site_database) -> None:  # type: ignore[no-untyped-def]
     site = make_site(tmp_path, site_database, grader_concurrency="2", grader_lease_seconds="1.5")
     total = 150
     queue_text_answers(site, total)
-    port = _free_port()
+    port = free_port()
     server = site.start("serve", "--port", str(port), name="before-crash")
     try:
         def mid_flight() -> bool:

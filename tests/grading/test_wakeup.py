@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import re
-import socket
 
 import httpx2 as httpx
 import pytest
 from sqlalchemy import select, text
 
-from tests.grading.processes import make_site, wait_for
+from tests.grading.processes import free_port, make_site, wait_for
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.submissions.models import Submission, SubmissionStatus
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_a_worker_is_woken_by_the_queuing_transaction(tmp_path, site_database) -> None:  # type: ignore[no-untyped-def]
@@ -27,7 +20,7 @@ def test_a_worker_is_woken_by_the_queuing_transaction(tmp_path, site_database) -
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite graders are woken in-process")
     # A poll interval far longer than the deadline below: only the notification can be in time.
     site = make_site(tmp_path, site_database, grader_concurrency="0", grader_poll_seconds="120")
-    port = _free_port()
+    port = free_port()
     site.start("serve", "--port", str(port), name="web")
     site.start("worker", "--concurrency", "1", name="worker")
     try:
