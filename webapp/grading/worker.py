@@ -11,9 +11,11 @@ import os
 import secrets
 import socket
 import threading
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
 from webapp.db import Database, session_scope, utcnow
 from webapp.grading import queue, wakeup
@@ -31,6 +33,26 @@ def task_for(submission: Submission) -> GradingTask:
         code=submission.code, rubric=tuple(revision.rubric), choices=tuple(revision.choices),
         multiple=revision.multiple, hidden_tests=revision.hidden_tests, limits=dict(revision.limits),
     )
+
+
+@dataclass(frozen=True)
+class _Job:
+    kind: str
+    task: GradingTask
+    user_id: int
+    question_id: int
+    queued_at: datetime
+
+
+def _load_job(db: Session, claim: queue.Claim) -> _Job | Exception:
+    """What grading needs, read once; a failure is kept and reported as the job's error."""
+    try:
+        submission = db.scalars(select(Submission).options(joinedload(Submission.revision))
+                                .where(Submission.id == claim.submission_id)).one()
+        return _Job(kind=submission.kind.value, task=task_for(submission), user_id=submission.user_id,
+                    question_id=submission.question_id, queued_at=submission.queued_at)
+    except Exception as exc:  # e.g. a revision that no longer parses: fail the job, not the claim
+        return exc
 
 
 class GradingService:
@@ -82,27 +104,27 @@ class GradingService:
     # work ------------------------------------------------------------------
     def process_one(self) -> bool:
         """Claim, grade and store one job; False when the queue had nothing for us."""
+        # The answer is read in the claiming transaction: one round trip fewer per job.
         with session_scope(self.database.write_session) as db:
             claim = queue.claim_next_job(db, worker=self.name, kinds=list(self.graders), lease=self.lease)
-        if claim is None:
-            return False
+            if claim is None:
+                return False
+            job = _load_job(db, claim)
         with self._lock:
             self._inflight.add(claim)
         try:
-            self._grade(claim)
+            self._grade(claim, job)
         finally:
             with self._lock:
                 self._inflight.discard(claim)
         return True
 
-    def _grade(self, claim: queue.Claim) -> None:
+    def _grade(self, claim: queue.Claim, job: _Job | Exception) -> None:
         try:
-            with session_scope(self.database.read_session) as db:
-                submission = db.get(Submission, claim.submission_id)
-                grader = self.graders[submission.kind.value]
-                task = task_for(submission)
-                who = (submission.user_id, submission.question_id, submission.queued_at)
-            result = grader.grade(task)
+            if isinstance(job, Exception):
+                raise job
+            grader = self.graders[job.kind]
+            result = grader.grade(job.task)
         except Exception as exc:  # a grader bug must not kill the loop or lose the job
             log.exception("grading submission %s failed (attempt %s)", claim.submission_id, claim.attempt)
             with session_scope(self.database.write_session) as db:
@@ -112,9 +134,8 @@ class GradingService:
             stored = queue.complete_job(db, claim=claim, score=result.score, feedback=result.feedback,
                                         grader=grader.name, grader_version=grader.version)
             if stored:  # the practice schedule moves in the same transaction as the grade
-                user_id, question_id, answered_at = who
-                record_graded_answer(db, user_id=user_id, question_id=question_id, score=result.score,
-                                     answered_at=answered_at)
+                record_graded_answer(db, user_id=job.user_id, question_id=job.question_id, score=result.score,
+                                     answered_at=job.queued_at)
         if stored:
             self.jobs_done += 1
             log.info("graded submission %s: score %s (%s)", claim.submission_id, result.score, self.name)
