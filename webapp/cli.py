@@ -69,8 +69,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     from webapp.grading.worker import GradingService
 
     _configure_logging()
-    database = Database(settings.resolved_database_url)
     concurrency = args.concurrency or settings.effective_grader_concurrency or 1
+    database = Database(settings.resolved_database_url, pool_size=concurrency + 2)  # threads, heartbeat, spare
     service = GradingService(database, default_graders(sandbox=settings.effective_sandbox), concurrency=concurrency,
                              lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
                              max_attempts=settings.grader_max_attempts)

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
 
     first_admin_email: str = "admin@example.com"
 
+    # Requests handled at once per web process; more wait their turn (see webapp/admission.py).
+    max_concurrent_requests: int = Field(default=16, ge=1, le=32)
+
     # Grading. None = one grader thread per CPU; 0 = this process grades nothing (web only).
     grader_concurrency: int | None = Field(default=None, ge=0, le=64)
     grader_lease_seconds: float = Field(default=30, gt=0)
@@ -84,6 +87,12 @@ class Settings(BaseSettings):
     def effective_sandbox(self) -> str:
         """Production never falls back to the process sandbox: it needs bubblewrap or fails."""
         return "bwrap" if self.env == "production" else self.sandbox
+
+    @property
+    def database_pool_size(self) -> int:
+        """Connections a web process may need at once: every admitted request, every grader thread,
+        the heartbeat, and one spare."""
+        return self.max_concurrent_requests + self.effective_grader_concurrency + 2
 
     @property
     def effective_grader_concurrency(self) -> int:

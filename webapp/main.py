@@ -16,6 +16,7 @@ from webapp import health
 from webapp.accounts import views as account_views
 from webapp.admin import audit_views, queue_views, user_views
 from webapp.admin import views as admin_views
+from webapp.admission import AdmissionLimitMiddleware
 from webapp.questions import admin_views as question_admin_views
 from webapp.questions import views as question_views
 from webapp.assessments import views as assessment_views
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(verify_csrf)],
     )
     app.state.settings = settings
-    app.state.db = Database(settings.resolved_database_url)
+    app.state.db = Database(settings.resolved_database_url, pool_size=settings.database_pool_size)
     app.state.grader = GradingService(
         app.state.db, default_graders(sandbox=settings.effective_sandbox), concurrency=settings.effective_grader_concurrency,
         lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, default=settings.max_upload_bytes + form_slack,
                        limits={"/admin/questions/import": MAX_FILE_BYTES + form_slack})
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    # Outermost: a request waiting for admission holds nothing yet.
+    app.add_middleware(AdmissionLimitMiddleware, limit=settings.max_concurrent_requests)
     install_error_handlers(app)
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
