@@ -139,12 +139,15 @@ def run(backend: str) -> dict[int, dict[str, float]]:
 def _table(backend: str, results: dict[int, dict[str, float]]) -> list[str]:
     lines = [f"| page ({backend}) | " + " | ".join(f"{s:,} (ms)" for s in SIZES) + " | worst growth per 10× |",
              "|---|" + "---|" * (len(SIZES) + 1)]
+    worst = 0.0
     for label in PAGES:
         values = [results[s][label] for s in SIZES]
         growth = max(b / a for a, b in zip(values, values[1:]))
         verdict = "✓" if growth <= 1.5 else "✗"
         lines.append(f"| {label} | " + " | ".join(f"{v:.1f}" for v in values) + f" | {growth:.2f}× {verdict} |")
-    return lines
+        worst = max(worst, growth)
+    met = "**met**" if worst <= 1.5 else "**not met**"
+    return lines + ["", f"Target ({backend}): each page grows by at most 1.5× per 10× data: worst {worst:.2f}×, {met}."]
 
 
 def report() -> str:

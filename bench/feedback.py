@@ -177,7 +177,7 @@ def _tables(name: str, results: dict[str, dict[str, list[float]]]) -> list[str]:
             lines.append(f"| {level:.0%} | {level * capacity:.1f} | {cells} | {spread(figures[f'{level}:failed'])} |")
         if kind in TARGETS:
             p50 = statistics.median(figures["0.5:feedback p50"])
-            verdict = "**met**" if p50 < TARGETS[kind] else "**missed**"
+            verdict = "**met**" if p50 < TARGETS[kind] else "**not met**"
             lines += ["", f"Target: {kind} feedback p50 under {TARGETS[kind]:,.0f} ms at 50 % load: "
                           f"{p50:,.0f} ms, {verdict}."]
         lines.append("")

@@ -70,7 +70,11 @@ def main() -> None:
         f"- Versions: {versions}",
         "",
     ]
-    OUTPUT.write_text("\n".join(header + sections + [CHANGES]))
+    # Every suite states its targets on lines ending in **met** / **not met**: gathered here first.
+    verdicts = [": ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
+                for section in sections for line in section.splitlines() if "met**" in line]
+    summary = ["## Targets", "", *(f"- {line.removeprefix('Target: ')}" for line in verdicts), ""]
+    OUTPUT.write_text("\n".join(header + summary + sections + [CHANGES]))
     print(f"wrote {OUTPUT}", file=sys.stderr)
 
 

@@ -9,6 +9,7 @@ multiple-choice answer (question page, hx-post, status polled until graded), the
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
 from sqlalchemy import select
@@ -61,7 +62,9 @@ def test_100_concurrent_users_on_sqlite(tmp_path) -> None:  # type: ignore[no-un
     site.start("serve", "--port", base_url.rsplit(":", 1)[1], name="web")
     try:
         wait_for(lambda: _healthy(base_url), timeout=60, interval=0.2, message="the server to answer")
-        tally = asyncio.run(run_users(base_url, emails))
+        # A thread of its own: the browser tests' Playwright may keep an event loop running in this one.
+        with ThreadPoolExecutor(max_workers=1) as runner:
+            tally = runner.submit(asyncio.run, run_users(base_url, emails)).result()
         problems = tally.problems()
         assert not problems, f"{len(problems)} failed requests, e.g.:\n" + "\n".join(sorted(set(problems))[:15])
         # Every journey polled its answers until graded; the log line follows the commit.
