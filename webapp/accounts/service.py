@@ -110,8 +110,9 @@ def authenticate(
     # Hash even for unknown emails so response time does not reveal which exist.
     valid = verify_password(hasher, stored_hash, password)
     new_hash = hasher.hash(password) if valid and hasher.check_needs_rehash(stored_hash) else None
-    # Concurrent guesses all passed the first check: count again, so a burst of parallel
-    # attempts learns no more answers than the limit allows.
+    # Concurrent guesses all passed the first check: count again, one attempt at a time, so a
+    # burst of parallel attempts learns no more answers than the limit allows.
+    throttle.serialize_attempts(db, keys=keys)
     throttle.check_not_throttled(db, keys=keys, limit=policy.max_failures, window=policy.window)
     if user is not None:
         db.refresh(user)  # deactivated or given a new password meanwhile?
