@@ -1,5 +1,6 @@
 """Two web processes and two grader workers on one PostgreSQL database, under a scripted
-load of mixed user journeys: no request fails, every answer is graded exactly once."""
+load of mixed user journeys (register, browse, answer text and code, ask for a review; an
+interviewer reviews them): no request fails, every answer is graded exactly once."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from sqlalchemy import func, select
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.grading.processes import free_port, make_site, wait_for
 from webapp.questions.bank import default_bank_dir, read_path
+from webapp.review.models import Recommendation, Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
 
 pytestmark = pytest.mark.skipif(not os.environ.get("REHEARSE_TEST_DATABASE_URL"),
                                 reason="scale-out runs on PostgreSQL (CI sets REHEARSE_TEST_DATABASE_URL)")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+QUEUED = re.compile(r'href="/review/(\d+)"')
 USERS = 8
 BANK = read_path(default_bank_dir())
 TEXT = [q for q in BANK.questions if q.kind == "text"]
@@ -34,6 +37,7 @@ class Journey:
         self.cookies = httpx.Cookies()
         self.failures: list[str] = []
         self.requests = 0
+        self.reviewed: list[str] = []  # the interviewer's: submission ids reviewed
 
     def call(self, method: str, path: str, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
         base = next(self.bases)
@@ -68,11 +72,40 @@ def candidate_journey(bases: list[str], number: int) -> Journey:
     assert journey.call("GET", "/questions?q=pydantic").status_code == 200
     text, code = TEXT[number % len(TEXT)], CODE[number % len(CODE)]
     strong = next(c.answer for c in text.calibration if c.expect == "strong")
+    answered = []
     for slug, data in [(text.slug, {"answer": strong}), (code.slug, {"code": code.reference_solution})]:
         response = journey.post(f"/questions/{slug}/submissions", data, token_from=f"/questions/{slug}")
         assert response.status_code == 303, response.text[:300]
-        journey.call("GET", response.headers["location"])
+        answered.append(response.headers["location"])
+        journey.call("GET", answered[-1])
+    # As the page does: poll the status fragment until graded, then ask for a review of the text answer.
+    wait_for(lambda: "pending" not in journey.call("GET", f"{answered[0]}/status", headers={"HX-Request": "true"}).text,
+             timeout=120, interval=0.2, message=f"{answered[0]} graded")
+    asked = journey.post(f"{answered[0]}/review-request", {}, token_from=answered[0])
+    assert asked.status_code == 303, asked.text[:300]
     journey.call("GET", "/progress")
+    return journey
+
+
+def interviewer_journey(bases: list[str], site) -> Journey:  # type: ignore[no-untyped-def]
+    """Sign up, be made an interviewer (the command line), then review every requested answer."""
+    journey = Journey(bases)
+    journey.origin = bases[0]
+    email = "reviewer@example.com"
+    journey.post("/register", {"email": email, "display_name": "Reviewer", "password": "a long passphrase"},
+                 token_from="/register")
+    site.cli("set-role", "--email", email, "--role", "interviewer")  # ends the session: log in again
+    journey.cookies = httpx.Cookies()
+    assert journey.post("/login", {"email": email, "password": "a long passphrase"},
+                        token_from="/login").status_code == 303
+    queued = sorted(set(QUEUED.findall(journey.call("GET", "/review").text)))
+    for submission_id in queued:
+        page = f"/review/{submission_id}"
+        assert journey.post(f"{page}/claim", {}, token_from=page).status_code == 303
+        done = journey.post(page, {"recommendation": "yes", "overall_comment": "Clear.", "action": "submit"},
+                            token_from=page)
+        assert done.status_code == 303, done.text[:300]
+    journey.reviewed = queued
     return journey
 
 
@@ -101,8 +134,10 @@ def test_two_web_processes_and_two_workers(tmp_path) -> None:  # type: ignore[no
                     Submission.status == SubmissionStatus.graded)) == total
 
         wait_for(graded, timeout=240, interval=0.5, message="every answer graded")
+        reviewer = interviewer_journey(bases, site)
     finally:
         site.stop_all()
+    journeys.append(reviewer)
     failures = [f for j in journeys for f in j.failures]
     assert failures == []
     assert sum(j.requests for j in journeys) >= USERS * 10
@@ -112,6 +147,12 @@ def test_two_web_processes_and_two_workers(tmp_path) -> None:  # type: ignore[no
         rows = list(db.scalars(select(Submission)))
     assert all(r.status == SubmissionStatus.graded for r in rows)
     assert {r.kind.value for r in rows} == {"text", "code"}
+    with site.session() as db:
+        reviews = list(db.scalars(select(Review)))
+    text_answers = {r.id for r in rows if r.kind.value == "text"}
+    assert {str(r.submission_id) for r in reviews} == set(reviewer.reviewed)
+    assert {r.submission_id for r in reviews} == text_answers
+    assert all(r.state == ReviewState.submitted and r.recommendation == Recommendation.yes for r in reviews)
     workers = {log.stem for log in site.data_dir.glob("worker-*.log") if "graded submission" in log.read_text()}
     assert workers == {"worker-a", "worker-b"}
     _drop_postgres_database(base, name)

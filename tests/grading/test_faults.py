@@ -25,7 +25,17 @@ def test_sigkill_with_jobs_queued_and_running_loses_nothing(tmp_path, site_datab
             counts = counts_by_status(site)
             return counts.get("running", 0) >= 1 and counts.get("graded", 0) >= 3
 
-        wait_for(mid_flight, timeout=60, interval=0.002, message="a job in flight")
+        def frozen_mid_flight() -> bool:
+            # Freeze the server, then look: no job can finish between the look and the kill.
+            if not mid_flight():
+                return False
+            server.send_signal(signal.SIGSTOP)
+            if mid_flight():
+                return True
+            server.send_signal(signal.SIGCONT)
+            return False
+
+        wait_for(frozen_mid_flight, timeout=60, interval=0.002, message="a job in flight")
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=10)
         at_crash = counts_by_status(site)
