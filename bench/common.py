@@ -91,6 +91,15 @@ def wait_healthy(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not become healthy")
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:  # uvicorn waits for stuck requests; don't wait for them
+        server.kill()
+        server.wait(timeout=30)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:

@@ -25,7 +25,6 @@ import math
 import re
 import shutil
 import statistics
-import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from dataclasses import dataclass
 import httpx2 as httpx
 from sqlalchemy import func, select
 
-from bench.common import BenchSite, free_port, make_site, percentile, spread, wait_healthy
+from bench.common import BenchSite, free_port, make_site, percentile, spread, stop_server, wait_healthy
 from bench.journeys import JourneyFailed, SimulatedUser, Tally, TimeUp, create_accounts
 from webapp.submissions.models import Submission, SubmissionStatus
 
@@ -146,15 +145,6 @@ def _grading_times(site: BenchSite) -> tuple[float, float]:
             statistics.median((r.finished_at - r.started_at).total_seconds() * 1000 for r in rows))
 
 
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:  # uvicorn waits for stuck requests; don't wait for them
-        server.kill()
-        server.wait(timeout=30)
-
-
 def one_run() -> Run:
     site = make_site(submissions_per_window="1000")
     emails = [f"user{n}@example.com" for n in range(USERS)]
@@ -170,7 +160,7 @@ def one_run() -> Run:
         seconds = time.monotonic() - started
         stored, graded, drain = _wait_graded(site)
     finally:
-        _stop(server)
+        stop_server(server)
     queue_wait, grading = _grading_times(site)
     log = (site.data_dir / "server.log").read_text(errors="replace")
     twice = sum(1 for count in Counter(GRADED_LINE.findall(log)).values() if count > 1)

@@ -6,7 +6,6 @@ import signal
 import socket
 
 import httpx2 as httpx
-import pytest
 from sqlalchemy import select
 
 from tests.grading.processes import (all_graded, counts_by_status, free_port, make_site, queue_text_answers,

@@ -1,0 +1,166 @@
+"""Load generators for the page benchmark, each pinned to the client CPU (the server has the other).
+
+- ``wrk``: saturation (Debian's wrk; 2 threads, 32 connections).
+- ``open_loop``: a fixed offered rate, asyncio + httpx2 in a child process: request *i* is sent at
+  start + *i*/rate whatever the earlier responses did, and timed from that moment, so coordinated
+  omission is avoided (Debian has neither wrk2 nor oha).
+- ``logins``: closed-loop clients that fetch /login for a token and POST it (the POST is timed).
+
+The children run as ``python -m bench.load open-loop|logins …`` and print one JSON object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import httpx2 as httpx
+
+from bench.common import percentile
+from bench.page_data import EMAIL, PASSWORD
+
+WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS = 2, 32, 10
+RATE_SECONDS = 10
+LOGIN_SECONDS, LOGIN_CONCURRENCY = 6, 4
+SERVER_CPU, CLIENT_CPU = "0", "1"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def require_wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        raise RuntimeError("bench.pages needs wrk, the HTTP load generator: install it with "
+                           "`apt-get install -y wrk` (Debian/Ubuntu) and run the benchmark again.")
+    if shutil.which("taskset") is None:
+        raise RuntimeError("bench.pages needs taskset (util-linux) to pin server and load generator to separate CPUs.")
+    return path
+
+
+def pinned(cpu: str, *command: str) -> list[str]:
+    return ["taskset", "-c", cpu, *command]
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _UNITS[unit]
+
+
+def wrk(url: str, *, cookie: str = "", seconds: int = WRK_SECONDS) -> dict[str, float]:
+    command = [require_wrk(), f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(pinned(CLIENT_CPU, *command, url), capture_output=True, text=True, check=True).stdout
+    if "Latency Distribution" not in output:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+            "p50": _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
+            "p99": _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
+            "errors": float(errors + (int(bad.group(1)) if bad else 0))}
+
+
+def _child(*args: str) -> dict[str, float]:
+    """Run a client in a child process pinned to the client CPU; it prints one JSON object."""
+    done = subprocess.run(pinned(CLIENT_CPU, sys.executable, "-m", "bench.load", *args), capture_output=True,
+                          text=True, check=True, timeout=300)
+    return json.loads(done.stdout)
+
+
+def open_loop(url: str, rate: float, *, login_first: bool, seconds: int = RATE_SECONDS) -> dict[str, float]:
+    return _child("open-loop", url, str(rate), str(seconds), "1" if login_first else "0")
+
+
+def logins(url: str) -> dict[str, float]:
+    return _child("logins", url, str(LOGIN_SECONDS), str(LOGIN_CONCURRENCY))
+
+
+async def _open_loop(url: str, rate: float, seconds: int, login_first: bool) -> dict[str, float]:
+    """Open loop: request i is due at start + i/rate whatever happened before; latency counts from then."""
+    base, path = url.split("/", 3)[:3], "/" + url.split("/", 3)[3]
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url="/".join(base), limits=limits, timeout=60) as client:
+        if login_first:  # the client keeps the session cookie up to date, as a browser would
+            token = TOKEN.search((await client.get("/login")).text).group(1)  # type: ignore[union-attr]
+            await client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+        for _ in range(20):  # open some connections before the clock starts
+            await client.get(path)
+        clock = time.perf_counter  # uvloop's loop.time() only has millisecond resolution
+        latencies: list[float] = []
+        lags: list[float] = []
+        errors = 0
+
+        async def one(due: float) -> None:
+            nonlocal errors
+            lags.append(clock() - due)
+            try:
+                response = await client.get(path)
+                errors += response.status_code != 200
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append((clock() - due) * 1000)
+
+        start = clock() + 0.05
+        tasks = []
+        for n in range(int(rate * seconds)):
+            due = start + n / rate
+            if (delay := due - clock()) > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(due)))
+        await asyncio.gather(*tasks)
+        return {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "errors": float(errors),
+                "achieved": len(latencies) / (clock() - start), "lag_p99": percentile(lags, 99) * 1000}
+
+
+def _logins(url: str, seconds: int, concurrency: int) -> dict[str, float]:
+    """Closed loop: each client fetches /login (new cookie, new token) then POSTs it; the POST is timed."""
+    latencies: list[float] = []
+    errors = [0]
+    deadline = time.monotonic() + seconds
+
+    def client_loop() -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:  # one connection; a new cookie jar each time
+            while time.monotonic() < deadline:
+                client.cookies.clear()
+                token = TOKEN.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
+                started = time.perf_counter()
+                response = client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors[0] += response.status_code != 303
+
+    began = time.monotonic()
+    threads = [threading.Thread(target=client_loop) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"rps": len(latencies) / (time.monotonic() - began), "p50": percentile(latencies, 50),
+            "p99": percentile(latencies, 99), "errors": float(errors[0])}
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["open-loop"]:
+        url, rate, seconds, login_first = argv[1:5]
+        try:
+            import uvloop
+            uvloop.install()
+        except ImportError:
+            pass
+        print(json.dumps(asyncio.run(_open_loop(url, float(rate), int(seconds), login_first == "1"))))
+    elif argv[:1] == ["logins"]:
+        print(json.dumps(_logins(argv[1], int(argv[2]), int(argv[3]))))
+    else:
+        sys.exit("usage: python -m bench.load open-loop URL RATE SECONDS LOGIN_FIRST | logins URL SECONDS CONCURRENCY")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
