@@ -5,27 +5,32 @@ when REHEARSE_BENCH_DATABASE_URL points at a server where it may create a databa
 
 For each size the database gets that many graded submissions spread over 2,000
 candidates (one of them, the one measured, has 5,000), a review queue of 1 % of them, and
-a few failures. The pages are served in-process (Starlette's TestClient: the app's own
-time, no network): 5 rounds, each requesting every page 9 times in turn; a page's figure is
-the lowest of its 5 round medians, so a burst of load from elsewhere on the machine does
-not pass for growth. The target is that each page grows by at most 1.5× per 10× data.
+a few failures; once grown to a size, the database is copied (SQLite `VACUUM INTO`,
+PostgreSQL `CREATE DATABASE … TEMPLATE`), so all three sizes are served side by side. The
+pages are served in-process (Starlette's TestClient: the app's own time, no network), one
+app per size: 5 rounds, each requesting every page of every size 9 times in turn; a page's
+figure is the lowest of its 5 round medians. Sizes and pages interleaved, so a burst of load
+from elsewhere on the machine hits them alike and does not pass for growth. The target is
+that each page grows by at most 1.5× per 10× data.
 """
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from bench.common import create_postgres_database, drop_postgres_database, postgres_available
 from webapp.accounts.models import Role, User
 from webapp.config import Settings
-from webapp.db import session_scope, utcnow
+from webapp.db import make_engine, utcnow
 from webapp.main import create_app
 from webapp.migrate import upgrade_to_head
 from webapp.questions.bank import default_bank_dir, read_path
@@ -45,8 +50,22 @@ REPEAT = 9
 PASSWORD = "bench passphrase"
 
 
-def _database(backend: str, workdir: Path) -> str:
-    return f"sqlite:///{workdir / 'scale.db'}" if backend == "sqlite" else create_postgres_database("rehearse_scale")
+def _snapshot(engine, backend: str, workdir: Path, size: int) -> str:  # type: ignore[no-untyped-def]
+    """A copy of the database as it is now (indexes and planner statistics included); returns its URL."""
+    if backend == "sqlite":
+        path = workdir / f"scale-{size}.db"
+        raw = engine.raw_connection()  # autocommit: VACUUM cannot run inside a transaction
+        try:
+            raw.driver_connection.execute(f"VACUUM INTO '{path}'")
+        finally:
+            raw.close()
+        return f"sqlite:///{path}"
+    engine.dispose()  # a template database must have no other connections
+    base = engine.url.render_as_string(hide_password=False)
+    copy = f"{base}_{size}"
+    with create_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT").connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{copy.rsplit("/", 1)[1]}" TEMPLATE "{engine.url.database}"'))
+    return copy
 
 
 def _seed_people(engine) -> tuple[list[int], list[tuple[int, int, str]]]:  # type: ignore[no-untyped-def]
@@ -94,46 +113,61 @@ def _login(client: TestClient, email: str) -> None:
     client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
 
 
-def _measure(app) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def _clients(url: str, workdir: Path) -> tuple[object, dict[str, TestClient]]:
+    settings = Settings(env="test", data_dir=workdir, database_url=url, secret_key="bench", grader_concurrency=0)
+    app = create_app(settings)
     clients = {"admin": TestClient(app), "candidate": TestClient(app)}
     _login(clients["admin"], "admin@example.com")
     _login(clients["candidate"], "c0@example.com")
     for who, path in PAGES.values():
         assert clients[who].get(path).status_code == 200, path
-    rounds: dict[str, list[float]] = {label: [] for label in PAGES}
-    for _ in range(ROUNDS):  # pages interleaved, so a burst of load from elsewhere hits them alike
-        for label, (who, path) in PAGES.items():
-            timings = []
-            for _ in range(REPEAT):
-                started = time.perf_counter()
-                clients[who].get(path)
-                timings.append((time.perf_counter() - started) * 1000)
-            rounds[label].append(statistics.median(timings))
-    return {label: min(medians) for label, medians in rounds.items()}
+    return app, clients
+
+
+def _measure(sites: dict[int, dict[str, TestClient]]) -> dict[int, dict[str, float]]:
+    rounds: dict[int, dict[str, list[float]]] = {size: {label: [] for label in PAGES} for size in sites}
+    for _ in range(ROUNDS):  # sizes and pages interleaved, so a burst of load from elsewhere hits them alike
+        for size, clients in sites.items():
+            for label, (who, path) in PAGES.items():
+                timings = []
+                for _ in range(REPEAT):
+                    started = time.perf_counter()
+                    clients[who].get(path)
+                    timings.append((time.perf_counter() - started) * 1000)
+                rounds[size][label].append(statistics.median(timings))
+    return {size: {label: min(medians) for label, medians in pages.items()} for size, pages in rounds.items()}
 
 
 def run(backend: str) -> dict[int, dict[str, float]]:
     workdir = Path(tempfile.mkdtemp(prefix="rehearse-scale-"))
-    url = _database(backend, workdir)
+    url = f"sqlite:///{workdir / 'scale.db'}" if backend == "sqlite" else create_postgres_database("rehearse_scale")
     upgrade_to_head(url)
-    settings = Settings(env="test", data_dir=workdir, database_url=url, secret_key="bench", grader_concurrency=0)
-    app = create_app(settings)
-    with session_scope(app.state.db.write_session) as db:
+    engine = make_engine(url)
+    with Session(engine) as db:
         apply_import(db, bank=read_path(default_bank_dir()), actor=None, source="bench")
-    engine = app.state.db.engine
+        db.commit()
     candidates, questions = _seed_people(engine)
-    measured, users = candidates[0], candidates[1:]
-    results, have = {}, 0
+    copies, have = {}, 0
     for size in SIZES:
-        _grow(engine, target=size, have=have, measured=measured, users=users, questions=questions)
+        _grow(engine, target=size, have=have, measured=candidates[0], users=candidates[1:], questions=questions)
         have = size
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
-        results[size] = _measure(app)
-    app.state.db.dispose()
-    if backend != "sqlite":
-        drop_postgres_database(url)
-    return results
+        copies[size] = _snapshot(engine, backend, workdir, size)
+    engine.dispose()
+    apps, sites = [], {}
+    try:
+        for size, copy in copies.items():
+            app, sites[size] = _clients(copy, workdir)
+            apps.append(app)
+        return _measure(sites)
+    finally:
+        for app in apps:
+            app.state.db.dispose()  # type: ignore[attr-defined]
+        if backend != "sqlite":
+            for copy in [url, *copies.values()]:
+                drop_postgres_database(copy)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _table(backend: str, results: dict[int, dict[str, float]]) -> list[str]:

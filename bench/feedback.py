@@ -178,7 +178,7 @@ def _tables(name: str, results: dict[str, dict[str, list[float]]]) -> list[str]:
         if kind in TARGETS:
             p50 = statistics.median(figures["0.5:feedback p50"])
             verdict = "**met**" if p50 < TARGETS[kind] else "**not met**"
-            lines += ["", f"Target: {kind} feedback p50 under {TARGETS[kind]:,.0f} ms at 50 % load: "
+            lines += ["", f"Target: {kind} feedback p50 ({name} deployment) under {TARGETS[kind]:,.0f} ms at 50 % load: "
                           f"{p50:,.0f} ms, {verdict}."]
         lines.append("")
     return lines
