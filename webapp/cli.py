@@ -70,7 +70,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
 
     _configure_logging()
     concurrency = args.concurrency or settings.effective_grader_concurrency or 1
-    database = Database(settings.resolved_database_url, pool_size=concurrency + 2)  # threads, heartbeat, spare
+    # threads, the quick lane's thread (grading/worker.py), heartbeat, spare
+    database = Database(settings.resolved_database_url, pool_size=concurrency + 3)
     service = GradingService(database, default_graders(sandbox=settings.effective_sandbox), concurrency=concurrency,
                              lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
                              max_attempts=settings.grader_max_attempts)

@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     first_admin_email: str = "admin@example.com"
 
     # Requests handled at once per web process; more wait their turn (see webapp/admission.py).
-    max_concurrent_requests: int = Field(default=16, ge=1, le=32)
+    # Few on purpose: one process runs Python on one core, so more only compete for the GIL
+    # (and, on SQLite, hold the write lock longer) while the graders starve (docs/benchmarks.md).
+    max_concurrent_requests: int = Field(default=4, ge=1, le=32)
 
     # Grading. None = one grader thread per CPU; 0 = this process grades nothing (web only).
     grader_concurrency: int | None = Field(default=None, ge=0, le=64)
@@ -90,9 +92,10 @@ class Settings(BaseSettings):
 
     @property
     def database_pool_size(self) -> int:
-        """Connections a web process may need at once: every admitted request, every grader thread,
-        the heartbeat, and one spare."""
-        return self.max_concurrent_requests + self.effective_grader_concurrency + 2
+        """Connections a web process may need at once: every admitted request, every grader thread
+        (plus the quick lane's, see grading/worker.py), the heartbeat, and one spare."""
+        graders = self.effective_grader_concurrency + 1 if self.effective_grader_concurrency else 0
+        return self.max_concurrent_requests + graders + 2
 
     @property
     def effective_grader_concurrency(self) -> int:

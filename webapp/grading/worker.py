@@ -11,6 +11,7 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -55,6 +56,16 @@ def _load_job(db: Session, claim: queue.Claim) -> _Job | Exception:
         return exc
 
 
+def lanes(graders: dict[str, Grader], concurrency: int) -> list[tuple[str, ...]]:
+    """The kinds each grader thread claims: ``concurrency`` threads take every kind, oldest
+    first; when some kinds run long (code in the sandbox, about a second each), one more thread
+    takes only the quick ones, so a text answer never waits behind a queue of code runs."""
+    every = tuple(graders)
+    quick = tuple(kind for kind, grader in graders.items() if not getattr(grader, "long_running", False))
+    extra = [quick] if concurrency > 0 and quick and len(quick) < len(every) else []
+    return [every] * concurrency + extra
+
+
 class GradingService:
     """Owns the grader threads of one process."""
 
@@ -63,6 +74,7 @@ class GradingService:
         self.database = database
         self.graders = graders
         self.concurrency = concurrency
+        self.lanes = lanes(graders, concurrency)
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
@@ -79,15 +91,16 @@ class GradingService:
     def start(self) -> None:
         if self.concurrency <= 0 or self._threads:
             return
-        self._threads = [threading.Thread(target=self._work, name=f"grader-{n}", daemon=True)
-                         for n in range(self.concurrency)]
+        self._threads = [threading.Thread(target=self._work, args=(kinds,), daemon=True,
+                                          name=f"grader-{n}" if kinds == tuple(self.graders) else "grader-quick")
+                         for n, kinds in enumerate(self.lanes)]
         self._threads.append(threading.Thread(target=self._heartbeat, name="grader-heartbeat", daemon=True))
         if wakeup.supports_notifications(self.database.engine):
             self.listener = wakeup.QueueListener(self.database.engine, on_notify=self.wake, stopping=self._stopping)
             self._threads.append(threading.Thread(target=self.listener.run, name="grader-listener", daemon=True))
         for thread in self._threads:
             thread.start()
-        log.info("grader %s started: %d thread(s) for %s", self.name, self.concurrency, sorted(self.graders))
+        log.info("grader %s started: %d thread(s) for %s", self.name, len(self.lanes), sorted(self.graders))
 
     def stop(self, timeout: float = 10) -> None:
         """Finish jobs in hand (up to ``timeout``); unfinished leases expire and are retried elsewhere."""
@@ -102,11 +115,11 @@ class GradingService:
         self._wake.set()
 
     # work ------------------------------------------------------------------
-    def process_one(self) -> bool:
-        """Claim, grade and store one job; False when the queue had nothing for us."""
+    def process_one(self, kinds: Sequence[str] | None = None) -> bool:
+        """Claim, grade and store one job (of ``kinds``, default all ours); False when there was none."""
         # The answer is read in the claiming transaction: one round trip fewer per job.
         with session_scope(self.database.write_session) as db:
-            claim = queue.claim_next_job(db, worker=self.name, kinds=list(self.graders), lease=self.lease)
+            claim = queue.claim_next_job(db, worker=self.name, kinds=list(kinds or self.graders), lease=self.lease)
             if claim is None:
                 return False
             job = _load_job(db, claim)
@@ -142,10 +155,10 @@ class GradingService:
         else:
             log.warning("lease on submission %s was lost; the result was discarded", claim.submission_id)
 
-    def _work(self) -> None:
+    def _work(self, kinds: tuple[str, ...]) -> None:
         while not self._stopping.is_set():
             try:
-                worked = self.process_one()
+                worked = self.process_one(kinds)
             except Exception:  # e.g. the database is briefly unreachable: back off and retry
                 log.exception("grader loop error")
                 worked = False

@@ -30,5 +30,6 @@ class GradeResult:
 class Grader(Protocol):
     name: str
     version: str
+    long_running: bool  # seconds per answer (code in a sandbox): quick kinds get a grader thread of their own
 
     def grade(self, task: GradingTask) -> GradeResult: ...

@@ -11,6 +11,7 @@ class ChoiceGrader:
 
     name = "choice"
     version = "1"
+    long_running = False
 
     def grade(self, task: GradingTask) -> GradeResult:
         chosen = set(task.choice_ids)

@@ -23,6 +23,7 @@ REDACTED = "[line of the hidden tests hidden]"
 class CodeGrader:
     name = "sandbox-tests"
     version = "1"
+    long_running = True
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox

@@ -125,6 +125,7 @@ def excerpt(text: str, start: int, end: int, limit: int = 200) -> str:
 class RubricGrader:
     name = "rubric"
     version = "1"
+    long_running = False
 
     def __init__(self, synonyms: list[list[str]] | None = None) -> None:
         self.normaliser = Normaliser(synonyms or [])
