@@ -10,10 +10,11 @@ from that moment to the stored grade, so the browser's polling interval is not i
 split into the queue wait (queued → claimed) and grading (claimed → stored). Code runs in
 the bubblewrap sandbox. The load generator shares the machine's 2 cores with the server.
 
-- *default*: ``rehearse serve`` on SQLite with its in-process grader (one thread per CPU),
-  what ``make run`` starts; the web process wakes its graders when an answer arrives.
+- *default*: ``rehearse serve`` on SQLite with its in-process grader (one thread per CPU and
+  a quick lane), what ``make run`` starts; the web process wakes its graders when an answer arrives.
 - *scale-out* (when REHEARSE_BENCH_DATABASE_URL is set): a web-only ``rehearse serve`` and two
-  ``rehearse worker --concurrency 1`` processes on PostgreSQL, woken by ``NOTIFY``.
+  ``rehearse worker --concurrency 1`` processes (each with its quick lane) on PostgreSQL, woken
+  by ``NOTIFY``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python -m bench.grading_capacity`` (``make bench`` runs every benchmark).
 
 A batch queued straight into the database is drained by 1 or 2 ``rehearse worker
---concurrency 1`` processes, started and idle beforehand; submissions/s from the first claim
+--concurrency 1`` processes (one thread for every kind, plus the quick lane's thread for text
+and choice), started and idle beforehand; submissions/s from the first claim
 to the last stored grade (the rows' own timestamps). Code runs in the bubblewrap sandbox.
 SQLite, and PostgreSQL when REHEARSE_BENCH_DATABASE_URL is set; the runs of 1 and 2
 processes are interleaved. Reference in the same run: the grader alone in this process, no
