@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import httpx2 as httpx
 from starlette.types import Receive, Scope, Send
@@ -65,3 +67,30 @@ def test_the_pool_covers_every_admitted_request_and_the_graders(tmp_path) -> Non
                         grader_concurrency=2)
     app = create_app(settings)
     assert app.state.db.engine.pool.size() >= 16 + 2
+
+
+def test_one_limit_per_event_loop_so_loops_in_other_threads_never_hang() -> None:
+    # Starlette's TestClient gives each request an event loop of its own, in its own thread.
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        for _ in range(20):
+            await asyncio.sleep(0)  # let the other requests of this loop queue at the limit
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    shared = AdmissionLimitMiddleware(app, limit=2)
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=shared)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            responses = await asyncio.gather(*(client.get(f"/page/{n}") for n in range(6)))
+        return [r.status_code for r in responses]
+
+    results: list[list[int]] = []
+    # Daemon threads: a lost wake-up must fail this test, not hang the test run.
+    threads = [threading.Thread(target=lambda: results.append(asyncio.run(burst())), daemon=True) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert results == [[200] * 6] * 8

@@ -7,9 +7,16 @@ pool holds, every thread ends up waiting for a connection held by a request that
 waiting for a thread: a deadlock. Admitting fewer requests than there are threads, and
 sizing the pool to admit them all plus the graders, makes that wait impossible. Waiting
 requests cost a coroutine each, not a thread or a connection.
+
+One semaphore per event loop, as anyio keeps its worker-thread limit per loop: a server has
+one loop, but Starlette's TestClient runs each request in a loop of its own, and an asyncio
+semaphore shared across loops (threads) loses its wake-ups.
 """
 
 from __future__ import annotations
+
+import asyncio
+import weakref
 
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -21,13 +28,15 @@ class AdmissionLimitMiddleware:
     def __init__(self, app: ASGIApp, *, limit: int) -> None:
         self.app = app
         self.limit = limit
-        self._slots: anyio.Semaphore | None = None  # created in the server's event loop
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore] = weakref.WeakKeyDictionary()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNLIMITED_PREFIXES):
             await self.app(scope, receive, send)
             return
-        if self._slots is None:
-            self._slots = anyio.Semaphore(self.limit)
-        async with self._slots:
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = anyio.Semaphore(self.limit)
+        async with slots:
             await self.app(scope, receive, send)
