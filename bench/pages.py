@@ -16,17 +16,15 @@ Run: ``.venv/bin/python -m bench.pages`` (``make bench`` runs every benchmark). 
 
 from __future__ import annotations
 
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx2 as httpx
 
-from bench.common import BenchSite, free_port, make_site, spread, stop_server, wait_healthy
+from bench.common import BenchSite, free_port, make_site, rss_mib, spread, stop_server, wait_healthy
 from bench.load import (CLIENT_CPU, LOGIN_CONCURRENCY, RATE_SECONDS, SERVER_CPU, TOKEN, WRK_CONNECTIONS, WRK_SECONDS,
                         WRK_THREADS, logins, open_loop, pinned, require_wrk, wrk)
 from bench.page_data import EMAIL, PASSWORD, QUESTIONS, SUBMISSIONS, add_submissions, populate
@@ -72,11 +70,6 @@ def check_page(url: str, cookie: str = "") -> int:
     if response.status_code != 200:
         raise RuntimeError(f"{url} answered {response.status_code}")
     return len(response.content)
-
-
-def rss_mib(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
 
 
 # --- the benchmark -------------------------------------------------------------------------------

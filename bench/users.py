@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import httpx2 as httpx
 from sqlalchemy import func, select
 
-from bench.common import BenchSite, free_port, make_site, percentile, spread, stop_server, wait_healthy
+from bench.common import BenchSite, free_port, make_site, percentile, rss_mib, spread, stop_server, wait_healthy
 from bench.journeys import JourneyFailed, SimulatedUser, Tally, TimeUp, create_accounts
 from webapp.submissions.models import Submission, SubmissionStatus
 
@@ -64,6 +64,7 @@ class Run:
     queue_wait: float  # median ms from queued to a grader starting, over the graded answers
     grading: float  # median ms from started to graded
     kept: str  # the site directory, kept (server log and database) when the run was not clean
+    rss: float  # MiB resident in the web process right after the load
 
     @property
     def errors(self) -> int:
@@ -158,6 +159,7 @@ def one_run() -> Run:
         started = time.monotonic()
         tally, healthz = asyncio.run(_load(url, emails))
         seconds = time.monotonic() - started
+        rss = rss_mib(server.pid)
         stored, graded, drain = _wait_graded(site)
     finally:
         stop_server(server)
@@ -166,7 +168,7 @@ def one_run() -> Run:
     twice = sum(1 for count in Counter(GRADED_LINE.findall(log)).values() if count > 1)
     run = Run(seconds=seconds, tally=tally, healthz=healthz, locked=log.count("database is locked"),
               tracebacks=log.count("Traceback"), stored=stored, graded=graded, graded_twice=twice, drain=drain,
-              queue_wait=queue_wait, grading=grading, kept=str(site.data_dir))
+              queue_wait=queue_wait, grading=grading, kept=str(site.data_dir), rss=rss)
     if run.clean:
         shutil.rmtree(site.data_dir.parent, ignore_errors=True)
     return run
@@ -237,6 +239,7 @@ def format_report(runs: list[Run]) -> str:
         f"| time to feedback p99 ms | {_latency(feedback, 99)} |",
         f"| of which queue wait, median ms (database timestamps) | {_known([r.queue_wait for r in runs])} |",
         f"| of which grading, median ms | {_known([r.grading for r in runs])} |",
+        row("web process resident memory after the load, MiB", [r.rss for r in runs]),
         "",
         "| page kind | requests per run | p50 ms | p99 ms |",
         "|---|---|---|---|",
