@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
 from starlette.types import Receive, Scope, Send
@@ -48,16 +49,22 @@ async def _drive(paths: list[str], *, limit: int, inside: int) -> tuple[SlowApp,
     return inner, responses
 
 
+def _run(coroutine):  # type: ignore[no-untyped-def]
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop running in this one."""
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        return runner.submit(asyncio.run, coroutine).result()
+
+
 def test_requests_beyond_the_limit_wait_their_turn() -> None:
     paths = [f"/page/{n}" for n in range(12)]
-    inner, responses = asyncio.run(_drive(paths, limit=3, inside=3))
+    inner, responses = _run(_drive(paths, limit=3, inside=3))
     assert inner.most_inside == 3
     assert [r.text for r in responses] == paths and {r.status_code for r in responses} == {200}
 
 
 def test_static_files_are_not_admitted_through_the_limit() -> None:
     paths = [f"/static/file{n}.css" for n in range(6)]
-    inner, responses = asyncio.run(_drive(paths, limit=2, inside=6))
+    inner, responses = _run(_drive(paths, limit=2, inside=6))
     assert inner.most_inside == 6  # files hold no thread and no connection
     assert len(responses) == 6
 
