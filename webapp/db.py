@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, func, select
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -103,3 +103,14 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def lock_keys(db: Session, *, keys: list[str]) -> None:
+    """Hold named locks until this transaction ends, so work on the same keys runs one at a time.
+
+    SQLite's write transactions already run one at a time; PostgreSQL gets transaction-scoped
+    advisory locks, taken in a fixed order so two transactions never wait on each other in a cycle.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        for key in sorted(keys):
+            db.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))

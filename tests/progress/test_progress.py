@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from webapp.accounts.models import Role, User
 from webapp.db import session_scope, utcnow
@@ -65,6 +67,41 @@ def test_older_answers_and_clock_changes_do_not_rewind_a_card(app, bank, make_us
     _answer(app, user, question, 10, NOW - timedelta(days=3))  # a regrade of an old answer, or a clock step back
     after = _card(app, user, question)
     assert (after.due, after.reviews) == (before.due, before.reviews)
+
+
+def _wait_until_blocked_or_done(app, thread: threading.Thread) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL shows a blocked transaction in pg_locks; SQLite's writers queue out of sight."""
+    if app.state.db.is_sqlite:
+        return
+    deadline = time.monotonic() + 10
+    with app.state.db.engine.connect() as connection:
+        while thread.is_alive() and not connection.execute(
+                text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+            assert time.monotonic() < deadline, "the second answer neither finished nor waited"
+            time.sleep(0.02)
+            connection.rollback()
+
+
+def test_two_answers_graded_at_once_both_review_one_card(app, bank, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user()
+    [question] = _questions(app, 1)
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            _answer(app, user, question, 30, NOW + timedelta(minutes=1))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    with session_scope(app.state.db.write_session) as db:  # the first answer's grade, not yet committed
+        record_graded_answer(db, user_id=user.id, question_id=question.id, score=95, answered_at=NOW)
+        other = threading.Thread(target=second)
+        other.start()
+        _wait_until_blocked_or_done(app, other)
+    other.join(30)
+    assert not errors, errors
+    card = _card(app, user, question)
+    assert (card.reviews, card.last_score) == (2, 30)
 
 
 def test_stats_on_a_hand_built_history(app, bank, make_user) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from webapp.accounts import throttle
 from webapp.accounts.models import Role, User
 from webapp.audit.service import record_event
+from webapp.db import lock_keys
 from webapp.security.passwords import password_problem, verify_password
 from webapp.security.sessions import revoke_all_sessions
 
@@ -112,7 +113,7 @@ def authenticate(
     new_hash = hasher.hash(password) if valid and hasher.check_needs_rehash(stored_hash) else None
     # Concurrent guesses all passed the first check: count again, one attempt at a time, so a
     # burst of parallel attempts learns no more answers than the limit allows.
-    throttle.serialize_attempts(db, keys=keys)
+    lock_keys(db, keys=keys)
     throttle.check_not_throttled(db, keys=keys, limit=policy.max_failures, window=policy.window)
     if user is not None:
         db.refresh(user)  # deactivated or given a new password meanwhile?

@@ -22,17 +22,6 @@ def throttle_keys(*, email: str, client: str) -> list[str]:
     return [f"account:{email.casefold()}"[:400], f"client:{client}"[:400]]
 
 
-def serialize_attempts(db: Session, *, keys: list[str]) -> None:
-    """Make concurrent attempts on the same keys count and record one after another until commit.
-
-    SQLite's write transactions already run one at a time; PostgreSQL gets transaction-scoped
-    advisory locks, taken in a fixed order so two attempts never wait on each other in a cycle.
-    """
-    if db.get_bind().dialect.name == "postgresql":
-        for key in sorted(keys):
-            db.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
-
-
 def check_not_throttled(db: Session, *, keys: list[str], limit: int, window: timedelta) -> None:
     """Raise TooManyAttempts when any key has ``limit`` failures inside the window."""
     now = utcnow()

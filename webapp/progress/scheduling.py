@@ -16,6 +16,7 @@ from fsrs import Card, Rating, Scheduler
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from webapp.db import lock_keys
 from webapp.progress.models import PracticeCard
 
 SCHEDULER = Scheduler(learning_steps=(timedelta(days=1),), relearning_steps=(timedelta(days=1),),
@@ -33,7 +34,12 @@ def rating_for(score: int) -> Rating:
 
 
 def record_graded_answer(db: Session, *, user_id: int, question_id: int, score: int, answered_at: datetime) -> None:
-    """Review the card with this answer; an answer older than the card's last review (a regrade) is ignored."""
+    """Review the card with this answer; an answer older than the card's last review (a regrade) is ignored.
+
+    Two answers to one question can be graded at once (two tabs, two workers): the lock makes the
+    second wait for the first's card instead of inserting a duplicate or overwriting its review.
+    """
+    lock_keys(db, keys=[f"practice-card:{user_id}:{question_id}"])
     row = db.scalar(select(PracticeCard).where(PracticeCard.user_id == user_id,
                                                PracticeCard.question_id == question_id))
     if row is not None and answered_at <= row.last_review:
