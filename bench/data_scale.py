@@ -11,8 +11,7 @@ served side by side. The pages are served in-process (Starlette's TestClient: th
 own time, no network), one app per size: 5 rounds, each requesting every page of every size
 9 times in turn; a page's figure is the lowest of its 5 round medians. Sizes and pages
 interleaved, so a burst of load from elsewhere on the machine hits them alike and does not
-pass for growth. The target is
-that each page grows by at most 1.5× per 10× data.
+pass for growth. The target is that each page grows by at most 1.5× per 10× data.
 """
 
 from __future__ import annotations
