@@ -52,7 +52,7 @@ CHANGES = """## What was changed to meet the targets
   share of 3 in 19. With 100 simulated users on SQLite the median wait for a grader fell from
   14 s to 0.4 s, and `/questions` went from 0.77× to 0.93× of the reference.
 - **Grader lanes** (`webapp/grading/worker.py`): one more grader thread takes only text and
-  multiple-choice answers, so they never queue behind code runs (about a second each in the
+  multiple-choice answers, so they never queue behind code runs (0.3–1 s each in the
   sandbox); before, two code answers in a row held every grader thread.
 - **Data-scale method** (`bench/data_scale.py`): each size is a copy of the database and all
   three are measured in interleaved rounds; measured one after another, a few seconds of load
