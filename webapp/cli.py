@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from webapp.accounts import service as accounts
 from webapp.accounts.models import Role, User
-from webapp.config import Settings, get_settings
+from webapp.config import Settings, get_settings, grader_connections
 from webapp.db import Database, session_scope
 from webapp.migrate import upgrade_to_head
 from webapp.questions import importer
@@ -70,8 +70,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
 
     _configure_logging()
     concurrency = args.concurrency or settings.effective_grader_concurrency or 1
-    # threads, the quick lane's thread (grading/worker.py), heartbeat, spare
-    database = Database(settings.resolved_database_url, pool_size=concurrency + 3)
+    pool_size = grader_connections(concurrency) + 2  # and the heartbeat's, and a spare
+    database = Database(settings.resolved_database_url, pool_size=pool_size)
     service = GradingService(database, default_graders(sandbox=settings.effective_sandbox), concurrency=concurrency,
                              lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
                              max_attempts=settings.grader_max_attempts)

@@ -92,10 +92,9 @@ class Settings(BaseSettings):
 
     @property
     def database_pool_size(self) -> int:
-        """Connections a web process may need at once: every admitted request, every grader thread
-        (plus the quick lane's, see grading/worker.py), the heartbeat, and one spare."""
-        graders = self.effective_grader_concurrency + 1 if self.effective_grader_concurrency else 0
-        return self.max_concurrent_requests + graders + 2
+        """Connections a web process may need at once: every admitted request, its grader threads,
+        the heartbeat, and one spare."""
+        return self.max_concurrent_requests + grader_connections(self.effective_grader_concurrency) + 2
 
     @property
     def effective_grader_concurrency(self) -> int:
@@ -104,6 +103,11 @@ class Settings(BaseSettings):
     @cached_property
     def effective_secret_key(self) -> str:
         return self.secret_key or load_or_create_secret(self.data_dir)
+
+
+def grader_connections(concurrency: int) -> int:
+    """One connection per grader thread: ``concurrency`` of them plus the quick lane's (grading/worker.py)."""
+    return concurrency + 1 if concurrency else 0
 
 
 def load_or_create_secret(data_dir: Path) -> str:

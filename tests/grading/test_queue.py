@@ -97,7 +97,7 @@ def test_lost_worker_on_every_attempt_ends_failed(app, make_user) -> None:  # ty
 
 
 class _Exploding:
-    name, version = "exploding", "1"
+    name, version, long_running = "exploding", "1", False
 
     def grade(self, task: GradingTask) -> GradeResult:
         raise ValueError("rubric is on fire")

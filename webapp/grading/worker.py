@@ -61,7 +61,7 @@ def lanes(graders: dict[str, Grader], concurrency: int) -> list[tuple[str, ...]]
     first; when some kinds run long (code in the sandbox, about a second each), one more thread
     takes only the quick ones, so a text answer never waits behind a queue of code runs."""
     every = tuple(graders)
-    quick = tuple(kind for kind, grader in graders.items() if not getattr(grader, "long_running", False))
+    quick = tuple(kind for kind, grader in graders.items() if not grader.long_running)
     extra = [quick] if concurrency > 0 and quick and len(quick) < len(every) else []
     return [every] * concurrency + extra
 
