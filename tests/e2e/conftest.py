@@ -21,6 +21,12 @@ CHROMIUM = os.environ.get("REHEARSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
+    # Chromium benchmarks the machine for its on-device model 3 minutes after start, in a utility
+    # process (OnDeviceModelService) nobody asked for. A given performance class ("error": no
+    # on-device model) skips that. (--disable-features cannot be used: Chromium honours only the
+    # last one, which would drop Playwright's own list, and disabling the model features by name
+    # did not stop it here.)
+    "--optimization-guide-performance-class=1",
 ]
 
 
@@ -78,7 +84,8 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], deadline_s: 
     raise RuntimeError("server did not become healthy in time")
 
 
-@pytest.fixture(scope="session")
+# Package scope: the server and the browser end with the browser tests, before any other suite runs.
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     _require_browser()
     port = _free_port()
@@ -103,7 +110,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             _drop_postgres_database(pg_base, pg_name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 

@@ -9,6 +9,8 @@ import json
 import logging
 import os
 import signal
+import subprocess
+import sys
 import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.sandbox_processes import job_processes, with_token
 from webapp.grading.sandbox_runtime import TRUNCATED, python_roots
 from webapp.grading.sandbox import (
     Limits, Sandbox, SandboxUnavailable, make_sandbox, sandbox_status, shared_sandbox,
@@ -167,7 +170,7 @@ def test_environment_is_cleared_and_identity_unprivileged(mode: str, monkeypatch
     monkeypatch.setenv("REHEARSE_SECRET_KEY", "do-not-leak-0451")
     result = run(mode, "import json, os\nprint(json.dumps([dict(os.environ), os.getuid()]))")
     environ, uid = json.loads(result.stdout)
-    assert set(environ) <= {"PATH", "LANG", "HOME", "TMPDIR", "PWD", "LC_CTYPE"}
+    assert set(environ) <= {"PATH", "LANG", "HOME", "TMPDIR", "PWD", "LC_CTYPE", "SANDBOX_JOB"}
     assert "do-not-leak-0451" not in result.stdout
     if os.geteuid() == 0:
         assert uid == 65534
@@ -231,25 +234,37 @@ def test_one_sandbox_fork_bomb_does_not_starve_another() -> None:
     with ThreadPoolExecutor(1) as pool:
         hog = pool.submit(run, "bwrap", code, Limits(wall_seconds=5, processes=32))
         deadline = time.monotonic() + 4
-        while len(_with_token(token)) < 25:  # wait until the bomb holds its whole allowance
+        while len(with_token(token)) < 25:  # wait until the bomb holds its whole allowance
             assert time.monotonic() < deadline and not hog.done(), "the fork bomb never got going"
-        assert len(_with_token(token)) < 32
+        assert len(with_token(token)) < 32
         assert only_test(run("bwrap", "x = 1", Limits(processes=32)))["outcome"] == "passed"
         assert hog.result().timed_out
-    assert not _with_token(token)
+    assert not with_token(token)
 
 
-def _with_token(token: str) -> list[str]:
-    return [pid for pid in _pids() if token.encode() in _cmdline(pid)]
-
-
-def _pids() -> list[str]:
-    return [name for name in os.listdir("/proc") if name.isdigit()]
-
-
-def _cmdline(pid: str) -> bytes:
+@pytest.mark.skipif(BWRAP is None, reason=f"bubblewrap is not usable here: {WHY_NO_BWRAP}")
+def test_a_jobs_processes_are_found_by_its_marks_not_by_the_process_tree() -> None:
+    """What the hostile-code suite relies on to find survivors: a process the candidate exec'd
+    with an empty environment is still the job's (its pid namespace is marked), while a plain
+    child of the test process (a browser helper, say) never is."""
+    token = f"unmarked-{os.getpid()}-{time.monotonic_ns()}"
+    code = ("import os, sys, time\n"
+            "if os.fork() == 0:\n"
+            f"    os.execve(sys.executable, [sys.executable, '-c', 'import time; time.sleep(60)', {token!r}], {{}})\n"
+            "time.sleep(60)\n")
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read()
-    except OSError:
-        return b""
+        with ThreadPoolExecutor(1) as pool:
+            job = pool.submit(run, "bwrap", code, Limits(wall_seconds=4, cpu_seconds=2))
+            deadline = time.monotonic() + 4
+            while not with_token(token):
+                assert time.monotonic() < deadline and not job.done(), "the candidate's process never started"
+            (unmarked,) = with_token(token)
+            assert b"SANDBOX_JOB=" not in Path(f"/proc/{unmarked}/environ").read_bytes()
+            found = job_processes()
+            assert unmarked in found and str(bystander.pid) not in found
+            assert job.result().timed_out
+        assert not with_token(token) and not job_processes() & {unmarked}
+    finally:
+        bystander.kill()
+        bystander.wait()

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.sandbox_processes import cmdline, gone, job_processes, kill_with_token
 from webapp.config import PROJECT_ROOT
 from webapp.db import session_scope
 from webapp.questions.curation import get_question
@@ -95,12 +96,12 @@ def mode(app) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def no_survivors() -> Iterator[None]:
-    """Nothing a job started may still be running under this test process once it is graded.
-    (Cases that try to escape the tree carry a token in their argv and are checked by it.)"""
-    before = set(_descendants(os.getpid()))  # e.g. a browser and server of the e2e suite
+    """Nothing a job started may still run once it is graded: processes found by the job's own
+    marks (tests/sandbox_processes.py), wherever they are, whatever else runs meanwhile."""
+    before = job_processes()  # another session's sandbox on this machine is not ours to judge
     yield
-    left = [pid for pid in _descendants(os.getpid()) if pid not in before and _alive(pid)]
-    assert not left, f"sandbox processes outlived their job: {[_cmdline(p)[:200] for p in left]}"
+    left = job_processes() - before
+    assert not left, f"sandbox processes outlived their job: {[cmdline(p)[:200] for p in left]}"
 
 
 def needs_bwrap(mode: str, why: str) -> None:
@@ -144,9 +145,9 @@ def test_fork_bomb(submit, mode) -> None:  # type: ignore[no-untyped-def]
     code = PROBE + f"import os, sys\nos.execv(sys.executable, [sys.executable, '-c', {bomb!r}, {token!r}])\n"
     try:
         graded_honestly(submit(code), "time_limit")
-        assert _gone(token), "fork bomb processes outlived the job"
+        assert gone(token), "fork bomb processes outlived the job"
     finally:
-        _kill_with_token(token)
+        kill_with_token(token)
 
 
 # secrets ---------------------------------------------------------------------------------------
@@ -272,9 +273,9 @@ def test_escaped_processes_do_not_outlive_the_job(submit, mode) -> None:  # type
     try:
         result = submit(code)
         graded_honestly(result, "wrong_answer")
-        assert "escaped" in result.output and _gone(token)
+        assert "escaped" in result.output and gone(token)
     finally:
-        _kill_with_token(token)
+        kill_with_token(token)
 
 
 def test_ctypes_cannot_lift_the_limits(submit, mode) -> None:  # type: ignore[no-untyped-def]
@@ -299,62 +300,3 @@ blob = bytearray(2 * 1024 ** 3)  # still refused if the address-space limit held
     assert result.output.count("refused") >= 6 and "RAISED" not in result.output
     if mode == "bwrap":  # --disable-userns; setuid binaries are inert
         assert "unshare(CLONE_NEWUSER) refused" in result.output and "no_new_privs 1" in result.output
-
-
-def _pids() -> list[str]:
-    return [name for name in os.listdir("/proc") if name.isdigit()]
-
-
-def _with_token(token: str) -> list[str]:
-    return [pid for pid in _pids() if token.encode() in _cmdline(pid) and _alive(pid)]
-
-
-def _gone(token: str, timeout: float = 10) -> bool:
-    """True once no process carries the token (a killed pid namespace takes a moment to empty
-    when the machine is loaded); polled with a deadline, never slept on."""
-    deadline = time.monotonic() + timeout
-    while _with_token(token):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def _kill_with_token(token: str) -> None:
-    for pid in _with_token(token):
-        try:
-            os.kill(int(pid), 9)
-        except OSError:
-            pass
-
-
-def _descendants(root: int) -> list[str]:
-    children: dict[str, list[str]] = {}
-    for pid in _pids():
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                children.setdefault(handle.read().rsplit(")", 1)[1].split()[1], []).append(pid)
-        except OSError:
-            continue
-    found, todo = [], [str(root)]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _cmdline(pid: str) -> bytes:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            return handle.read()
-    except OSError:
-        return b""
-
-
-def _alive(pid: str) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False

@@ -53,7 +53,8 @@ from pathlib import Path
 
 
 from webapp.grading.sandbox_runtime import (  # noqa: F401  (Limits, SandboxResult: this module's API too)
-    KILL_GRACE, SANDBOX_UID, Limits, SandboxResult, SandboxUnavailable, expose, memfd, python_roots, quietly,
+    JOB_MARKER, KILL_GRACE, SANDBOX_UID, Limits, SandboxResult, SandboxUnavailable, expose, job_environment, memfd,
+    python_roots, quietly,
     reachability_plan, supervise, tasks_of, wait_group_gone, wait_readable,
 )
 
@@ -152,7 +153,9 @@ class BwrapSandbox(Sandbox):
         result_r, result_w = os.pipe()
         info_r, info_w = os.pipe()
         work_bytes = max(16, 4 * limits.file_size_mb) << 20
+        env = job_environment(ENV)
         argv = [self.bwrap, *self.static_args, "--size", str(work_bytes), "--tmpfs", WORKDIR]
+        argv += ["--setenv", JOB_MARKER, env[JOB_MARKER]]
         for name, fd in zip(sources, memfds):
             argv += ["--ro-bind-data", str(fd), f"{WORKDIR}/{name}"]
         # Last: the sandbox's root (where bwrap made the mount points) becomes read-only too.
@@ -160,7 +163,7 @@ class BwrapSandbox(Sandbox):
                  "--nproc", str(limits.processes)]
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    env=dict(ENV), start_new_session=True, pass_fds=(*memfds, result_w, info_w),
+                                    env=env, start_new_session=True, pass_fds=(*memfds, result_w, info_w),
                                     preexec_fn=self._preexec(self.plan, self._rlimits(limits, nproc=None)))
         except BaseException:
             os.close(result_r)
@@ -221,7 +224,8 @@ class ProcessSandbox(Sandbox):
                 proc = subprocess.Popen(
                     [self.python, "-I", "-B", "harness.py", str(result_w), "--nproc", str(nproc)], cwd=work,
                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                    env={**ENV, "HOME": work, "TMPDIR": work}, start_new_session=True, pass_fds=(result_w,),
+                    env=job_environment({**ENV, "HOME": work, "TMPDIR": work}), start_new_session=True,
+                    pass_fds=(result_w,),
                     preexec_fn=self._preexec(self.plan, self._rlimits(limits, nproc=nproc)))
             except BaseException:
                 os.close(result_r)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import secrets
 import selectors
 import signal
 import subprocess
@@ -19,6 +20,10 @@ from pathlib import Path
 from typing import Any
 
 SANDBOX_UID = 65534  # nobody
+# Every process of a job carries JOB_MARKER=<job id> in its environment, and so does the init of
+# its pid namespace (which candidate code cannot replace), so tools and tests find a job's
+# processes by their own mark rather than by guessing from the process tree.
+JOB_MARKER = "SANDBOX_JOB"
 TRUNCATED = "\n… [output truncated]"
 REPORT_LIMIT = 1 << 20
 KILL_GRACE = 3.0  # seconds for a killed sandbox to be gone before the process group is killed too
@@ -178,6 +183,11 @@ def parse_report(data: bytes) -> dict[str, Any] | None:
              and all(isinstance(t, dict) for t in report["tests"])
              and isinstance(report.get("import_error"), (str, type(None))))
     return report if valid else None
+
+
+def job_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """``base`` plus a fresh job marker."""
+    return {**base, JOB_MARKER: secrets.token_hex(8)}
 
 
 def quietly(func: Callable[..., Any], *args: Any) -> None:
