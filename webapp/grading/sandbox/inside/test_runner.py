@@ -1,0 +1,221 @@
+"""Runs a question's hidden tests against the candidate's app, from a box of its own:
+``python -I -B test_runner.py [--nproc N] --input-fd I --go-fd G --report-fd R --socket app.sock``.
+
+This box holds the hidden tests (read from the memfd ``I``, never written to a file), this
+runner, and one way to the candidate: the app's Unix socket. The candidate's box holds
+none of these and cannot see this one (separate pid, mount, network and IPC namespaces).
+
+Protocol, one JSON object per line on ``R``:
+  {"event": "loaded", "tests": [names]}   or {"event": "load_error", "message": ...}
+  then, after the grader writes ``go <seconds left>`` on ``G``:
+  {"event": "result", "name", "outcome": "passed"|"failed"|"error"|"timeout"|"not_run",
+   "message", "duration_ms"} for every test, in file order, then {"event": "done"}.
+
+Tests are top-level ``test_*`` functions; their parameters name fixtures: ``client`` (an
+httpx2 client over the socket, base URL http://testserver, with ``client.websocket(path)``),
+``new_client`` (makes another, independent client) and ``source`` (solution.py's text, for
+static checks). ``from rehearse_tests import weight, wait_for, WebSocketDisconnect,
+WebSocketRejected`` gives the helpers. Each test has ``test_seconds`` (SIGALRM), and the run
+as a whole the time the grader gave; tests left over are reported ``not_run``.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+import types
+
+MESSAGE_LIMIT = 500
+RESPONSE_LIMIT = 1 << 20
+FIXTURES = ("client", "new_client", "source")
+
+
+class TestTimeout(BaseException):  # not an Exception: a test's own ``except Exception`` must not swallow it
+    pass
+
+
+class ResponseTooLarge(Exception):
+    pass
+
+
+def _option(name):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
+
+
+def _short(text):
+    text = " ".join(str(text).split())
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
+
+
+class Report:
+    def __init__(self, fd):
+        self.fd = fd
+
+    def send(self, event, **fields):
+        data = (json.dumps({"event": event, **fields}) + "\n").encode()
+        while data:
+            data = data[os.write(self.fd, data):]
+
+
+def _helpers(httpx2, websockets):
+    module = types.ModuleType("rehearse_tests")
+
+    def weight(points):
+        """``@weight(3)``: this test counts three times (read by the grader from the source)."""
+        return lambda function: function
+
+    def wait_for(condition, timeout=2.0, interval=0.02):
+        """Poll ``condition()`` until it is truthy (returned) or ``timeout`` passes (its last value)."""
+        end = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value or time.monotonic() >= end:
+                return value
+            time.sleep(interval)
+
+    module.weight, module.wait_for = weight, wait_for
+    module.WebSocketDisconnect = websockets.WebSocketDisconnect
+    module.WebSocketRejected = websockets.WebSocketUpgradeError
+    module.httpx2 = httpx2
+    return module
+
+
+def _clients(httpx2, socket_path, timeout):
+    class Capped(httpx2.SyncByteStream):
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __iter__(self):
+            seen = 0
+            for chunk in self.inner:
+                seen += len(chunk)
+                if seen > RESPONSE_LIMIT:
+                    raise ResponseTooLarge(f"a response was larger than {RESPONSE_LIMIT >> 20} MiB")
+                yield chunk
+
+        def close(self):
+            self.inner.close()
+
+    class CappedTransport(httpx2.HTTPTransport):
+        def handle_request(self, request):
+            response = super().handle_request(request)
+            response.stream = Capped(response.stream)
+            return response
+
+    made = []
+
+    def new_client():
+        client = httpx2.Client(transport=CappedTransport(uds=socket_path), base_url="http://testserver",
+                               timeout=timeout)
+        made.append(client)
+        return client
+
+    return made, new_client
+
+
+def _describe(exc, httpx2, websockets, seconds):
+    if isinstance(exc, TestTimeout) or isinstance(exc, httpx2.TimeoutException):
+        return "timeout", f"the app did not answer within {seconds:g} s"
+    if isinstance(exc, AssertionError):
+        return "failed", _short(exc) if str(exc) else "an assertion failed"
+    known = [
+        (httpx2.ConnectError, "could not connect to the app: it is not running (see its output)"),
+        (httpx2.RemoteProtocolError, f"the app's answer was not valid HTTP ({exc})"),
+        (httpx2.NetworkError, "the app closed the connection without answering"),
+        (ResponseTooLarge, str(exc)),
+        (json.JSONDecodeError, f"a response that should be JSON is not ({exc})"),
+        (websockets.WebSocketUpgradeError, "the WebSocket handshake was refused (HTTP "
+                                           f"{getattr(getattr(exc, 'response', None), 'status_code', '?')})"),
+        (websockets.WebSocketDisconnect, f"the app closed the WebSocket (code {getattr(exc, 'code', '?')})"),
+    ]
+    for kind, message in known:
+        if isinstance(exc, kind):
+            return "error", _short(message)
+    return "error", _short(f"{type(exc).__name__}: {exc}")
+
+
+def _alarm(_signum, _frame):
+    raise TestTimeout()
+
+
+def _load(source):
+    module = types.ModuleType("hidden_tests")
+    module.__file__ = "<hidden tests>"
+    sys.modules["hidden_tests"] = module
+    exec(compile(source, "<hidden tests>", "exec", dont_inherit=True), module.__dict__)
+    tests = [(name, fn) for name, fn in vars(module).items()
+             if name.startswith("test_") and isinstance(fn, types.FunctionType)]
+    for name, fn in tests:
+        unknown = [p for p in fn.__code__.co_varnames[:fn.__code__.co_argcount] if p not in FIXTURES]
+        if unknown:
+            raise ValueError(f"{name} asks for unknown fixture(s) {', '.join(unknown)} (known: {', '.join(FIXTURES)})")
+    return tests
+
+
+def _run_one(fn, *, new_client, made, source, seconds, httpx2, websockets):
+    fixtures = {"client": new_client, "new_client": lambda: new_client, "source": lambda: source}
+    wanted = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+    started = time.perf_counter()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        fn(**{name: fixtures[name]() for name in wanted})
+        outcome, message = "passed", ""
+    except BaseException as exc:  # noqa: BLE001  (a failing test must not stop the others)
+        outcome, message = _describe(exc, httpx2, websockets, seconds)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    duration = round((time.perf_counter() - started) * 1000, 1)
+    signal.setitimer(signal.ITIMER_REAL, 1.0)  # closing must not hang on a stuck app either
+    try:
+        while made:
+            made.pop().close()
+    except BaseException:  # noqa: BLE001
+        made.clear()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return outcome, message, duration
+
+
+def main():
+    if "--nproc" in sys.argv:
+        import resource
+
+        count = int(_option("--nproc"))
+        resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
+    report = Report(int(_option("--report-fd")))
+    with os.fdopen(int(_option("--input-fd")), "rb") as handle:
+        job = json.loads(handle.read())
+    import httpx2
+    from httpx2 import websockets
+
+    sys.modules["rehearse_tests"] = _helpers(httpx2, websockets)
+    try:
+        tests = _load(job["hidden_tests"])
+    except BaseException as exc:  # noqa: BLE001  (a broken test file is the bank's problem, reported as such)
+        report.send("load_error", message=_short(f"{type(exc).__name__}: {exc}"))
+        os._exit(0)
+    report.send("loaded", tests=[name for name, _ in tests])
+    with os.fdopen(int(_option("--go-fd")), "rb") as go:
+        line = go.readline().split()
+    if not line or line[0] != b"go":
+        os._exit(0)  # the app never came up: nothing to test
+    end = time.monotonic() + float(line[1])
+    seconds = float(job.get("test_seconds", 5))
+    made, new_client = _clients(httpx2, _option("--socket"), seconds)
+    signal.signal(signal.SIGALRM, _alarm)
+    for name, fn in tests:
+        left = end - time.monotonic()
+        if left < 0.05:
+            report.send("result", name=name, outcome="not_run", message="not run: the time limit was reached",
+                        duration_ms=0)
+            continue
+        outcome, message, duration = _run_one(fn, new_client=new_client, made=made, source=job["solution"],
+                                              seconds=min(seconds, left), httpx2=httpx2, websockets=websockets)
+        report.send("result", name=name, outcome=outcome, message=message, duration_ms=duration)
+    report.send("done")
+    os._exit(0)  # threads a WebSocket left behind must not keep the box alive
+
+
+if __name__ == "__main__":
+    main()
