@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 SANDBOX_UID = 65534  # nobody
-# Every process of a job carries JOB_MARKER=<job id> in its environment, and so does the init of
-# its pid namespace (which candidate code cannot replace), so tools and tests find a job's
-# processes by their own mark rather than by guessing from the process tree.
+# Every process of a job carries JOB_MARKER=<grader pid>.<random> in its environment, and so does
+# the init of its pid namespace (which candidate code cannot replace), so tools and tests find a
+# job's processes, and the grader process that owns them, by their own mark rather than by
+# guessing from the process tree.
 JOB_MARKER = "SANDBOX_JOB"
 TRUNCATED = "\n… [output truncated]"
 REPORT_LIMIT = 1 << 20
@@ -187,7 +188,7 @@ def parse_report(data: bytes) -> dict[str, Any] | None:
 
 def job_environment(base: Mapping[str, str]) -> dict[str, str]:
     """``base`` plus a fresh job marker."""
-    return {**base, JOB_MARKER: secrets.token_hex(8)}
+    return {**base, JOB_MARKER: f"{os.getpid()}.{secrets.token_hex(8)}"}
 
 
 def quietly(func: Callable[..., Any], *args: Any) -> None:
