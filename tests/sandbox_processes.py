@@ -2,10 +2,12 @@
 child of the test process": the browser of the end-to-end tests starts helpers whenever it
 likes, in the same process tree).
 
-A job's process carries ``SANDBOX_JOB`` in its environment. Candidate code can exec
-a program with a fresh environment, but it cannot leave its pid namespace, whose init (a
-bubblewrap process the candidate cannot replace) keeps the mark: so a process counts as a
-job's if it is marked itself or lives in a pid namespace that holds a marked process.
+A job's process carries ``SANDBOX_JOB=<grader pid>.<random>`` in its environment. Candidate
+code can exec a program with a fresh environment, but it cannot leave its pid namespace,
+whose init (a bubblewrap process the candidate cannot replace) keeps the mark: so a process
+counts as a job's if it is marked itself or lives in a pid namespace that holds a marked
+process. The grader pid in the mark tells this test process's jobs from those of another
+server or test run on the same machine.
 """
 
 from __future__ import annotations
@@ -46,13 +48,15 @@ def pid_namespace(pid: str) -> str:
         return ""
 
 
-def job_processes() -> set[str]:
-    """Live processes started by a sandbox job, anywhere on the machine."""
+def job_processes(grader: int | None = None) -> set[str]:
+    """Live processes of the sandbox jobs that process ``grader`` started (default: this one),
+    wherever they are on the machine."""
+    mark = MARK + f"{os.getpid() if grader is None else grader}.".encode()
     marked_namespaces, marked, namespace_of = set(), set(), {}
     ours = pid_namespace("self")
     for pid in pids():
         namespace_of[pid] = pid_namespace(pid)
-        if any(entry.startswith(MARK) for entry in read(pid, "environ").split(b"\0")):
+        if any(entry.startswith(mark) for entry in read(pid, "environ").split(b"\0")):
             marked.add(pid)
             if namespace_of[pid] not in ("", ours):
                 marked_namespaces.add(namespace_of[pid])

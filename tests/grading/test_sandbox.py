@@ -246,13 +246,16 @@ def test_one_sandbox_fork_bomb_does_not_starve_another() -> None:
 def test_a_jobs_processes_are_found_by_its_marks_not_by_the_process_tree() -> None:
     """What the hostile-code suite relies on to find survivors: a process the candidate exec'd
     with an empty environment is still the job's (its pid namespace is marked), while a plain
-    child of the test process (a browser helper, say) never is."""
+    child of the test process (a browser helper, say) never is, nor is a job of another
+    grader process on the same machine (a live server, another test run)."""
     token = f"unmarked-{os.getpid()}-{time.monotonic_ns()}"
     code = ("import os, sys, time\n"
             "if os.fork() == 0:\n"
             f"    os.execve(sys.executable, [sys.executable, '-c', 'import time; time.sleep(60)', {token!r}], {{}})\n"
             "time.sleep(60)\n")
-    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    bystander = subprocess.Popen(sleeper)
+    elsewhere = subprocess.Popen(sleeper, env={"SANDBOX_JOB": f"{os.getppid()}.0123456789abcdef"})
     try:
         with ThreadPoolExecutor(1) as pool:
             job = pool.submit(run, "bwrap", code, Limits(wall_seconds=4, cpu_seconds=2))
@@ -262,9 +265,11 @@ def test_a_jobs_processes_are_found_by_its_marks_not_by_the_process_tree() -> No
             (unmarked,) = with_token(token)
             assert b"SANDBOX_JOB=" not in Path(f"/proc/{unmarked}/environ").read_bytes()
             found = job_processes()
-            assert unmarked in found and str(bystander.pid) not in found
+            assert unmarked in found and str(bystander.pid) not in found and str(elsewhere.pid) not in found
+            assert str(elsewhere.pid) in job_processes(grader=os.getppid())
             assert job.result().timed_out
         assert not with_token(token) and not job_processes() & {unmarked}
     finally:
-        bystander.kill()
-        bystander.wait()
+        for process in (bystander, elsewhere):
+            process.kill()
+            process.wait()

@@ -98,7 +98,7 @@ def mode(app) -> str:  # type: ignore[no-untyped-def]
 def no_survivors() -> Iterator[None]:
     """Nothing a job started may still run once it is graded: processes found by the job's own
     marks (tests/sandbox_processes.py), wherever they are, whatever else runs meanwhile."""
-    before = job_processes()  # another session's sandbox on this machine is not ours to judge
+    before = job_processes()
     yield
     left = job_processes() - before
     assert not left, f"sandbox processes outlived their job: {[cmdline(p)[:200] for p in left]}"
