@@ -19,9 +19,10 @@ from webapp.config import Settings, get_settings, grader_connections
 from webapp.db import Database, session_scope
 from webapp.migrate import upgrade_to_head
 from webapp.questions import importer
+from webapp.grading import mutation_analysis
 from webapp.grading.graders import default_graders
 from webapp.questions.bank import default_bank_dir, read_path
-from webapp.questions.verification import reference_checker
+from webapp.questions.verification import reference_checker, solutions_problem
 from webapp.security.passwords import make_hasher
 
 
@@ -138,6 +139,52 @@ def cmd_questions_export(args: argparse.Namespace, settings: Settings) -> None:
     print(f"wrote {len(written)} files to {args.directory}")
 
 
+def cmd_questions_check(args: argparse.Namespace, settings: Settings) -> None:
+    """Validate a bank file or directory and run its code questions' known solutions, without a database."""
+    bank = read_path(Path(args.path))
+    check = reference_checker(default_graders(sandbox=settings.effective_sandbox)["code"])
+    for error in bank.errors:
+        print(f"  {error}", file=sys.stderr)
+    problems = len(bank.errors)
+    for spec in bank.questions:
+        if spec.kind == "code" and (not args.slug or spec.slug == args.slug):
+            problem = solutions_problem(check, question=spec)
+            print(f"{spec.slug}: {problem or 'every known solution scores as labelled'}", flush=True)
+            problems += bool(problem)
+    if problems:
+        sys.exit(f"error: {problems} problem(s)")
+    print(f"ok: {len(bank.questions)} question(s)")
+
+
+def cmd_questions_mutants(args: argparse.Namespace, settings: Settings) -> None:
+    """Mutation analysis of each code challenge's hidden tests (docs/question-bank.md)."""
+    check = reference_checker(default_graders(sandbox=settings.effective_sandbox)["code"])
+    assert check is not None
+    if args.bank:
+        bank = read_path(Path(args.bank))
+        _exit_on_bank_errors(importer.ImportPlan(errors=bank.errors))
+        specs = bank.questions
+    else:
+        with _db(settings) as db:
+            specs = importer.current_specs(db)
+    specs = [s for s in specs if s.kind == "code" and (not args.slug or s.slug == args.slug)]
+    if not specs:
+        sys.exit(f"error: no code question {args.slug!r}" if args.slug else "error: no code questions")
+    below = []
+    for spec in specs:
+        result = mutation_analysis.analyse(
+            check, slug=spec.slug, reference=spec.reference_solution, hidden_tests=spec.hidden_tests,
+            limits=spec.limits.model_dump() if spec.limits else {},
+            equivalent={e.mutant: e.reason for e in spec.equivalent_mutants})
+        print("\n".join(mutation_analysis.report_lines(result, verbose=args.verbose)), flush=True)
+        if result.kill_rate * 100 < args.min_kill or result.survived:
+            below.append(spec.slug)
+    if below:
+        sys.exit(f"error: {len(below)} challenge(s) below {args.min_kill:g} % or with unexplained survivors: "
+                 + ", ".join(below))
+    print(f"every challenge kills at least {args.min_kill:g} % of its non-equivalent mutants")
+
+
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -207,6 +254,16 @@ def build_parser() -> argparse.ArgumentParser:
     do_export = questions_sub.add_parser("export", help="write the bank as YAML files into a directory")
     do_export.add_argument("directory")
     do_export.set_defaults(handler=cmd_questions_export)
+    check = questions_sub.add_parser("check", help="validate a bank file and run its code questions' known solutions")
+    check.add_argument("path", help="a .yaml file or a directory of them")
+    check.add_argument("slug", nargs="?", help="only this code question")
+    check.set_defaults(handler=cmd_questions_check)
+    mutants = questions_sub.add_parser("mutants", help="mutation analysis of code challenges' hidden tests")
+    mutants.add_argument("slug", nargs="?", help="one challenge (default: all)")
+    mutants.add_argument("--bank", help="a bank file or directory instead of the database's questions")
+    mutants.add_argument("--min-kill", type=float, default=90, help="percent of non-equivalent mutants (default 90)")
+    mutants.add_argument("--verbose", action="store_true", help="also list killed and equivalent mutants")
+    mutants.set_defaults(handler=cmd_questions_mutants)
 
     deactivate = add("deactivate", cmd_deactivate, "deactivate a user and revoke their sessions")
     deactivate.add_argument("--email", required=True)

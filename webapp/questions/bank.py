@@ -14,8 +14,11 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator,
+    BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo, field_validator,
+    model_validator,
 )
+
+from webapp.questions.hidden_tests import HiddenTestsProblem, collect_tests
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=80)]
@@ -68,9 +71,21 @@ class ChoiceSpec(_Strict):
     explanation: str = ""
 
 
-class WrongSolutionSpec(_Strict):
+class SolutionSpec(_Strict):
+    """A known solution of a code question: what it shows (its style, or what is wrong with it)."""
+
     label: NonEmpty
     code: NonEmpty
+
+
+WrongSolutionSpec = SolutionSpec
+
+
+class EquivalentMutantSpec(_Strict):
+    """A mutant of the reference solution that no test can kill, because it behaves the same."""
+
+    mutant: Annotated[str, StringConstraints(pattern=r"^m-[0-9a-f]{8}$")]
+    reason: NonEmpty
 
 
 class LimitsSpec(_Strict):
@@ -98,7 +113,9 @@ class QuestionSpec(_Strict):
     starter_code: str = ""
     hidden_tests: str = ""
     reference_solution: str = ""
-    wrong_solutions: list[WrongSolutionSpec] = Field(default_factory=list)
+    correct_solutions: list[SolutionSpec] = Field(default_factory=list, max_length=10)
+    wrong_solutions: list[SolutionSpec] = Field(default_factory=list, max_length=20)
+    equivalent_mutants: list[EquivalentMutantSpec] = Field(default_factory=list)
     limits: LimitsSpec | None = None
     allowed_extensions: list[Annotated[str, StringConstraints(pattern=r"^\.[a-z0-9]{1,8}$")]] = Field(
         default_factory=list
@@ -110,7 +127,7 @@ class QuestionSpec(_Strict):
         return sorted(set(tags))
 
     @model_validator(mode="after")
-    def _check_kind(self) -> "QuestionSpec":
+    def _check_kind(self, info: ValidationInfo) -> "QuestionSpec":
         if self.kind == "text" and not 1 <= len(self.rubric) <= 8:
             raise ValueError("a text question needs a rubric of 1 to 8 points")
         if self.kind == "choice":
@@ -120,8 +137,15 @@ class QuestionSpec(_Strict):
                 if not getattr(self, name).strip():
                     raise ValueError(f"a code question needs {name}")
             _check_python(self)
+            if not (info.context or {}).get("stored"):
+                try:
+                    collect_tests(self.hidden_tests)
+                except HiddenTestsProblem as exc:
+                    raise ValueError(str(exc)) from None
         elif self.choices and self.kind != "choice":
             raise ValueError("only choice questions have choices")
+        elif self.correct_solutions or self.wrong_solutions or self.equivalent_mutants:
+            raise ValueError("only code questions have known solutions and mutants")
         return self
 
 
@@ -141,6 +165,7 @@ def _check_choices(spec: QuestionSpec) -> None:
 def _check_python(spec: QuestionSpec) -> None:
     sources = {"starter_code": spec.starter_code, "hidden_tests": spec.hidden_tests,
                "reference_solution": spec.reference_solution}
+    sources.update({f"correct_solutions[{i}]": c.code for i, c in enumerate(spec.correct_solutions)})
     sources.update({f"wrong_solutions[{i}]": w.code for i, w in enumerate(spec.wrong_solutions)})
     for name, source in sources.items():
         if not source.strip():

@@ -16,7 +16,7 @@ from webapp.questions.bank import MAX_FILE_BYTES, parse_document
 from webapp.questions.editing import QuestionError, create_question, revise_question
 from webapp.questions.importer import ImportPlan, apply_import, plan_import
 from webapp.questions.models import BankImport, Question, QuestionRevision, Topic
-from webapp.questions.verification import ReferenceCheck, reference_problem
+from webapp.questions.verification import ReferenceCheck, solutions_problem
 
 
 class ImportRejected(Exception):
@@ -52,9 +52,7 @@ def save_question_form(
     if spec is None:
         return None, errors
     if spec.kind == "code" and spec.status == "published":
-        limits = spec.limits.model_dump() if spec.limits else {}
-        if problem := reference_problem(check, solution=spec.reference_solution, hidden_tests=spec.hidden_tests,
-                                        limits=limits):
+        if problem := solutions_problem(check, question=spec):
             return None, {"reference_solution": problem}
     try:
         if question is None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from webapp.accounts.models import User
 from webapp.audit.service import record_event
 from webapp.questions.bank import QuestionSpec, TopicSpec
-from webapp.questions.verification import ReferenceCheck, reference_problem
+from webapp.questions.verification import ReferenceCheck, solutions_problem
 from webapp.questions.models import (
     Difficulty, Question, QuestionKind, QuestionRevision, QuestionStatus, QuestionTag, Topic,
 )
@@ -20,7 +20,8 @@ from webapp.questions.models import (
 # The fields of a spec that live in a revision (the rest is catalogue data on Question).
 REVISION_FIELDS = (
     "kind", "title", "prompt", "reference_answer", "rubric", "calibration", "multiple", "choices",
-    "starter_code", "hidden_tests", "reference_solution", "wrong_solutions", "limits", "allowed_extensions",
+    "starter_code", "hidden_tests", "reference_solution", "correct_solutions", "wrong_solutions",
+    "equivalent_mutants", "limits", "allowed_extensions",
 )
 
 
@@ -51,7 +52,8 @@ def spec_of(question: Question) -> QuestionSpec:
     data.update({name: getattr(revision, name) for name in REVISION_FIELDS})
     data["kind"] = revision.kind.value
     data["limits"] = revision.limits or None
-    return QuestionSpec.model_validate(data)
+    # Stored revisions are read as they were saved, even if the rules have grown stricter since.
+    return QuestionSpec.model_validate(data, context={"stored": True})
 
 
 def upsert_topic(db: Session, *, spec: TopicSpec, position: int | None = None) -> Topic:
@@ -129,15 +131,15 @@ def set_status(db: Session, *, question: Question, status: QuestionStatus, actor
                check: ReferenceCheck | None = None) -> None:
     """Publish, unpublish (back to draft) or archive a question.
 
-    A code question is published only when its reference solution passes its hidden tests
-    in the sandbox (``check``); QuestionError otherwise.
+    A code question is published only when its known solutions score as labelled in the
+    sandbox (``check``: the reference and known-correct ones 100, known-wrong ones less);
+    QuestionError otherwise.
     """
     if question.status == status:
         return
     revision = question.current_revision
     if status == QuestionStatus.published and revision is not None and revision.kind == QuestionKind.code:
-        if problem := reference_problem(check, solution=revision.reference_solution,
-                                        hidden_tests=revision.hidden_tests, limits=revision.limits):
+        if problem := solutions_problem(check, question=revision):
             raise QuestionError({"status": problem})
     before = question.status
     question.status = status

@@ -13,7 +13,7 @@ from webapp.audit.service import record_event
 from webapp.questions.bank import BankError, ParsedBank, QuestionSpec, check_references, dump_yaml
 from webapp.questions.editing import create_question, revise_question, spec_of, upsert_topic
 from webapp.questions.models import Question, Topic
-from webapp.questions.verification import ReferenceCheck, reference_problem
+from webapp.questions.verification import ReferenceCheck, solutions_problem
 
 
 @dataclass
@@ -44,8 +44,8 @@ def _existing(db: Session, slugs: list[str]) -> dict[str, Question]:
 def plan_import(db: Session, *, bank: ParsedBank, check: ReferenceCheck | None = None) -> ImportPlan:
     """What importing ``bank`` would do, without changing anything.
 
-    With ``check``, published code questions that are new or changed must have a reference
-    solution that passes their hidden tests (run in the sandbox).
+    With ``check``, published code questions that are new or changed must have known
+    solutions that score as labelled (run in the sandbox).
     """
     known_topics = set(db.scalars(select(Topic.slug)))
     check_references(bank, known_topics=known_topics)
@@ -71,9 +71,7 @@ def _verify_code(plan: ImportPlan, bank: ParsedBank, check: ReferenceCheck) -> N
     for spec in bank.questions:
         if spec.kind != "code" or spec.status != "published" or spec.slug not in plan.new + plan.changed:
             continue
-        limits = spec.limits.model_dump() if spec.limits else {}
-        if problem := reference_problem(check, solution=spec.reference_solution, hidden_tests=spec.hidden_tests,
-                                        limits=limits):
+        if problem := solutions_problem(check, question=spec):
             plan.errors.append(BankError("", spec.slug, "reference_solution", problem))
             bank.invalid_slugs.add(spec.slug)
             for group in (plan.new, plan.changed):
@@ -114,15 +112,19 @@ def apply_import(
     return plan
 
 
+def current_specs(db: Session) -> list[QuestionSpec]:
+    """Every question as its current revision says (any status), by slug."""
+    questions = db.scalars(select(Question).options(selectinload(Question.current_revision))
+                           .order_by(Question.slug)).all()
+    return [spec_of(q) for q in questions]
+
+
 def export_bank(db: Session) -> dict[str, object]:
     """The whole bank (every status) in the import format."""
     topics = db.scalars(select(Topic).order_by(Topic.position, Topic.slug)).all()
-    questions = db.scalars(
-        select(Question).options(selectinload(Question.current_revision)).order_by(Question.slug)
-    ).all()
     return {
         "topics": [{"slug": t.slug, "name": t.name, "description": t.description} for t in topics],
-        "questions": [_export_spec(spec_of(q)) for q in questions],
+        "questions": [_export_spec(spec) for spec in current_specs(db)],
     }
 
 

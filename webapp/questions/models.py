@@ -116,7 +116,9 @@ class QuestionRevision(Base):
     starter_code: Mapped[str] = mapped_column(Text, default="")
     hidden_tests: Mapped[str] = mapped_column(Text, default="")
     reference_solution: Mapped[str] = mapped_column(Text, default="")
+    correct_solutions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     wrong_solutions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    equivalent_mutants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     allowed_extensions: Mapped[list[str]] = mapped_column(JSON, default=list)
     # sha256 of the content, to tell an unchanged import from a changed one cheaply.

@@ -1,34 +1,74 @@
-"""Checking a code question's reference solution in the sandbox before it reaches candidates."""
+"""Checking a code question's known solutions in the sandbox before it reaches candidates:
+the reference and every known-correct solution must score 100, every known-wrong one less
+(so the hidden tests are shown to accept each style and to catch each mistake)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 from webapp.grading.graders import Grader, GradeResult, GradingTask
 
-ReferenceCheck = Callable[[str, str, dict[str, Any]], GradeResult]
+ReferenceCheck = Callable[..., GradeResult]  # (solution, hidden tests, limits, *, fail_fast=False)
+CHECK_THREADS = 2  # sandbox runs are mostly interpreter start-up; more threads than cores gain nothing
+
+
+class CodeQuestion(Protocol):
+    """What a QuestionSpec and a QuestionRevision both offer."""
+
+    hidden_tests: str
+    reference_solution: str
+    limits: Any
+    correct_solutions: Any
+    wrong_solutions: Any
 
 
 def reference_checker(code_grader: Grader | None) -> ReferenceCheck | None:
-    """A function grading (reference solution, hidden tests, limits), or None without a code grader."""
+    """A function grading (solution, hidden tests, limits), or None without a code grader."""
     if code_grader is None:
         return None
 
-    def check(solution: str, hidden_tests: str, limits: dict[str, Any]) -> GradeResult:
-        return code_grader.grade(GradingTask(kind="code", code=solution, hidden_tests=hidden_tests, limits=limits))
+    def check(solution: str, hidden_tests: str, limits: dict[str, Any], *, fail_fast: bool = False) -> GradeResult:
+        return code_grader.grade(GradingTask(kind="code", code=solution, hidden_tests=hidden_tests, limits=limits,
+                                             fail_fast=fail_fast))
 
     return check
 
 
-def reference_problem(check: ReferenceCheck | None, *, solution: str, hidden_tests: str,
-                      limits: dict[str, Any]) -> str | None:
-    """Why this reference solution cannot be published (None when it passes every hidden test)."""
+def solutions_problem(check: ReferenceCheck | None, *, question: CodeQuestion) -> str | None:
+    """Why this question cannot be published (None when every known solution scores as labelled)."""
     if check is None:
         return "Code grading is not available on this server, so the reference solution cannot be verified."
-    result = check(solution, hidden_tests, limits)
-    if result.score == 100:
+    limits = _limits(question.limits)
+    runs = [("The reference solution", question.reference_solution, True)]
+    runs += [(f"The known-correct solution “{label}”", code, True) for label, code in _pairs(question.correct_solutions)]
+    runs += [(f"The known-wrong solution “{label}”", code, False) for label, code in _pairs(question.wrong_solutions)]
+
+    def verdict(run: tuple[str, str, bool]) -> str | None:
+        what, code, should_pass = run
+        try:
+            result = check(code, question.hidden_tests, limits, fail_fast=not should_pass)
+        except Exception as exc:  # a grader error: the tests or the sandbox, not the solution
+            return f"{what} could not be graded: {exc}"
+        if should_pass and result.score != 100:
+            failed = [t["name"] for t in result.feedback.get("tests", []) if t.get("outcome") != "passed"]
+            detail = f"failing: {', '.join(failed)}" if failed else result.feedback.get("summary", "")
+            return f"{what} does not pass its hidden tests ({result.score}/100; {detail})."
+        if not should_pass and result.score == 100:
+            return f"{what} passes every hidden test: the tests do not catch its mistake."
         return None
-    failed = [t["name"] for t in result.feedback.get("tests", []) if t.get("outcome") != "passed"]
-    detail = f"failing: {', '.join(failed)}" if failed else result.feedback.get("summary", "")
-    return f"The reference solution does not pass its hidden tests ({result.score}/100; {detail})."
+
+    with ThreadPoolExecutor(CHECK_THREADS) as pool:
+        problems = [p for p in pool.map(verdict, runs) if p]
+    return " ".join(problems) or None
+
+
+def _pairs(solutions: Iterable[Any]) -> list[tuple[str, str]]:
+    return [(s["label"], s["code"]) if isinstance(s, dict) else (s.label, s.code) for s in solutions or []]
+
+
+def _limits(limits: Any) -> dict[str, Any]:
+    if limits is None:
+        return {}
+    return limits if isinstance(limits, dict) else limits.model_dump()

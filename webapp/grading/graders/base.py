@@ -19,6 +19,7 @@ class GradingTask:
     multiple: bool = False
     hidden_tests: str = ""
     limits: dict[str, Any] = field(default_factory=dict)
+    fail_fast: bool = False  # stop at the first failing test (enough to know it is not 100: mutants)
 
 
 @dataclass(frozen=True)

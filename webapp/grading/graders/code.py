@@ -1,150 +1,137 @@
-"""Code grading: a static check, then the revision's hidden tests in the sandbox.
+"""Code grading: a static check on the server, then the candidate's app in one box and the
+hidden tests in another (sandbox/challenge.py), talking over HTTP only.
 
-The harness (webapp/grading/harness.py) calls the test functions directly, so a submission
-costs one interpreter start plus the tests (no pytest). Feedback never contains the hidden
-tests' source: test names and the assertion messages written for candidates only, and
-output lines that repeat a line of the hidden tests (a traceback, a warning) are redacted.
+The score is the weighted share of the revision's tests that passed, taken from the test
+runner's report once it names exactly those tests (code_report.py); nothing the
+candidate's code prints or writes elsewhere counts. The feedback shows each test's name,
+outcome and the message its author wrote for candidates, and the app's own output, capped:
+the hidden tests' source is never in the candidate's box, so it cannot be in that output.
 """
 
 from __future__ import annotations
 
-import ast
-import signal
 from typing import Any
 
 from webapp.grading.graders.base import GradeResult, GradingTask
-from webapp.grading.sandbox import Limits, Sandbox, SandboxResult
+from webapp.grading.graders.code_report import GraderError, accepted_results
+from webapp.grading.sandbox import ChallengeRun, Limits, Sandbox, run_challenge
+from webapp.questions.hidden_tests import HiddenTest, HiddenTestsProblem, collect_tests
 
 EXCERPT_CHARS = 2000
-MAX_TESTS = 500
-REDACTED = "[line of the hidden tests hidden]"
+TEST_SECONDS = 5.0  # per test, within the question's wall-clock limit for the whole run
+APP_FAILURES = {
+    "import_error": "solution.py could not be imported",
+    "no_app": "solution.py defines no app",
+    "exited": "the app exited before it started serving",
+    "stopped": "the app stopped before serving (its lifespan startup failed?)",
+}
 
 
 class CodeGrader:
     name = "sandbox-tests"
-    version = "1"
+    version = "2"
     long_running = True
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
 
     def grade(self, task: GradingTask) -> GradeResult:
-        names = _test_names(task.hidden_tests)
+        try:
+            tests = collect_tests(task.hidden_tests)
+        except HiddenTestsProblem as exc:
+            raise GraderError(f"the question's hidden tests are invalid: {exc}") from None
         try:
             compile(task.code, "solution.py", "exec", dont_inherit=True)
         except SyntaxError as exc:
-            return _syntax_error(exc, names)
+            return _syntax_error(exc, tests)
         except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
-            return _syntax_error(SyntaxError(f"{type(exc).__name__}: {exc}"), names)
+            return _syntax_error(SyntaxError(f"{type(exc).__name__}: {exc}"), tests)
         limits = Limits.from_dict(task.limits)
-        result = self.sandbox.run(files={"solution.py": task.code, "hidden_tests.py": task.hidden_tests},
-                                  limits=limits)
-        return _judge(result, limits=limits, names=names, hidden_tests=task.hidden_tests)
+        run = run_challenge(self.sandbox, solution=task.code, hidden_tests=task.hidden_tests, limits=limits,
+                            test_seconds=min(TEST_SECONDS, limits.wall_seconds), fail_fast=task.fail_fast)
+        return _judge(run, tests=tests, limits=limits)
 
 
-def _test_names(hidden_tests: str) -> list[str]:
-    try:
-        tree = ast.parse(hidden_tests)
-    except SyntaxError:
-        return []
-    return [node.name for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_")]
-
-
-def _syntax_error(exc: SyntaxError, names: list[str]) -> GradeResult:
+def _syntax_error(exc: SyntaxError, tests: list[HiddenTest]) -> GradeResult:
     line, column = exc.lineno, exc.offset
     where = f"Line {line}, column {column}: " if line else ""
     return GradeResult(0, {
-        "kind": "tests", "verdict": "syntax_error", "passed": 0, "total": len(names),
+        "kind": "tests", "verdict": "syntax_error", "passed": 0, "total": len(tests),
         "tests": [], "line": line, "column": column, "message": exc.msg,
         "summary": f"{where}{exc.msg}. Nothing was run; fix the syntax error and submit again.", "output": "",
     })
 
 
-def _judge(result: SandboxResult, *, limits: Limits, names: list[str], hidden_tests: str) -> GradeResult:
-    report = result.report
-    ran = list(report["tests"])[:MAX_TESTS] if report else []
-    passed = sum(t.get("outcome") == "passed" for t in ran)
-    total = len(ran) or len(names)
-    complete = bool(report) and not report.get("import_error") and bool(ran)
-    if complete:
-        tests = [_clean(t) for t in ran]
+def _judge(run: ChallengeRun, *, tests: list[HiddenTest], limits: Limits) -> GradeResult:
+    if run.output_limit_exceeded:  # killed for its output: whatever the runner saw afterwards is moot
+        results = [_not_run(t.name, "the output limit was exceeded") for t in tests]
+    elif run.app == "ready":
+        results = accepted_results(run, tests=tests)
     else:
-        reason = _not_run_reason(result)
-        tests = [{"name": n, "outcome": "error", "message": f"not run: {reason}", "duration_ms": 0} for n in names]
-    verdict = _verdict(result, complete=complete, all_passed=complete and passed == len(ran))
-    score = round(100 * passed / total) if total else 0
+        why = APP_FAILURES.get(run.app, "the app did not start within the time limit")
+        results = [_not_run(t.name, why) for t in tests]
+    weights = {t.name: t.weight for t in tests}
+    earned = sum(weights[r["name"]] for r in results if r["outcome"] == "passed")
+    possible = sum(weights.values())
+    verdict = _verdict(run, results)
+    score = round(100 * earned / possible) if possible else 0
     feedback: dict[str, Any] = {
-        "kind": "tests", "verdict": verdict, "passed": passed, "total": total, "tests": tests,
-        "summary": _summary(verdict, result, limits=limits, passed=passed, total=total, tests=tests),
-        "output": _excerpt(result, hidden_tests),
+        "kind": "tests", "verdict": verdict, "passed": sum(r["outcome"] == "passed" for r in results),
+        "total": len(tests), "points": earned, "max_points": possible,
+        "tests": [{**r, "weight": weights[r["name"]]} for r in results],
+        "summary": _summary(verdict, run, limits=limits, results=results),
+        "output": _excerpt(run),
     }
     return GradeResult(score if verdict == "passed" else min(score, 99), feedback)
 
 
-def _verdict(result: SandboxResult, *, complete: bool, all_passed: bool) -> str:
-    if result.output_limit_exceeded:
+def _not_run(name: str, why: str) -> dict[str, Any]:
+    return {"name": name, "outcome": "not_run", "message": f"not run: {why}", "duration_ms": 0}
+
+
+def _verdict(run: ChallengeRun, results: list[dict[str, Any]]) -> str:
+    outcomes = {r["outcome"] for r in results}
+    if run.output_limit_exceeded:
         return "output_limit"
-    if complete:
-        if all_passed:
-            return "passed"
-        if result.memory_limit_hit:
-            return "memory_limit"
-        # Every test raised (none merely failed an assertion): the program itself is broken.
-        return "error" if all(t.get("outcome") == "error" for t in result.report["tests"]) else "wrong_answer"
-    if result.timed_out or result.signal in (signal.SIGXCPU, signal.SIGKILL):
-        # SIGKILL without a report is the hard CPU limit (SIGXCPU ignored) or the wall clock.
+    if run.app in APP_FAILURES:
+        return "memory_limit" if run.memory_limit_hit else "error"
+    if run.app != "ready":
         return "time_limit"
-    return "memory_limit" if result.memory_limit_hit else "error"
+    if outcomes == {"passed"}:
+        return "passed"
+    if outcomes & {"timeout", "not_run"}:
+        return "time_limit"
+    if run.app_exited_early and run.memory_limit_hit:
+        return "memory_limit"
+    return "error" if outcomes == {"error"} or run.app_exited_early else "wrong_answer"
 
 
-def _not_run_reason(result: SandboxResult) -> str:
-    if result.report and result.report.get("import_error"):
-        return "solution.py failed to import"
-    if result.output_limit_exceeded:
-        return "the output limit was exceeded"
-    if result.timed_out or result.signal in (signal.SIGXCPU, signal.SIGKILL):
-        return "the time limit was exceeded"
-    return "the program stopped before the tests finished"
-
-
-def _summary(verdict: str, result: SandboxResult, *, limits: Limits, passed: int, total: int,
-             tests: list[dict[str, Any]]) -> str:
+def _summary(verdict: str, run: ChallengeRun, *, limits: Limits, results: list[dict[str, Any]]) -> str:
+    passed, total = sum(r["outcome"] == "passed" for r in results), len(results)
     if verdict == "passed":
         return f"All {total} hidden tests passed."
-    if verdict == "wrong_answer":
-        first = next(t for t in tests if t["outcome"] != "passed")
-        return f"{passed} of {total} hidden tests passed; the first to fail was {first['name']}: {first['message']}"
-    if verdict == "time_limit":
-        return (f"Stopped: the tests did not finish within the limits ({limits.wall_seconds:g} s wall clock, "
-                f"{limits.cpu_seconds:g} s CPU). Look for an endless loop or a blocking call.")
-    if verdict == "memory_limit":
-        return f"Stopped: the program ran out of memory (limit {limits.memory_mb} MB)."
     if verdict == "output_limit":
-        return f"Stopped: the program printed more than {limits.output_bytes // 1024} KiB of output."
-    report = result.report or {}
-    error = report.get("import_error") or (tests[0]["message"] if report.get("tests") else "")
-    if error:
-        hint = f" (files are limited to {limits.file_size_mb} MB)" if "File too large" in error else ""
-        where = "solution.py could not be imported" if report.get("import_error") else "Every test stopped with an error"
-        return f"{where}: {error}{hint}"
-    how = f"was killed by signal {result.signal}" if result.signal else f"exited with code {result.exit_code}"
-    return f"The program {how} before the tests finished, so no test result was recorded."
+        return f"Stopped: the app printed more than {limits.output_bytes // 1024} KiB of output."
+    if run.app in APP_FAILURES:
+        detail = f": {run.app_message}" if run.app_message else ""
+        hint = f" (files are limited to {limits.file_size_mb} MB)" if "File too large" in run.app_message else ""
+        return f"{APP_FAILURES[run.app]}{detail}{hint}. No test was run."
+    if verdict == "time_limit":
+        started = "" if run.app == "ready" else " The app never started serving."
+        return (f"{passed} of {total} hidden tests passed before the time limit ({limits.wall_seconds:g} s for "
+                f"the run, {TEST_SECONDS:g} s per test).{started} Look for an endless loop or a blocking call.")
+    first = next(r for r in results if r["outcome"] != "passed")
+    stopped = " Your app stopped during the tests; see its output." if run.app_exited_early else ""
+    memory = f" It ran out of memory (limit {limits.memory_mb} MB)." if verdict == "memory_limit" else ""
+    return (f"{passed} of {total} hidden tests passed; the first to fail was {first['name']}: "
+            f"{first['message']}{stopped}{memory}")
 
 
-def _clean(test: dict[str, Any]) -> dict[str, Any]:
-    outcome = test.get("outcome") if test.get("outcome") in ("passed", "failed", "error") else "error"
-    return {"name": str(test.get("name", "?"))[:200], "outcome": outcome,
-            "message": str(test.get("message", ""))[:1000], "duration_ms": float(test.get("duration_ms") or 0)}
-
-
-def _excerpt(result: SandboxResult, hidden_tests: str) -> str:
-    secret = {line.strip() for line in hidden_tests.splitlines() if len(line.strip()) >= 8}
+def _excerpt(run: ChallengeRun) -> str:
     parts = []
-    for label, text, keep_end in (("stdout", result.stdout, False), ("stderr", result.stderr, True)):
+    for label, text, keep_end in (("stdout", run.stdout, False), ("stderr", run.stderr, True)):
         if not text.strip():
             continue
-        text = "\n".join(REDACTED if line.strip() in secret else line for line in text.splitlines())
         if len(text) > EXCERPT_CHARS:
             text = "… " + text[-EXCERPT_CHARS:] if keep_end else text[:EXCERPT_CHARS] + " …"
         parts.append(f"--- {label} ---\n{text}")

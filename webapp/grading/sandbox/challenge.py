@@ -67,7 +67,7 @@ class ChallengeRun:
 
 
 def run_challenge(sandbox: Sandbox, *, solution: str, hidden_tests: str, limits: Limits,
-                  test_seconds: float = 5) -> ChallengeRun:
+                  test_seconds: float = 5, fail_fast: bool = False) -> ChallengeRun:
     run, started = ChallengeRun(), time.monotonic()
     deadline = started + limits.wall_seconds
     job = new_job_id()
@@ -80,7 +80,7 @@ def run_challenge(sandbox: Sandbox, *, solution: str, hidden_tests: str, limits:
         os.chmod(path, 0o666)
         pipes = _Pipes()
         job_input = memfd(json.dumps({"hidden_tests": hidden_tests, "solution": solution,
-                                      "test_seconds": test_seconds}).encode())
+                                      "test_seconds": test_seconds, "fail_fast": fail_fast}).encode())
         boxes: list[Box] = []
         try:
             boxes.append(sandbox.start(Program(
@@ -134,7 +134,7 @@ class _Supervision:
         self.run_, self.app, self.runner, self.pipes = run, app, runner, pipes
         self.started, self.deadline = started, deadline
         self.watch = Watcher()
-        self.runner_exited = False
+        self.runner_exited = self.stopping = False
         over = self._app_output_overflowed
         self.out = self.watch.read(app.stdout, limits.output_bytes, on_overflow=over)
         self.err = self.watch.read(app.stderr, limits.output_bytes, on_overflow=over)
@@ -150,7 +150,7 @@ class _Supervision:
         run = self.run_
         try:
             ready = self.watch.run(until=self._both_ready, deadline=self.deadline)
-            if ready and run.app == "ready" and run.event("loaded"):
+            if ready and run.app == "ready" and run.event("loaded") and not run.output_limit_exceeded:
                 self._start_tests()
                 finished = self.watch.run(until=lambda: self.runner_exited,
                                           deadline=self.deadline + RUNNER_GRACE)
@@ -168,7 +168,7 @@ class _Supervision:
         app_decided = run.app != "starting"
         runner_decided = bool(run.event("loaded") or run.event("load_error") or run.malformed
                               or self.runner_exited or run.report_overflowed)
-        return (app_decided and runner_decided) or (app_decided and run.app != "ready")
+        return (app_decided and runner_decided) or (app_decided and run.app != "ready") or run.output_limit_exceeded
 
     def _status(self, line: bytes) -> None:
         if self.run_.app not in ("starting", "exited"):  # an exit may be seen before the line it left
@@ -202,6 +202,8 @@ class _Supervision:
         self.runner.kill()
 
     def _app_exited(self) -> None:
+        if self.stopping or self.run_.output_limit_exceeded:
+            return  # we killed it
         self.run_.app_exited_early = True
         if self.run_.app == "starting":
             self.run_.app = "exited"
@@ -221,6 +223,7 @@ class _Supervision:
 
     def _stop(self) -> None:
         run = self.run_
+        self.stopping = True
         self.app.kill()
         self.runner.kill()
         self.pipes.release(self.pipes.go_w)

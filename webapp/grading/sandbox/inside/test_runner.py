@@ -8,8 +8,9 @@ none of these and cannot see this one (separate pid, mount, network and IPC name
 Protocol, one JSON object per line on ``R``:
   {"event": "loaded", "tests": [names]}   or {"event": "load_error", "message": ...}
   then, after the grader writes ``go <seconds left>`` on ``G``:
-  {"event": "result", "name", "outcome": "passed"|"failed"|"error"|"timeout"|"not_run",
+  {"event": "result", "name", "outcome": "passed"|"failed"|"error"|"timeout"|"not_run"|"skipped",
    "message", "duration_ms"} for every test, in file order, then {"event": "done"}.
+  (``skipped``: after a failure, when the grader asked to stop at the first one.)
 
 Tests are top-level ``test_*`` functions; their parameters name fixtures: ``client`` (an
 httpx2 client over the socket, base URL http://testserver, with ``client.websocket(path)``),
@@ -204,15 +205,18 @@ def main():
     seconds = float(job.get("test_seconds", 5))
     made, new_client = _clients(httpx2, _option("--socket"), seconds)
     signal.signal(signal.SIGALRM, _alarm)
+    failed = False
     for name, fn in tests:
         left = end - time.monotonic()
-        if left < 0.05:
-            report.send("result", name=name, outcome="not_run", message="not run: the time limit was reached",
-                        duration_ms=0)
+        if left < 0.05 or (failed and job.get("fail_fast")):
+            skip = failed and job.get("fail_fast")
+            report.send("result", name=name, outcome="skipped" if skip else "not_run", duration_ms=0,
+                        message="not run: an earlier test failed" if skip else "not run: the time limit was reached")
             continue
         outcome, message, duration = _run_one(fn, new_client=new_client, made=made, source=job["solution"],
                                               seconds=min(seconds, left), httpx2=httpx2, websockets=websockets)
         report.send("result", name=name, outcome=outcome, message=message, duration_ms=duration)
+        failed = failed or outcome != "passed"
     report.send("done")
     os._exit(0)  # threads a WebSocket left behind must not keep the box alive
 
