@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 
-from webapp.grading.sandbox_runtime import JOB_MARKER
+from webapp.grading.sandbox.linux import JOB_MARKER
 
 MARK = f"{JOB_MARKER}=".encode()
 

@@ -1,6 +1,6 @@
-"""Hostile code submissions, each through the real path: an HTTP POST of pasted code, the
-grader loop in a background thread (while /healthz is polled and must stay fast), the
-sandbox, and the stored submission's status, score and verdict.
+"""Hostile code against the machine: resource exhaustion, secrets, the network, the file
+system and processes, each through the real path (tests/security/conftest.py). Hostile code
+against the grade itself is in test_forgery.py.
 
 With bubblewrap every case runs. Without it the app grades in process mode, which is not
 isolated: cases it cannot contain are skipped, each saying why.
@@ -12,118 +12,16 @@ import json
 import os
 import secrets
 import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
-from tests.sandbox_processes import cmdline, gone, job_processes, kill_with_token
+from tests.security.conftest import PROBE, REFERENCE, graded_honestly, needs_another_user, needs_bwrap
+from tests.sandbox_processes import gone, kill_with_token
 from webapp.config import PROJECT_ROOT
-from webapp.db import session_scope
-from webapp.questions.curation import get_question
-from webapp.submissions.models import Submission
-
-LIMITS = {"wall_seconds": 4, "cpu_seconds": 2}  # keeps every case short; grading is otherwise unchanged
-PROBE = '''
-from fastapi import FastAPI
-
-app = FastAPI()
-
-
-def probe(label, action):
-    try:
-        print(label, "LEAKED", repr(action())[:300], flush=True)
-    except BaseException as exc:
-        print(label, "BLOCKED", type(exc).__name__, flush=True)
-
-'''
-
-
-@dataclass
-class Graded:
-    status: str
-    score: int | None
-    feedback: dict[str, Any]
-    slowest_healthz: float
-
-    @property
-    def verdict(self) -> str:
-        return self.feedback.get("verdict", "")
-
-    @property
-    def output(self) -> str:
-        return self.feedback.get("output", "")
-
-
-@pytest.fixture
-def submit(app, answer, bank, candidate_client) -> Callable[[str], Graded]:  # type: ignore[no-untyped-def]  # noqa: F811
-    spec = next(q for q in bank.questions if q.kind == "code")
-    with session_scope(app.state.db.write_session) as db:
-        get_question(db, slug=spec.slug).current_revision.limits = LIMITS
-
-    def run(code: str) -> Graded:
-        response = answer(spec.slug, code=code)
-        assert response.status_code == 303, response.text
-        submission_id = int(response.headers["location"].rsplit("/", 1)[1])
-        outcome: dict[str, Any] = {}
-        worker = threading.Thread(target=lambda: outcome.update(worked=app.state.grader.process_one()), daemon=True)
-        started, slowest = time.monotonic(), 0.0
-        worker.start()
-        while worker.is_alive():  # the app must keep serving while hostile code runs
-            assert time.monotonic() - started < 40, "grading did not finish"
-            sent = time.monotonic()
-            assert candidate_client.get("/healthz").status_code == 200
-            slowest = max(slowest, time.monotonic() - sent)
-            worker.join(0.05)
-        assert outcome.get("worked") is True
-        assert candidate_client.get("/healthz").status_code == 200
-        assert slowest < 1.0, f"/healthz took {slowest:.2f} s while grading"
-        with session_scope(app.state.db.read_session) as db:
-            stored = db.get(Submission, submission_id)
-            return Graded(stored.status.value, stored.score, dict(stored.feedback), slowest)
-
-    run.spec = spec  # type: ignore[attr-defined]
-    return run
-
-
-@pytest.fixture
-def mode(app) -> str:  # type: ignore[no-untyped-def]
-    return app.state.grader.graders["code"].sandbox.mode
-
-
-@pytest.fixture(autouse=True)
-def no_survivors() -> Iterator[None]:
-    """Nothing a job started may still run once it is graded: processes found by the job's own
-    marks (tests/sandbox_processes.py), wherever they are, whatever else runs meanwhile."""
-    before = job_processes()
-    yield
-    left = job_processes() - before
-    assert not left, f"sandbox processes outlived their job: {[cmdline(p)[:200] for p in left]}"
-
-
-def needs_bwrap(mode: str, why: str) -> None:
-    if mode != "bwrap":
-        pytest.skip(f"process mode (REHEARSE_SANDBOX=process, or auto without usable bubblewrap) does not contain this: {why}")
-
-
-def needs_another_user(mode: str) -> None:
-    if mode == "process" and os.geteuid() != 0:
-        pytest.skip("process mode without root runs candidate code as the server's own user, who can read, "
-                    "write and signal everything the server can")
-
-
-def graded_honestly(result: Graded, *verdicts: str) -> None:
-    assert result.status == "graded", result
-    assert result.score is not None and result.score < 100
-    assert result.verdict in verdicts, result.feedback
-
 
 # resource exhaustion ---------------------------------------------------------------------------
 @pytest.mark.parametrize("code, verdict", [
-    ("while True:\n    pass\n", "time_limit"),
+    ("while True:\n    pass\n", "time_limit"),  # at import: the CPU limit, the app never serves
     ("import time\ntime.sleep(10 ** 6)\n", "time_limit"),
     ("blob = bytearray(10 * 1024 ** 3)\n", "memory_limit"),
     ("import sys\nfor _ in range(16384):\n    sys.stdout.write('x' * 65536)\n", "output_limit"),
@@ -135,6 +33,7 @@ def test_resource_exhaustion(submit, code: str, verdict: str) -> None:  # type: 
     assert result.score == 0
     if verdict == "error":
         assert "File too large" in result.feedback["summary"]
+    assert all(t["outcome"] == "not_run" for t in result.feedback["tests"])
 
 
 def test_fork_bomb(submit, mode) -> None:  # type: ignore[no-untyped-def]
@@ -254,7 +153,7 @@ def test_killing_the_parent_does_not_break_grading(submit, mode) -> None:  # typ
     targets = "(os.getppid(), 1, -1)" if mode == "bwrap" else "(os.getppid(), 1)"
     code = PROBE + f"import os\nfor target in {targets}:\n    probe(f'kill {{target}}', lambda: os.kill(target, 9))\n"
     graded_honestly(submit(code), "wrong_answer", "error")
-    reference = submit(submit.spec.reference_solution)
+    reference = submit(REFERENCE)
     assert (reference.score, reference.verdict) == (100, "passed")
 
 

@@ -10,6 +10,7 @@ the hidden tests' source is never in the candidate's box, so it cannot be in tha
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from webapp.grading.graders.base import GradeResult, GradingTask
@@ -18,6 +19,7 @@ from webapp.grading.sandbox import ChallengeRun, Limits, Sandbox, run_challenge
 from webapp.questions.hidden_tests import HiddenTest, HiddenTestsProblem, collect_tests
 
 EXCERPT_CHARS = 2000
+CPU_LIMIT_SIGNALS = (signal.SIGXCPU, signal.SIGKILL)  # SIGKILL: the hard CPU limit, SIGXCPU ignored
 TEST_SECONDS = 5.0  # per test, within the question's wall-clock limit for the whole run
 APP_FAILURES = {
     "import_error": "solution.py could not be imported",
@@ -93,6 +95,8 @@ def _verdict(run: ChallengeRun, results: list[dict[str, Any]]) -> str:
     outcomes = {r["outcome"] for r in results}
     if run.output_limit_exceeded:
         return "output_limit"
+    if run.app_signal in CPU_LIMIT_SIGNALS:
+        return "time_limit"
     if run.app in APP_FAILURES:
         return "memory_limit" if run.memory_limit_hit else "error"
     if run.app != "ready":
@@ -112,6 +116,10 @@ def _summary(verdict: str, run: ChallengeRun, *, limits: Limits, results: list[d
         return f"All {total} hidden tests passed."
     if verdict == "output_limit":
         return f"Stopped: the app printed more than {limits.output_bytes // 1024} KiB of output."
+    if verdict == "time_limit" and run.app_signal in CPU_LIMIT_SIGNALS:
+        return (f"Stopped: the app used up its CPU time ({limits.cpu_seconds:g} s) "
+                f"{'before it started serving' if run.app != 'ready' else 'during the tests'}. "
+                f"{passed} of {total} hidden tests passed. Look for an endless loop.")
     if run.app in APP_FAILURES:
         detail = f": {run.app_message}" if run.app_message else ""
         hint = f" (files are limited to {limits.file_size_mb} MB)" if "File too large" in run.app_message else ""

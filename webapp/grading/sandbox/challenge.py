@@ -24,7 +24,7 @@ from typing import Any
 
 from webapp.grading.sandbox.boxes import Box, Program, Sandbox
 from webapp.grading.sandbox.limits import RUNNER_LIMITS, Limits
-from webapp.grading.sandbox.linux import memfd, new_job_id
+from webapp.grading.sandbox.linux import memfd, new_job_id, wait_readable
 from webapp.grading.sandbox.watch import Stream, Watcher
 
 INSIDE = Path(__file__).with_name("inside")
@@ -61,6 +61,14 @@ class ChallengeRun:
     @property
     def memory_limit_hit(self) -> bool:
         return any(sign in self.stderr for sign in MEMORY_SIGNS)
+
+    @property
+    def app_signal(self) -> int | None:
+        """The signal that ended the app, if one did (bwrap reports signal N as exit status 128 + N)."""
+        code = self.app_returncode
+        if code is None or not self.app_exited_early:
+            return None
+        return -code if code < 0 else code - 128 if 128 < code < 160 else None
 
     def event(self, name: str) -> dict[str, Any] | None:
         return next((e for e in self.events if e.get("event") == name), None)
@@ -223,6 +231,8 @@ class _Supervision:
 
     def _stop(self) -> None:
         run = self.run_
+        if not run.output_limit_exceeded and wait_readable(self.app.pidfd, 0):
+            run.app_exited_early = True  # it ended on its own, even if that event was not served yet
         self.stopping = True
         self.app.kill()
         self.runner.kill()

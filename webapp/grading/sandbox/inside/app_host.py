@@ -55,9 +55,9 @@ def main():
     try:
         import solution
     except BaseException as exc:  # SyntaxError, SystemExit, anything raised at import time
-        _status(status_fd, "import_error", message=_import_error(exc))
-        traceback.print_exc()
+        traceback.print_exc()  # first: once the status is out, the grader stops the box
         sys.stderr.flush()
+        _status(status_fd, "import_error", message=_import_error(exc))
         os._exit(1)
     app = getattr(solution, "app", None)
     if app is None or not callable(app):

@@ -98,10 +98,20 @@ def _clients(httpx2, socket_path, timeout):
         def close(self):
             self.inner.close()
 
+    class CappedResponse(httpx2.Response):  # the decoded body too: a gzip bomb stops at the cap
+        def iter_bytes(self, chunk_size=None):
+            seen = 0
+            for chunk in super().iter_bytes(chunk_size):
+                seen += len(chunk)
+                if seen > RESPONSE_LIMIT:
+                    raise ResponseTooLarge(f"a response was larger than {RESPONSE_LIMIT >> 20} MiB")
+                yield chunk
+
     class CappedTransport(httpx2.HTTPTransport):
         def handle_request(self, request):
             response = super().handle_request(request)
             response.stream = Capped(response.stream)
+            response.__class__ = CappedResponse
             return response
 
     made = []
