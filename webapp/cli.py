@@ -98,7 +98,8 @@ def cmd_setup(args: argparse.Namespace, settings: Settings) -> None:
         plan = importer.apply_import(db, bank=read_path(default_bank_dir()), actor=None,
                                      source="default bank", only_new=True)
         _exit_on_bank_errors(plan)
-        print(f"default question bank: {len(plan.new)} new, {len(plan.unchanged)} already present")
+        refreshed = f", {len(plan.refreshed)} code challenges updated to the new test format" if plan.refreshed else ""
+        print(f"default question bank: {len(plan.new)} new, {len(plan.unchanged)} already present{refreshed}")
         created = accounts.ensure_first_admin(db, hasher=_hasher(settings), email=settings.first_admin_email)
     if created:
         user, password = created

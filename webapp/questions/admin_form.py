@@ -1,7 +1,7 @@
 """The admin question editor's form: parsing flat form fields, structural edits, validation.
 
-Repeated groups use indexed names (``rubric-0-point``, ``choice-1-text``, ``wrong-0-code``),
-so the same form works as a plain POST and as an htmx swap.
+Repeated groups use indexed names (``rubric-0-point``, ``choice-1-text``, ``correct-0-code``,
+``wrong-0-code``), so the same form works as a plain POST and as an htmx swap.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from webapp.questions.bank import QuestionSpec
 
-_INDEXED = re.compile(r"^(rubric|choice|wrong)-(\d{1,2})-(\w+)$")
+_INDEXED = re.compile(r"^(rubric|choice|correct|wrong)-(\d{1,2})-(\w+)$")
 MAX_ITEMS = 20
 
 
@@ -38,7 +38,7 @@ class ChoiceRow:
 
 
 @dataclass
-class WrongRow:
+class SolutionRow:
     label: str = ""
     code: str = ""
 
@@ -58,13 +58,15 @@ class QuestionForm:
     starter_code: str = ""
     hidden_tests: str = ""
     reference_solution: str = ""
+    equivalent_mutants: str = ""  # one "m-xxxxxxxx: why" per line
     allowed_extensions: str = ""
     cpu_seconds: str = ""
     wall_seconds: str = ""
     memory_mb: str = ""
     rubric: list[RubricRow] = field(default_factory=list)
     choices: list[ChoiceRow] = field(default_factory=list)
-    wrong: list[WrongRow] = field(default_factory=list)
+    correct: list[SolutionRow] = field(default_factory=list)
+    wrong: list[SolutionRow] = field(default_factory=list)
     calibration: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
@@ -72,21 +74,23 @@ class QuestionForm:
         return cls(rubric=[RubricRow()], choices=[ChoiceRow(id="a"), ChoiceRow(id="b")])
 
 
-_SCALARS = [name for name in QuestionForm.__dataclass_fields__ if name not in ("rubric", "choices", "wrong", "calibration", "multiple")]
+_GROUPS = ("rubric", "choices", "correct", "wrong", "calibration", "multiple")
+_SCALARS = [name for name in QuestionForm.__dataclass_fields__ if name not in _GROUPS]
+_ROWS = {"rubric": RubricRow, "choice": ChoiceRow, "correct": SolutionRow, "wrong": SolutionRow}
 
 
 def parse_form(data: FormData) -> QuestionForm:
     """Read the editor's fields (unknown fields are ignored)."""
     form = QuestionForm(**{name: str(data.get(name, "")) for name in _SCALARS})
     form.multiple = data.get("multiple") == "on"
-    groups: dict[str, dict[int, dict[str, str]]] = {"rubric": {}, "choice": {}, "wrong": {}}
+    groups: dict[str, dict[int, dict[str, str]]] = {group: {} for group in _ROWS}
     for key, value in data.multi_items():
         if (match := _INDEXED.match(key)) and isinstance(value, str):
             group, index, name = match.group(1), int(match.group(2)), match.group(3)
             groups[group].setdefault(index, {})[name] = value
-    form.rubric = [_row(RubricRow, groups["rubric"][i]) for i in sorted(groups["rubric"])][:MAX_ITEMS]
-    form.choices = [_row(ChoiceRow, groups["choice"][i]) for i in sorted(groups["choice"])][:MAX_ITEMS]
-    form.wrong = [_row(WrongRow, groups["wrong"][i]) for i in sorted(groups["wrong"])][:MAX_ITEMS]
+    rows = {group: [_row(_ROWS[group], values[i]) for i in sorted(values)][:MAX_ITEMS]
+            for group, values in groups.items()}
+    form.rubric, form.choices, form.correct, form.wrong = rows["rubric"], rows["choice"], rows["correct"], rows["wrong"]
     return form
 
 
@@ -104,12 +108,14 @@ def form_from_spec(spec: QuestionSpec) -> QuestionForm:
         title=spec.title, tags=", ".join(spec.tags), prompt=spec.prompt, reference_answer=spec.reference_answer,
         multiple=spec.multiple, starter_code=spec.starter_code, hidden_tests=spec.hidden_tests,
         reference_solution=spec.reference_solution, allowed_extensions=", ".join(spec.allowed_extensions),
+        equivalent_mutants="\n".join(f"{m.mutant}: {m.reason}" for m in spec.equivalent_mutants),
         cpu_seconds=str(limits.cpu_seconds) if limits else "", wall_seconds=str(limits.wall_seconds) if limits else "",
         memory_mb=str(limits.memory_mb) if limits else "",
         rubric=[RubricRow(point=p.point, weight=str(p.weight), phrases="\n".join(p.phrases),
                           patterns="\n".join(p.patterns), hint=p.hint, docs=p.docs or "") for p in spec.rubric],
         choices=[ChoiceRow(id=c.id, text=c.text, correct=c.correct, explanation=c.explanation) for c in spec.choices],
-        wrong=[WrongRow(label=w.label, code=w.code) for w in spec.wrong_solutions],
+        correct=[SolutionRow(label=c.label, code=c.code) for c in spec.correct_solutions],
+        wrong=[SolutionRow(label=w.label, code=w.code) for w in spec.wrong_solutions],
         calibration=[c.model_dump() for c in spec.calibration],
     )
 
@@ -118,11 +124,11 @@ def apply_action(form: QuestionForm, action: str) -> QuestionForm:
     """Structural edits: add-rubric, remove-rubric-2, up-choice-1, down-wrong-0, ..."""
     verb, _, rest = action.partition("-")
     group, _, index_text = rest.partition("-")
-    rows = {"rubric": form.rubric, "choice": form.choices, "wrong": form.wrong}.get(group)
+    rows = {"rubric": form.rubric, "choice": form.choices, "correct": form.correct, "wrong": form.wrong}.get(group)
     if rows is None:
         return form
     if verb == "add" and len(rows) < MAX_ITEMS:
-        rows.append({"rubric": RubricRow, "choice": ChoiceRow, "wrong": WrongRow}[group]())
+        rows.append(_ROWS[group]())
         if group == "choice":
             rows[-1].id = _next_choice_id(form.choices)
         return form
@@ -151,6 +157,11 @@ def _csv(text: str) -> list[str]:
     return [part.strip().lower() for part in text.split(",") if part.strip()]
 
 
+def _equivalents(text: str) -> list[dict[str, str]]:
+    pairs = [line.partition(":") for line in _lines(text)]
+    return [{"mutant": mutant.strip(), "reason": reason.strip()} for mutant, _, reason in pairs]
+
+
 def form_to_spec(form: QuestionForm) -> tuple[QuestionSpec | None, dict[str, str]]:
     """Validate the form as a bank question; errors are keyed by form field name."""
     data: dict[str, Any] = {
@@ -170,7 +181,9 @@ def form_to_spec(form: QuestionForm) -> tuple[QuestionSpec | None, dict[str, str
     if form.kind == "code":
         data.update(starter_code=form.starter_code, hidden_tests=form.hidden_tests,
                     reference_solution=form.reference_solution, allowed_extensions=_csv(form.allowed_extensions),
-                    wrong_solutions=[asdict(w) for w in form.wrong if w.code.strip() or w.label.strip()])
+                    correct_solutions=[asdict(c) for c in form.correct if c.code.strip() or c.label.strip()],
+                    wrong_solutions=[asdict(w) for w in form.wrong if w.code.strip() or w.label.strip()],
+                    equivalent_mutants=_equivalents(form.equivalent_mutants))
         limits = {k: getattr(form, k) for k in ("cpu_seconds", "wall_seconds", "memory_mb") if getattr(form, k).strip()}
         data["limits"] = limits or None
     try:
@@ -180,7 +193,8 @@ def form_to_spec(form: QuestionForm) -> tuple[QuestionSpec | None, dict[str, str
 
 
 def _field_errors(exc: ValidationError) -> dict[str, str]:
-    names = {"rubric": "rubric", "choices": "choice", "wrong_solutions": "wrong", "limits": ""}
+    names = {"rubric": "rubric", "choices": "choice", "correct_solutions": "correct", "wrong_solutions": "wrong",
+             "limits": ""}
     errors: dict[str, str] = {}
     for err in exc.errors():
         loc = [str(part) for part in err["loc"]]
@@ -190,6 +204,8 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
             key = f"{names[loc[0]]}-{loc[1]}-{'point' if loc[0] == 'rubric' else 'text' if loc[0] == 'choices' else 'code'}"
         elif loc and loc[0] == "limits" and len(loc) >= 2:
             key = loc[1]
+        elif loc and loc[0] == "equivalent_mutants":
+            key = "equivalent_mutants"
         else:
             key = loc[0] if loc else "form"
         errors.setdefault(key, err["msg"].removeprefix("Value error, "))

@@ -70,7 +70,10 @@ def run_reference(check: ReferenceCheck | None, *, form: QuestionForm) -> GradeR
     limits = {k: float(getattr(form, k)) for k in ("cpu_seconds", "wall_seconds") if _number(getattr(form, k))}
     if _number(form.memory_mb):
         limits["memory_mb"] = int(float(form.memory_mb))
-    return check(form.reference_solution, form.hidden_tests, limits)
+    try:
+        return check(form.reference_solution, form.hidden_tests, limits)
+    except Exception as exc:  # invalid hidden tests, or the runner failed: say so, as the queue would
+        return GradeResult(0, {"kind": "tests", "verdict": "grader error", "summary": str(exc), "tests": []})
 
 
 def _number(text: str) -> bool:

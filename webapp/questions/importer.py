@@ -12,6 +12,7 @@ from webapp.accounts.models import User
 from webapp.audit.service import record_event
 from webapp.questions.bank import BankError, ParsedBank, QuestionSpec, check_references, dump_yaml
 from webapp.questions.editing import create_question, revise_question, spec_of, upsert_topic
+from webapp.questions.hidden_tests import HiddenTestsProblem, collect_tests
 from webapp.questions.models import Question, Topic
 from webapp.questions.verification import ReferenceCheck, solutions_problem
 
@@ -22,6 +23,7 @@ class ImportPlan:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)  # see apply_import(only_new=True)
     errors: list[BankError] = field(default_factory=list)
     topics: int = 0
 
@@ -86,7 +88,9 @@ def apply_import(
     """Import everything or nothing: with any error, the plan is returned and nothing is written.
 
     ``only_new`` adds missing questions and topics but leaves existing ones as they are
-    (how ``rehearse setup`` loads the shipped bank without undoing an admin's edits).
+    (how ``rehearse setup`` loads the shipped bank without undoing an admin's edits), except
+    code questions that can no longer be graded (hidden tests of an older format) and that
+    no person has revised: those are brought up to date (``plan.refreshed``).
     """
     plan = plan_import(db, bank=bank, check=check)
     if not plan.ok:
@@ -94,7 +98,9 @@ def apply_import(
     if only_new:
         known = set(db.scalars(select(Topic.slug)))
         bank.topics = [t for t in bank.topics if t.slug not in known]
-        plan.unchanged, plan.changed = plan.unchanged + plan.changed, []
+        plan.refreshed = _ungradable_and_unedited(db, plan.changed)
+        plan.unchanged = plan.unchanged + [s for s in plan.changed if s not in plan.refreshed]
+        plan.changed = list(plan.refreshed)
     if not plan.new and not plan.changed and not bank.topics:
         return plan
     offset = db.scalar(select(func.count()).select_from(Topic)) if only_new else 0
@@ -110,6 +116,19 @@ def apply_import(
                  details={"new": plan.new, "changed": plan.changed, "topics": plan.topics})
     db.flush()
     return plan
+
+
+def _ungradable_and_unedited(db: Session, slugs: list[str]) -> list[str]:
+    stale = []
+    for slug, question in _existing(db, slugs).items():
+        revision = question.current_revision
+        if revision is None or revision.kind.value != "code" or revision.created_by_id is not None:
+            continue
+        try:
+            collect_tests(revision.hidden_tests)
+        except HiddenTestsProblem:
+            stale.append(slug)
+    return sorted(stale)
 
 
 def current_specs(db: Session) -> list[QuestionSpec]:
