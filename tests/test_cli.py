@@ -66,3 +66,64 @@ def test_cli_errors_are_clear(data_dir: Path) -> None:
     assert weak.returncode != 0 and "password" in weak.stderr
     missing = rehearse(data_dir, "set-role", "--email", "ghost@example.com", "--role", "admin")
     assert missing.returncode != 0 and "no user" in missing.stderr
+
+
+BANK_FILE = '''
+questions:
+  - slug: ping-challenge
+    topic: middleware
+    difficulty: easy
+    kind: code
+    title: Ping
+    prompt: "Answer GET /ping with a pong."
+    hidden_tests: |
+      def test_ping(client):
+          r = client.get("/ping")
+          assert r.status_code == 200 and r.json() == {"pong": True}, "GET /ping should answer pong"
+    reference_solution: |
+      from fastapi import FastAPI
+
+      app = FastAPI()
+
+
+      @app.get("/ping")
+      def ping():
+          return {"pong": True}
+    correct_solutions:
+      - label: async
+        code: |
+          from fastapi import FastAPI
+
+          app = FastAPI()
+
+
+          @app.get("/ping")
+          async def ping() -> dict:
+              return {"pong": True}
+    wrong_solutions:
+      - label: wrong path
+        code: |
+          from fastapi import FastAPI
+
+          app = FastAPI()
+
+
+          @app.get("/pong")
+          def ping():
+              return {"pong": True}
+'''
+
+
+def test_questions_check_and_mutants_work_on_a_bank_file_without_a_database(tmp_path: Path) -> None:
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(BANK_FILE)
+    checked = rehearse(tmp_path / "nowhere", "questions", "check", str(bank))
+    assert checked.returncode == 0, checked.stderr
+    assert "ping-challenge: every known solution scores as labelled" in checked.stdout
+    mutants = rehearse(tmp_path / "nowhere", "questions", "mutants", "--bank", str(bank), "--verbose")
+    # GET /ping answers 200 anyway: dropping or changing nothing else survives, so all are killed.
+    assert "ping-challenge: " in mutants.stdout and " killed" in mutants.stdout, mutants.stderr
+    assert not (tmp_path / "nowhere").exists()  # no database was made
+    bank.write_text(BANK_FILE.replace("@app.get(\"/pong\")", "@app.get(\"/ping\")"))
+    caught = rehearse(tmp_path / "nowhere", "questions", "check", str(bank))
+    assert caught.returncode == 1 and "wrong path” passes every hidden test" in caught.stdout

@@ -8,12 +8,8 @@ from tests.helpers import csrf_token
 from webapp.db import session_scope
 from webapp.questions.curation import get_question
 
-TESTS = '''from fastapi.testclient import TestClient
-from solution import app
-
-
-def test_ping_answers_pong():
-    r = TestClient(app).get("/ping")
+TESTS = '''def test_ping_answers_pong(client):
+    r = client.get("/ping")
     assert r.status_code == 200 and r.json() == {"pong": True}, "GET /ping should return {'pong': true}"
 '''
 GOOD = 'from fastapi import FastAPI\\n\\napp = FastAPI()\\n\\n@app.get("/ping")\\ndef ping():\\n    return {"pong": True}\\n'
@@ -86,3 +82,33 @@ def test_admins_see_a_banner_when_code_is_not_isolated(settings, make_user) -> N
         login(client, admin.email, PASSWORD)
         assert "Candidate code is not isolated." in client.get("/admin").text
     app.state.db.dispose()
+
+
+def test_publishing_needs_every_known_solution_to_score_as_labelled(admin_client, bank, app) -> None:  # type: ignore[no-untyped-def]
+    good = GOOD.replace("\\n", "\n")
+    router_style = ("from fastapi import APIRouter, FastAPI\n\nrouter = APIRouter()\n\n\n@router.get('/ping')\n"
+                    "async def ping() -> dict:\n    return {'pong': True}\n\n\napp = FastAPI()\napp.include_router(router)\n")
+    fields = {**FORM, "reference_solution": good, "action": "save",
+              "correct-0-label": "a router", "correct-0-code": router_style,
+              "wrong-0-label": "answers false", "wrong-0-code": BAD.replace("\\n", "\n"),
+              "equivalent_mutants": "m-0123abcd: the status code is 200 either way"}
+    assert _post(admin_client, "/admin/questions/new", fields).status_code == 303
+    editor = admin_client.get("/admin/questions/ping-pong/edit").text  # everything survives the round trip
+    assert "a router" in editor and "answers false" in editor and "m-0123abcd: the status code is 200" in editor
+    _post(admin_client, "/admin/questions/ping-pong/status", {"status": "published"})
+    assert _status(app, "ping-pong") == "published"
+    caught_nothing = _post(admin_client, "/admin/questions/ping-pong/edit", {**fields, "wrong-0-code": router_style})
+    assert caught_nothing.status_code == 422 and "the tests do not catch its mistake" in caught_nothing.text
+    rejected = _post(admin_client, "/admin/questions/ping-pong/edit", {**fields, "correct-0-code": BAD.replace("\\n", "\n")})
+    assert rejected.status_code == 422 and "known-correct solution “a router” does not pass" in rejected.text
+
+
+def test_hidden_tests_that_import_the_solution_are_refused_with_the_reason(admin_client, bank) -> None:  # type: ignore[no-untyped-def]
+    old_style = "from solution import app\n\ndef test_it():\n    assert app\n"
+    saved = _post(admin_client, "/admin/questions/new", {**FORM, "hidden_tests": old_style, "action": "save",
+                                                          "reference_solution": GOOD.replace("\\n", "\n")})
+    assert saved.status_code == 422 and "cannot import solution" in saved.text and "client" in saved.text
+    run = _post(admin_client, "/admin/questions/run-reference", {**FORM, "hidden_tests": old_style,
+                                                                  "reference_solution": GOOD.replace("\\n", "\n")},
+                headers={"HX-Request": "true"})
+    assert run.status_code == 200 and "cannot import solution" in run.text  # a message, not a 500

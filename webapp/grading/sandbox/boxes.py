@@ -69,6 +69,9 @@ class Box:
         self.pidfd = os.pidfd_open(proc.pid)
         self._kill_all, self._wait_all_gone, self._cleanup = kill_all, wait_all_gone, cleanup
         self.returncode: int | None = None
+        # CPU time the kernel accounted to the box's process and the children it reaped: exact in
+        # process mode; under bwrap the namespace's init is killed, so its children go uncounted.
+        self.cpu_seconds = 0.0
 
     @property
     def stdout(self) -> int:
@@ -88,7 +91,9 @@ class Box:
         self._kill_all()
         self._wait_all_gone()
         quietly(os.killpg, self.proc.pid, signal.SIGKILL)  # before reaping, so the group id cannot be reused
-        self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.proc.pid, 0)[1])
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.returncode = os.waitstatus_to_exitcode(status)
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
         self.proc.returncode = self.returncode
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
