@@ -15,8 +15,8 @@ class Stream:
     """Bytes read from one pipe, up to ``cap``; past it the stream is marked and read no more."""
 
     def __init__(self, fd: int, cap: int, *, on_line: Callable[[bytes], None] | None = None,
-                 on_overflow: Callable[[], None] | None = None) -> None:
-        self.fd, self.cap = fd, cap
+                 on_overflow: Callable[[], None] | None = None, keep_draining: bool = False) -> None:
+        self.fd, self.cap, self.keep_draining = fd, cap, keep_draining
         self.data = bytearray()
         self.overflowed = self.closed = False
         self._on_line, self._on_overflow = on_line, on_overflow
@@ -46,9 +46,12 @@ class Watcher:
         self._exits: dict[int, Callable[[], None]] = {}
 
     def read(self, fd: int, cap: int, *, on_line: Callable[[bytes], None] | None = None,
-             on_overflow: Callable[[], None] | None = None) -> Stream:
+             on_overflow: Callable[[], None] | None = None, keep_draining: bool = False) -> Stream:
+        """Read ``fd`` up to ``cap`` bytes; past it stop reading (the writer blocks, and is usually
+        killed), or with ``keep_draining`` read on and drop the rest (so the writer never blocks)."""
         os.set_blocking(fd, False)
-        stream = self._streams[fd] = Stream(fd, cap, on_line=on_line, on_overflow=on_overflow)
+        stream = self._streams[fd] = Stream(fd, cap, on_line=on_line, on_overflow=on_overflow,
+                                            keep_draining=keep_draining)
         self._selector.register(fd, selectors.EVENT_READ)
         return stream
 
@@ -84,7 +87,7 @@ class Watcher:
             return
         if chunk and not stream.overflowed:
             stream.feed(chunk)
-        if not chunk or stream.overflowed:
+        if not chunk or (stream.overflowed and not stream.keep_draining):
             self._selector.unregister(fd)
             del self._streams[fd]
             stream.closed = True
