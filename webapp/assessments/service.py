@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp.accounts.models import Role, User
-from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
+from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion, CandidateFeedback
 from webapp.audit.service import record_event
 from webapp.db import utcnow
 from webapp.questions.models import Question, QuestionStatus
@@ -27,8 +27,17 @@ class AssessmentError(Exception):
         self.status, self.errors = status, errors
 
 
-def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str], minutes: str) -> Assessment:
+def _feedback_choice(value: str, errors: dict[str, str]) -> CandidateFeedback:
+    if value not in CandidateFeedback.__members__:
+        errors["candidate_feedback"] = "Choose what candidates see once the assessment ends."
+        return CandidateFeedback.score
+    return CandidateFeedback(value)
+
+
+def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str], minutes: str,
+                      candidate_feedback: str = CandidateFeedback.score.value) -> Assessment:
     errors: dict[str, str] = {}
+    feedback = _feedback_choice(candidate_feedback, errors)
     if not title.strip():
         errors["title"] = "Give the assessment a title."
     if not minutes.strip().isdigit() or not 5 <= int(minutes) <= 480:
@@ -43,13 +52,27 @@ def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str],
     if errors:
         raise AssessmentError(422, errors)
     assessment = Assessment(title=title.strip()[:200], owner_id=owner.id, time_limit_minutes=int(minutes),
-                            invite_code=secrets.token_urlsafe(9))
+                            invite_code=secrets.token_urlsafe(9), candidate_feedback=feedback)
     assessment.items = [AssessmentQuestion(question_id=questions[s].id, position=n) for n, s in enumerate(wanted, 1)]
     db.add(assessment)
     db.flush()
     record_event(db, actor=owner, action="assessment.created", target=f"assessment:{assessment.id}",
-                 summary=f"{assessment.title}: {len(wanted)} questions, {minutes} min")
+                 summary=f"{assessment.title}: {len(wanted)} questions, {minutes} min, candidates see {feedback.value}")
     return assessment
+
+
+def set_candidate_feedback(db: Session, *, assessment: Assessment, value: str, actor: User) -> None:
+    """Change what candidates see once the assessment ends (it applies at once, to every attempt)."""
+    errors: dict[str, str] = {}
+    feedback = _feedback_choice(value, errors)
+    if errors:
+        raise AssessmentError(422, errors)
+    if feedback == assessment.candidate_feedback:
+        return
+    before, assessment.candidate_feedback = assessment.candidate_feedback, feedback
+    record_event(db, actor=actor, action="assessment.feedback_changed", target=f"assessment:{assessment.id}",
+                 summary=f"{assessment.title}: candidates see {feedback.value} (was {before.value})",
+                 details={"before": before.value, "after": feedback.value})
 
 
 def owned_assessment(db: Session, *, assessment_id: int, viewer: User) -> Assessment | None:
