@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from webapp.assessments.service import attempt_answers
 from webapp.deps import FormDataDep, SessionDep, StaffUser
 from webapp.errors import redirect
 from webapp.review import queue, service
@@ -40,11 +41,14 @@ def review_queue(request: Request, db: SessionDep, user: StaffUser,
 
 def _page(request: Request, db: SessionDep, submission: Submission, *, errors: dict[str, str] | None = None,
           status_code: int = 200, comment_line: int | None = None, editing: int | None = None) -> Response:
+    in_attempt = (attempt_answers(db, attempt_id=submission.attempt_id, question_id=submission.question_id)
+                  if submission.attempt_id else [])
     context = {
         "submission": submission, "review": service.get_review(db, submission_id=submission.id),
         "comments": service.comments_for(db, submission_id=submission.id),
-        "attempts": earlier_attempts(db, submission=submission), "errors": errors or {},
-        "recommendations": list(Recommendation), "comment_line": comment_line, "editing": editing,
+        "attempts": earlier_attempts(db, submission=submission), "in_attempt": in_attempt,
+        "errors": errors or {}, "recommendations": list(Recommendation), "comment_line": comment_line,
+        "editing": editing,
     }
     return render(request, "review/detail.html", context, status_code=status_code)
 
