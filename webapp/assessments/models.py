@@ -87,6 +87,10 @@ class AssessmentAttempt(Base):
         end = self.submitted_at or min(now, self.deadline_at or now)
         return int((end - self.started_at).total_seconds() // 60)
 
+    def has_ended(self, now: datetime) -> bool:
+        """Submitted, or past its deadline: the answers are final."""
+        return self.submitted_at is not None or self.deadline_at is not None and now >= self.deadline_at
+
     def status(self, now: datetime) -> str:
         if self.submitted_at:
             return "submitted"

@@ -168,6 +168,20 @@ def check_can_answer(*, attempt: AssessmentAttempt, user: User, question: Questi
         raise SubmissionError(409, {"form": "This question is not part of the assessment."})
 
 
+def check_practice_allowed(db: Session, *, user: User, question: Question, now: datetime) -> None:
+    """Refuse a practice answer to a question of the user's running assessment (or mock): its
+    practice feedback would show the model answer the assessment withholds."""
+    running = db.scalar(
+        select(Assessment.title).join(AssessmentAttempt, AssessmentAttempt.assessment_id == Assessment.id)
+        .join(AssessmentQuestion, AssessmentQuestion.assessment_id == Assessment.id)
+        .where(AssessmentAttempt.candidate_id == user.id, AssessmentQuestion.question_id == question.id,
+               AssessmentAttempt.started_at.isnot(None), AssessmentAttempt.submitted_at.is_(None),
+               AssessmentAttempt.deadline_at > now).limit(1))
+    if running is not None:
+        raise SubmissionError(409, {"form": f"This question is part of “{running}”, which you are taking now: "
+                                            "answer it there. Practice opens again when it ends."})
+
+
 @dataclass
 class ReportRow:
     position: int

@@ -65,7 +65,7 @@ class WeakPoint:
 @dataclass
 class MockSummary:
     rows: list
-    total: int
+    total: int | None  # None (with nothing else graded) while the mock runs: feedback comes at the end
     possible: int
     minutes_used: int | None
     weakest: list[WeakPoint]
@@ -74,6 +74,8 @@ class MockSummary:
 
 def summarise(db: Session, *, attempt: AssessmentAttempt, now: datetime) -> MockSummary:
     rows = report_rows(db, attempt=attempt)
+    if not attempt.has_ended(now):
+        return MockSummary(rows, None, 100 * len(rows), attempt.minutes_used(now), [], [])
     weakest: list[WeakPoint] = []
     topic_scores: Counter[tuple[str, str]] = Counter()
     for row in rows:

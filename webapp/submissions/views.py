@@ -85,7 +85,7 @@ def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submi
     submission = _owned_or_404(db, user, submission_id)
     response = _status(request, db, submission, full=True)
     review = reviews.get_review(db, submission_id=submission.id)
-    if reviews.needs_seen_mark(review=review, viewer=user, submission=submission):
+    if reviews.needs_seen_mark(review=review, viewer=user, submission=submission, now=utcnow()):
         tasks.add_task(reviews.mark_seen, request.app.state.db, review_id=review.id)  # type: ignore[union-attr]
     return response
 
