@@ -17,6 +17,7 @@ from webapp.accounts.models import User
 from webapp.assessments.models import CandidateFeedback
 from webapp.progress.models import PracticeCard
 from webapp.questions.models import Question, QuestionStatus, Topic
+from webapp.review.access import visible_to
 from webapp.submissions.models import Submission, SubmissionStatus
 from webapp.submissions.visibility import author_sees
 
@@ -72,10 +73,12 @@ class Seen:
 
 def seen_by(*, user: User, viewer: User, now: datetime) -> Seen:
     """The candidate counts all their answers but sees only the scores they are shown
-    (submissions/visibility.py); staff see everything."""
+    (submissions/visibility.py); an interviewer sees only the answers they may open
+    (review/access.py), the same rule that guards the answer pages."""
     if viewer.id == user.id:
         return Seen(counted=true(), scored=author_sees(CandidateFeedback.score, now=now))
-    return Seen(counted=true(), scored=true())
+    visible = visible_to(viewer)
+    return Seen(counted=visible, scored=visible)
 
 
 def topic_mastery(db: Session, *, user: User, now: datetime, seen: Seen) -> list[TopicMastery]:

@@ -149,10 +149,14 @@ def queue_position(db: Session, *, submission: Submission) -> int | None:
     return (ahead or 0) + 1
 
 
-def earlier_attempts(db: Session, *, submission: Submission, limit: int = 10) -> list[Submission]:
-    """The same user's other answers to the same question, newest first."""
+def earlier_attempts(db: Session, *, submission: Submission, viewer: User, limit: int = 10) -> list[Submission]:
+    """The same user's other answers to the same question that this viewer may open, newest first."""
+    from webapp.review.access import visible_to
+
     return list(db.scalars(
         select(Submission).where(Submission.user_id == submission.user_id,
-                                 Submission.question_id == submission.question_id, Submission.id != submission.id)
+                                 Submission.question_id == submission.question_id, Submission.id != submission.id,
+                                 visible_to(viewer))
+        .options(joinedload(Submission.attempt).joinedload(AssessmentAttempt.assessment))
         .order_by(Submission.id.desc()).limit(limit)
     ))
