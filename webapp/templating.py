@@ -10,10 +10,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from webapp.config import PROJECT_ROOT
-from webapp.db import session_scope
+from webapp.db import session_scope, utcnow
 from webapp.rendering import highlight_code, render_markdown, render_markdown_inline
 from webapp.review.presenting import comments_by_line, highlighted_lines
 from webapp.submissions.presenting import highlight_evidence
+from webapp.submissions.visibility import shown_to
 from webapp.security.csrf import csrf_token
 
 
@@ -51,6 +52,8 @@ def _new_reviews(request: Request) -> int:
 def _page_context(request: Request) -> dict[str, Any]:
     return {
         "new_reviews": lambda: _new_reviews(request),
+        # What the signed-in viewer sees of a submission's grade (submissions/visibility.py).
+        "feedback_for": lambda submission: shown_to(getattr(request.state, "user", None), submission, now=utcnow()),
         "current_user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
         "settings": request.app.state.settings,

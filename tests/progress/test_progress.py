@@ -112,7 +112,8 @@ def test_stats_on_a_hand_built_history(app, bank, make_user) -> None:  # type: i
     _answer(app, user, q2, 60, NOW)
     _answer(app, user, q3, 100, NOW - timedelta(days=200))  # too old for mastery
     with session_scope(app.state.db.read_session) as db:
-        progress = progress_for(db, user=db.get(User, user.id), now=NOW)
+        me = db.get(User, user.id)
+        progress = progress_for(db, user=me, viewer=me, now=NOW)
     by_slug = {t.slug: t for t in progress.topics}
     topic = by_slug[q1.topic.slug] if q1.topic_id == q2.topic_id else None
     if topic:
@@ -131,7 +132,8 @@ def test_streak_breaks_on_a_missed_day(app, bank, make_user) -> None:  # type: i
     for days_ago in (0, 1, 3):
         _answer(app, user, question, 50, NOW - timedelta(days=days_ago, hours=1))
     with session_scope(app.state.db.read_session) as db:
-        assert progress_for(db, user=db.get(User, user.id), now=NOW).streak == 2
+        me = db.get(User, user.id)
+        assert progress_for(db, user=me, viewer=me, now=NOW).streak == 2
 
 
 def test_practice_serves_due_then_weak_then_new(app, bank, make_user) -> None:  # type: ignore[no-untyped-def]

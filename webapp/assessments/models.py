@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.accounts.models import User
 from webapp.db import Base, UTCDateTime, utcnow
 from webapp.questions.models import Question
+
+
+class CandidateFeedback(str, enum.Enum):
+    """What a candidate sees of their answers once the assessment has ended (nothing while it runs)."""
+
+    nothing = "nothing"  # only that each answer was received
+    score = "score"
+    full = "full"  # the feedback of practice: score, rubric, tests, model answer, reviews
+
+    @property
+    def label(self) -> str:
+        return {"nothing": "Nothing: only that each answer was received", "score": "The score only",
+                "full": "Full feedback, as in practice"}[self.value]
 
 
 class Assessment(Base):
@@ -23,6 +37,11 @@ class Assessment(Base):
     # "assessment" (run by an interviewer) or "mock" (a candidate's own timed practice).
     kind: Mapped[str] = mapped_column(String(20), default="assessment", server_default="assessment")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Chosen by the interviewer; mocks always show full feedback once they end (see submissions/visibility.py).
+    candidate_feedback: Mapped[CandidateFeedback] = mapped_column(
+        Enum(CandidateFeedback, native_enum=False, length=10, validate_strings=True),
+        default=CandidateFeedback.score, server_default=CandidateFeedback.score.value,
+    )
 
     owner: Mapped[User] = relationship()
     items: Mapped[list[AssessmentQuestion]] = relationship(
@@ -67,6 +86,10 @@ class AssessmentAttempt(Base):
             return None
         end = self.submitted_at or min(now, self.deadline_at or now)
         return int((end - self.started_at).total_seconds() // 60)
+
+    def has_ended(self, now: datetime) -> bool:
+        """Submitted, or past its deadline: the answers are final."""
+        return self.submitted_at is not None or self.deadline_at is not None and now >= self.deadline_at
 
     def status(self, now: datetime) -> str:
         if self.submitted_at:

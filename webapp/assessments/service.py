@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp.accounts.models import Role, User
-from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
+from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion, CandidateFeedback
 from webapp.audit.service import record_event
 from webapp.db import utcnow
 from webapp.questions.models import Question, QuestionStatus
@@ -27,8 +27,17 @@ class AssessmentError(Exception):
         self.status, self.errors = status, errors
 
 
-def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str], minutes: str) -> Assessment:
+def _feedback_choice(value: str, errors: dict[str, str]) -> CandidateFeedback:
+    if value not in CandidateFeedback.__members__:
+        errors["candidate_feedback"] = "Choose what candidates see once the assessment ends."
+        return CandidateFeedback.score
+    return CandidateFeedback(value)
+
+
+def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str], minutes: str,
+                      candidate_feedback: str = CandidateFeedback.score.value) -> Assessment:
     errors: dict[str, str] = {}
+    feedback = _feedback_choice(candidate_feedback, errors)
     if not title.strip():
         errors["title"] = "Give the assessment a title."
     if not minutes.strip().isdigit() or not 5 <= int(minutes) <= 480:
@@ -43,13 +52,27 @@ def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str],
     if errors:
         raise AssessmentError(422, errors)
     assessment = Assessment(title=title.strip()[:200], owner_id=owner.id, time_limit_minutes=int(minutes),
-                            invite_code=secrets.token_urlsafe(9))
+                            invite_code=secrets.token_urlsafe(9), candidate_feedback=feedback)
     assessment.items = [AssessmentQuestion(question_id=questions[s].id, position=n) for n, s in enumerate(wanted, 1)]
     db.add(assessment)
     db.flush()
     record_event(db, actor=owner, action="assessment.created", target=f"assessment:{assessment.id}",
-                 summary=f"{assessment.title}: {len(wanted)} questions, {minutes} min")
+                 summary=f"{assessment.title}: {len(wanted)} questions, {minutes} min, candidates see {feedback.value}")
     return assessment
+
+
+def set_candidate_feedback(db: Session, *, assessment: Assessment, value: str, actor: User) -> None:
+    """Change what candidates see once the assessment ends (it applies at once, to every attempt)."""
+    errors: dict[str, str] = {}
+    feedback = _feedback_choice(value, errors)
+    if errors:
+        raise AssessmentError(422, errors)
+    if feedback == assessment.candidate_feedback:
+        return
+    before, assessment.candidate_feedback = assessment.candidate_feedback, feedback
+    record_event(db, actor=actor, action="assessment.feedback_changed", target=f"assessment:{assessment.id}",
+                 summary=f"{assessment.title}: candidates see {feedback.value} (was {before.value})",
+                 details={"before": before.value, "after": feedback.value})
 
 
 def owned_assessment(db: Session, *, assessment_id: int, viewer: User) -> Assessment | None:
@@ -145,17 +168,44 @@ def check_can_answer(*, attempt: AssessmentAttempt, user: User, question: Questi
         raise SubmissionError(409, {"form": "This question is not part of the assessment."})
 
 
+def check_practice_allowed(db: Session, *, user: User, question: Question, now: datetime) -> None:
+    """Refuse a practice answer to a question of the user's running assessment (or mock): its
+    practice feedback would show the model answer the assessment withholds."""
+    running = db.scalar(
+        select(Assessment.title).join(AssessmentAttempt, AssessmentAttempt.assessment_id == Assessment.id)
+        .join(AssessmentQuestion, AssessmentQuestion.assessment_id == Assessment.id)
+        .where(AssessmentAttempt.candidate_id == user.id, AssessmentQuestion.question_id == question.id,
+               AssessmentAttempt.started_at.isnot(None), AssessmentAttempt.submitted_at.is_(None),
+               AssessmentAttempt.deadline_at > now).limit(1))
+    if running is not None:
+        raise SubmissionError(409, {"form": f"This question is part of “{running}”, which you are taking now: "
+                                            "answer it there. Practice opens again when it ends."})
+
+
 @dataclass
 class ReportRow:
     position: int
     question: Question
-    submission: Submission | None
+    answers: list[Submission]  # every answer to the question in this attempt, oldest first
+
+    @property
+    def submission(self) -> Submission | None:
+        """The last answer: the one that counts."""
+        return self.answers[-1] if self.answers else None
+
+
+def attempt_answers(db: Session, *, attempt_id: int, question_id: int | None = None) -> list[Submission]:
+    """The answers given in an attempt (to one question, or to all), in the order they were sent."""
+    statement = select(Submission).where(Submission.attempt_id == attempt_id).order_by(Submission.id)
+    if question_id is not None:
+        statement = statement.where(Submission.question_id == question_id)
+    return list(db.scalars(statement))
 
 
 def report_rows(db: Session, *, attempt: AssessmentAttempt) -> list[ReportRow]:
-    """For each question, the candidate's last answer inside this attempt."""
-    latest: dict[int, Submission] = {}
-    for submission in db.scalars(select(Submission).where(Submission.attempt_id == attempt.id)
-                                 .order_by(Submission.id)):
-        latest[submission.question_id] = submission
-    return [ReportRow(item.position, item.question, latest.get(item.question_id)) for item in attempt.assessment.items]
+    """For each question, every answer the candidate gave to it inside this attempt."""
+    answers: dict[int, list[Submission]] = {}
+    for submission in attempt_answers(db, attempt_id=attempt.id):
+        answers.setdefault(submission.question_id, []).append(submission)
+    return [ReportRow(item.position, item.question, answers.get(item.question_id, []))
+            for item in attempt.assessment.items]

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from webapp.accounts.models import Role
 from webapp.assessments import service
-from webapp.assessments.models import Assessment, AssessmentAttempt
+from webapp.assessments.models import Assessment, AssessmentAttempt, CandidateFeedback
 from webapp.db import utcnow
 from webapp.deps import CurrentUser, SessionDep, StaffUser
 from webapp.errors import redirect
@@ -48,8 +48,9 @@ def assessment_home(request: Request, db: SessionDep, user: CurrentUser) -> Resp
 def _builder(request: Request, db: SessionDep, *, errors: dict[str, str] | None = None,
              values: dict[str, object] | None = None, status_code: int = 200) -> Response:
     questions = browse_questions(db, filters=QuestionFilters(), per_page=1000).items
-    return render(request, "assessments/new.html", {"questions": questions, "errors": errors or {},
-                                                    "values": values or {}}, status_code=status_code)
+    context = {"questions": questions, "errors": errors or {}, "values": values or {},
+               "feedback_choices": list(CandidateFeedback)}
+    return render(request, "assessments/new.html", context, status_code=status_code)
 
 
 @router.get("/new")
@@ -59,11 +60,14 @@ def new_assessment(request: Request, db: SessionDep, user: StaffUser) -> Respons
 
 @router.post("/new")
 def create_assessment(request: Request, db: SessionDep, user: StaffUser, title: Annotated[str, Form()] = "",
-                      time_limit: Annotated[str, Form()] = "", questions: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006
+                      time_limit: Annotated[str, Form()] = "", questions: Annotated[list[str], Form()] = [],  # noqa: B006
+                      candidate_feedback: Annotated[str, Form()] = CandidateFeedback.score.value) -> Response:
     try:
-        assessment = service.create_assessment(db, owner=user, title=title, slugs=questions, minutes=time_limit)
+        assessment = service.create_assessment(db, owner=user, title=title, slugs=questions, minutes=time_limit,
+                                               candidate_feedback=candidate_feedback)
     except service.AssessmentError as exc:
-        values = {"title": title, "time_limit": time_limit, "questions": questions}
+        values = {"title": title, "time_limit": time_limit, "questions": questions,
+                  "candidate_feedback": candidate_feedback}
         return _builder(request, db, errors=exc.errors, values=values, status_code=exc.status)
     flash(request, "Assessment created. Invite candidates below or share the invite code.", "success")
     return redirect(request, f"/assessments/{assessment.id}")
@@ -116,9 +120,28 @@ def finish(request: Request, db: SessionDep, user: CurrentUser, attempt: Attempt
     return redirect(request, f"/assessments/take/{attempt.id}")
 
 
+def _detail(request: Request, assessment: Assessment, *, errors: dict[str, str] | None = None,
+            status_code: int = 200, **values: str) -> Response:
+    context = {"assessment": assessment, "now": utcnow(), "errors": errors or {},
+               "feedback_choices": list(CandidateFeedback), **values}
+    return render(request, "assessments/detail.html", context, status_code=status_code)
+
+
 @router.get("/{assessment_id}")
 def assessment_detail(request: Request, user: StaffUser, assessment: OwnedDep) -> Response:
-    return render(request, "assessments/detail.html", {"assessment": assessment, "now": utcnow(), "errors": {}})
+    return _detail(request, assessment)
+
+
+@router.post("/{assessment_id}/feedback")
+def change_feedback(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep,
+                    candidate_feedback: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.set_candidate_feedback(db, assessment=assessment, value=candidate_feedback, actor=user)
+    except service.AssessmentError as exc:
+        return _detail(request, assessment, errors=exc.errors, status_code=exc.status)
+    flash(request, f"Saved: once the assessment ends, candidates see {assessment.candidate_feedback.label.lower()}.",
+          "success")
+    return redirect(request, f"/assessments/{assessment.id}")
 
 
 @router.post("/{assessment_id}/invite")
@@ -127,8 +150,7 @@ def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedD
     try:
         invited = service.invite_by_email(db, assessment=assessment, emails=emails, actor=user)
     except service.AssessmentError as exc:
-        context = {"assessment": assessment, "now": utcnow(), "errors": exc.errors, "emails": emails}
-        return render(request, "assessments/detail.html", context, status_code=exc.status)
+        return _detail(request, assessment, errors=exc.errors, status_code=exc.status, emails=emails)
     flash(request, f"Invited {', '.join(invited)}.", "success")
     return redirect(request, f"/assessments/{assessment.id}")
 

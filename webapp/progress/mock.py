@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.accounts.models import User
-from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
+from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion, CandidateFeedback
 from webapp.assessments.service import AssessmentError, report_rows
 from webapp.questions.models import Difficulty, Question, QuestionStatus, Topic
 from webapp.submissions.models import Submission
@@ -44,7 +44,7 @@ def start_mock(db: Session, *, user: User, topics: list[str], difficulty: str, l
     pool.sort(key=lambda q: (last_seen.get(q.id, never) > now - NOT_SEEN_FOR, last_seen.get(q.id, never)))
     chosen = pool[:length]
     mock = Assessment(title=f"Mock interview {now:%Y-%m-%d %H:%M}", owner_id=user.id, time_limit_minutes=minutes,
-                      invite_code=secrets.token_urlsafe(9), kind="mock",
+                      invite_code=secrets.token_urlsafe(9), kind="mock", candidate_feedback=CandidateFeedback.full,
                       items=[AssessmentQuestion(question_id=q.id, position=n) for n, q in enumerate(chosen, 1)])
     db.add(mock)
     db.flush()
@@ -65,7 +65,7 @@ class WeakPoint:
 @dataclass
 class MockSummary:
     rows: list
-    total: int
+    total: int | None  # None (with nothing else graded) while the mock runs: feedback comes at the end
     possible: int
     minutes_used: int | None
     weakest: list[WeakPoint]
@@ -74,6 +74,8 @@ class MockSummary:
 
 def summarise(db: Session, *, attempt: AssessmentAttempt, now: datetime) -> MockSummary:
     rows = report_rows(db, attempt=attempt)
+    if not attempt.has_ended(now):
+        return MockSummary(rows, None, 100 * len(rows), attempt.minutes_used(now), [], [])
     weakest: list[WeakPoint] = []
     topic_scores: Counter[tuple[str, str]] = Counter()
     for row in rows:

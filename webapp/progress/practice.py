@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from webapp.accounts.models import User
 from webapp.progress.models import PracticeCard, PracticeSettings
-from webapp.progress.stats import topic_mastery
+from webapp.progress.stats import seen_by, topic_mastery
 from webapp.questions.models import Question, QuestionStatus, Topic
 from webapp.submissions.models import Submission
 
@@ -68,7 +68,8 @@ def _due(db: Session, user: User, now: datetime) -> NextPractice | None:
 
 
 def _weak(db: Session, user: User, now: datetime) -> NextPractice | None:
-    weak = sorted((t for t in topic_mastery(db, user=user, now=now) if t.mastery is not None
+    seen = seen_by(user=user, viewer=user, now=now)  # weak topics from the scores the candidate is shown
+    weak = sorted((t for t in topic_mastery(db, user=user, now=now, seen=seen) if t.mastery is not None
                    and t.mastery < WEAK_BELOW), key=lambda t: t.mastery or 0)
     recently = select(Submission.question_id).where(Submission.user_id == user.id,
                                                     Submission.queued_at > now - RESTING)

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from statistics import mean
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import ColumnElement, Date, case, cast, func, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.accounts.models import User
+from webapp.assessments.models import CandidateFeedback
 from webapp.progress.models import PracticeCard
 from webapp.questions.models import Question, QuestionStatus, Topic
+from webapp.review.access import visible_to
 from webapp.submissions.models import Submission, SubmissionStatus
+from webapp.submissions.visibility import author_sees
 
 RECENT = timedelta(days=90)
 WEEKS_SHOWN = 8
@@ -60,34 +63,56 @@ def _day(db: Session, column):  # type: ignore[no-untyped-def]
     return func.date(column)
 
 
-def topic_mastery(db: Session, *, user: User, now: datetime) -> list[TopicMastery]:
+@dataclass(frozen=True)
+class Seen:
+    """Which of the user's answers a page counts, and whose scores it may show."""
+
+    counted: ColumnElement[bool]
+    scored: ColumnElement[bool]
+
+
+def seen_by(*, user: User, viewer: User, now: datetime) -> Seen:
+    """The candidate counts all their answers but sees only the scores they are shown
+    (submissions/visibility.py); an interviewer sees only the answers they may open
+    (review/access.py), the same rule that guards the answer pages."""
+    if viewer.id == user.id:
+        return Seen(counted=true(), scored=author_sees(CandidateFeedback.score, now=now))
+    visible = visible_to(viewer)
+    return Seen(counted=visible, scored=visible)
+
+
+def topic_mastery(db: Session, *, user: User, now: datetime, seen: Seen) -> list[TopicMastery]:
     best = db.execute(
-        select(Question.topic_id, Submission.question_id, func.max(Submission.score))
+        select(Question.topic_id, Submission.question_id, func.max(case((seen.scored, Submission.score))))
         .join(Question, Question.id == Submission.question_id)
         .where(Submission.user_id == user.id, Submission.status == SubmissionStatus.graded,
-               Submission.queued_at >= now - RECENT)
+               Submission.queued_at >= now - RECENT, seen.counted)
         .group_by(Question.topic_id, Submission.question_id)
     ).all()
+    tried: dict[int, int] = defaultdict(int)
     per_topic: dict[int, list[int]] = defaultdict(list)
     for topic_id, _, score in best:
-        per_topic[topic_id].append(score)
+        tried[topic_id] += 1
+        if score is not None:  # tried, but its score is not shown (an answer in a running assessment)
+            per_topic[topic_id].append(score)
     totals = db.execute(
         select(Topic.id, Topic.slug, Topic.name, func.count(Question.id))
         .outerjoin(Question, (Question.topic_id == Topic.id) & (Question.status == QuestionStatus.published))
         .group_by(Topic.id, Topic.slug, Topic.name, Topic.position).order_by(Topic.position, Topic.name)
     ).all()
-    return [TopicMastery(slug, name, len(per_topic[tid]), total,
+    return [TopicMastery(slug, name, tried[tid], total,
                          round(mean(per_topic[tid])) if per_topic[tid] else None)
             for tid, slug, name, total in totals]
 
 
-def activity(db: Session, *, user: User, today: date) -> tuple[list[Day], int]:
+def activity(db: Session, *, user: User, today: date, seen: Seen) -> tuple[list[Day], int]:
     """Attempts and average score per day for the last weeks, and the current streak of days."""
     day = _day(db, Submission.queued_at)
     start = today - timedelta(days=365)
     rows = db.execute(
-        select(day, func.count(), func.avg(Submission.score))
-        .where(Submission.user_id == user.id, Submission.queued_at >= datetime.combine(start, time.min, timezone.utc))
+        select(day, func.count(), func.avg(case((seen.scored, Submission.score))))
+        .where(Submission.user_id == user.id, Submission.queued_at >= datetime.combine(start, time.min, timezone.utc),
+               seen.counted)
         .group_by(day)
     ).all()
     by_day = {(r[0] if isinstance(r[0], date) else date.fromisoformat(str(r[0]))): (r[1], r[2]) for r in rows}
@@ -103,14 +128,17 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def progress_for(db: Session, *, user: User, now: datetime) -> Progress:
-    days, streak = activity(db, user=user, today=now.date())
+def progress_for(db: Session, *, user: User, viewer: User, now: datetime) -> Progress:
+    """The user's progress as this viewer may see it (the user themselves, or staff)."""
+    seen = seen_by(user=user, viewer=viewer, now=now)
+    days, streak = activity(db, user=user, today=now.date(), seen=seen)
     recent = list(db.scalars(
-        select(Submission).where(Submission.user_id == user.id, Submission.status == SubmissionStatus.graded)
+        select(Submission).where(Submission.user_id == user.id, Submission.status == SubmissionStatus.graded,
+                                 seen.counted, seen.scored)
         .options(joinedload(Submission.question)).order_by(Submission.id.desc()).limit(5)))
     due_now = db.scalar(select(func.count()).select_from(PracticeCard).where(
         PracticeCard.user_id == user.id, PracticeCard.due <= now)) or 0
     next_due = db.scalar(select(func.min(PracticeCard.due)).where(PracticeCard.user_id == user.id,
                                                                   PracticeCard.due > now))
-    return Progress(user=user, topics=topic_mastery(db, user=user, now=now), days=days, streak=streak,
+    return Progress(user=user, topics=topic_mastery(db, user=user, now=now, seen=seen), days=days, streak=streak,
                     recent=recent, due_now=due_now, next_due=next_due)

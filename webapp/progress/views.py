@@ -20,8 +20,8 @@ from webapp.templating import flash, render
 router = APIRouter()
 
 
-def _progress_context(db: SessionDep, user: User) -> dict[str, object]:
-    progress = progress_for(db, user=user, now=utcnow())
+def _progress_context(db: SessionDep, user: User, viewer: User) -> dict[str, object]:
+    progress = progress_for(db, user=user, viewer=viewer, now=utcnow())
     return {"progress": progress, "activity_chart": charts.activity_bars(progress.days),
             "score_chart": charts.score_line(progress.days), "mastery_chart": charts.mastery_bars(progress.topics)}
 
@@ -30,13 +30,13 @@ def _progress_context(db: SessionDep, user: User) -> dict[str, object]:
 def home(request: Request, db: SessionDep, user: OptionalUser) -> Response:
     context: dict[str, object] = {}
     if user is not None and user.role == Role.candidate:
-        context = _progress_context(db, user) | {"practice": practice.practice_state(db, user=user, now=utcnow())}
+        context = _progress_context(db, user, user) | {"practice": practice.practice_state(db, user=user, now=utcnow())}
     return render(request, "home.html", context)
 
 
 @router.get("/progress")
 def my_progress(request: Request, db: SessionDep, user: CurrentUser) -> Response:
-    return render(request, "progress/progress.html", _progress_context(db, user))
+    return render(request, "progress/progress.html", _progress_context(db, user, user))
 
 
 @router.get("/progress/{user_id}")
@@ -44,7 +44,7 @@ def candidate_progress(request: Request, db: SessionDep, staff: StaffUser, user_
     candidate = db.get(User, user_id)
     if candidate is None:
         raise HTTPException(404, "There is no such user.")
-    return render(request, "progress/progress.html", _progress_context(db, candidate))
+    return render(request, "progress/progress.html", _progress_context(db, candidate, staff))
 
 
 @router.get("/practice")

@@ -18,6 +18,13 @@ def staff_visible(user: User) -> ColumnElement[bool]:
     return or_(Submission.attempt_id.is_(None), Submission.attempt_id.in_(own_assessments))
 
 
+def visible_to(user: User) -> ColumnElement[bool]:
+    """SQL twin of ``submissions.service.can_view``: the user's own answers, and those they may review."""
+    if user.role == Role.candidate:
+        return Submission.user_id == user.id
+    return or_(Submission.user_id == user.id, staff_visible(user))
+
+
 def can_review(user: User, submission: Submission) -> bool:
     if user.role == Role.admin:
         return True

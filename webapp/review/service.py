@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.accounts.models import User
+from webapp.assessments.models import CandidateFeedback
 from webapp.audit.service import record_event
 from webapp.db import Database, session_scope, utcnow
 from webapp.review.models import Recommendation, Review, ReviewComment, ReviewState
 from webapp.submissions.models import Submission
+from webapp.submissions.visibility import author_sees, shown_to
 
 CLAIM_FOR = timedelta(minutes=30)
 RATINGS = ("missed", "partial", "met")
@@ -173,14 +175,17 @@ def comments_for(db: Session, *, submission_id: int) -> list[ReviewComment]:
 def unseen_reviews(db: Session, *, user: User) -> int:
     """Finished reviews of the user's answers they have not opened yet (the badge in the navigation)."""
     # Driven by the small partial index of unseen reviews, not by all of the user's answers.
+    # Reviews of answers whose feedback is withheld (a running assessment...) are not counted.
     return db.scalar(select(func.count()).select_from(Review).where(
         Review.state == ReviewState.submitted, Review.seen_by_candidate_at.is_(None),
-        Review.submission_id.in_(select(Submission.id).where(Submission.user_id == user.id)))) or 0
+        Review.submission_id.in_(select(Submission.id).where(
+            Submission.user_id == user.id, author_sees(CandidateFeedback.full, now=utcnow()))))) or 0
 
 
-def needs_seen_mark(*, review: Review | None, viewer: User, submission: Submission) -> bool:
+def needs_seen_mark(*, review: Review | None, viewer: User, submission: Submission, now: datetime) -> bool:
+    """The candidate is opening a finished review they had not seen (and may see: not a withheld one)."""
     return bool(review and review.state == ReviewState.submitted and viewer.id == submission.user_id
-                and review.seen_by_candidate_at is None)
+                and review.seen_by_candidate_at is None and shown_to(viewer, submission, now=now).full)
 
 
 def mark_seen(database: Database, *, review_id: int) -> None:

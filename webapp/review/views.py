@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from webapp.accounts.models import User
+from webapp.assessments.service import attempt_answers
 from webapp.deps import FormDataDep, SessionDep, StaffUser
 from webapp.errors import redirect
 from webapp.review import queue, service
@@ -38,13 +40,17 @@ def review_queue(request: Request, db: SessionDep, user: StaffUser,
     return render(request, "review/queue.html", context, block="results")
 
 
-def _page(request: Request, db: SessionDep, submission: Submission, *, errors: dict[str, str] | None = None,
-          status_code: int = 200, comment_line: int | None = None, editing: int | None = None) -> Response:
+def _page(request: Request, db: SessionDep, submission: Submission, *, viewer: User,
+          errors: dict[str, str] | None = None, status_code: int = 200, comment_line: int | None = None,
+          editing: int | None = None) -> Response:
+    in_attempt = (attempt_answers(db, attempt_id=submission.attempt_id, question_id=submission.question_id)
+                  if submission.attempt_id else [])
     context = {
         "submission": submission, "review": service.get_review(db, submission_id=submission.id),
         "comments": service.comments_for(db, submission_id=submission.id),
-        "attempts": earlier_attempts(db, submission=submission), "errors": errors or {},
-        "recommendations": list(Recommendation), "comment_line": comment_line, "editing": editing,
+        "attempts": earlier_attempts(db, submission=submission, viewer=viewer), "in_attempt": in_attempt,
+        "errors": errors or {}, "recommendations": list(Recommendation), "comment_line": comment_line,
+        "editing": editing,
     }
     return render(request, "review/detail.html", context, status_code=status_code)
 
@@ -52,7 +58,7 @@ def _page(request: Request, db: SessionDep, submission: Submission, *, errors: d
 @router.get("/{submission_id}")
 def review_page(request: Request, db: SessionDep, user: StaffUser, submission: ReviewableDep,
                 comment_line: int | None = None, edit: int | None = None) -> Response:
-    return _page(request, db, submission, comment_line=comment_line, editing=edit)
+    return _page(request, db, submission, viewer=user, comment_line=comment_line, editing=edit)
 
 
 @router.post("/{submission_id}/claim")
@@ -60,7 +66,7 @@ def claim(request: Request, db: SessionDep, user: StaffUser, submission: Reviewa
     try:
         service.claim(db, submission=submission, reviewer=user)
     except service.ReviewError as exc:
-        return _page(request, db, submission, errors=exc.errors, status_code=exc.status)
+        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=exc.status)
     flash(request, "You are reviewing this submission for the next 30 minutes.", "success")
     return redirect(request, f"/review/{submission.id}")
 
@@ -80,7 +86,7 @@ def save_review(request: Request, db: SessionDep, user: StaffUser, submission: R
     try:
         service.save_scorecard(db, submission=submission, reviewer=user, card=_scorecard(data), submit=submit)
     except service.ReviewError as exc:
-        return _page(request, db, submission, errors=exc.errors, status_code=exc.status)
+        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=exc.status)
     flash(request, "Review submitted: the candidate can see it now." if submit else "Draft saved.", "success")
     return redirect(request, "/review" if submit else f"/review/{submission.id}")
 
@@ -100,7 +106,7 @@ def add_comment(request: Request, db: SessionDep, user: StaffUser, submission: R
             return render(request, "review/_comment_form.html",
                           {"submission": submission, "line": line, "errors": exc.errors, "body": body},
                           status_code=exc.status)
-        return _page(request, db, submission, errors=exc.errors, status_code=exc.status, comment_line=line)
+        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=exc.status, comment_line=line)
     if is_partial(request):
         comments = [c for c in service.comments_for(db, submission_id=submission.id) if c.line == line]
         return render(request, "review/_line_comments.html", {"submission": submission, "line": line,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.accounts.models import User
+from webapp.assessments.models import AssessmentAttempt
 from webapp.db import utcnow
 from webapp.grading.worker_presence import RECENT
 from webapp.questions.models import Question, QuestionKind
@@ -43,7 +44,8 @@ class HistoryPage:
 def list_history(db: Session, *, user: User, filters: HistoryFilters) -> HistoryPage:
     """One page of the user's submissions; ``next_before`` continues after the last one."""
     statement = (select(Submission).where(Submission.user_id == user.id)
-                 .options(joinedload(Submission.question).joinedload(Question.topic))
+                 .options(joinedload(Submission.question).joinedload(Question.topic),
+                          joinedload(Submission.attempt).joinedload(AssessmentAttempt.assessment))
                  .order_by(Submission.id.desc()).limit(PER_PAGE + 1))
     if filters.status:
         statement = statement.where(Submission.status == filters.status)

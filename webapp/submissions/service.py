@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from webapp.accounts.models import User
 from webapp.assessments.models import AssessmentAttempt
-from webapp.assessments.service import check_can_answer
+from webapp.assessments.service import check_can_answer, check_practice_allowed
 from webapp.review.service import request_review
 from webapp.db import utcnow
 from webapp.grading.wakeup import announce_queued
@@ -41,10 +41,13 @@ def submit_answer(db: Session, *, user: User, question: Question, answer: Answer
                   policy: SubmissionPolicy, attempt: AssessmentAttempt | None = None) -> Submission:
     """Validate and queue an answer to the question's current revision (raises SubmissionError).
 
-    Inside an assessment the attempt must be running and its deadline not passed.
+    Inside an assessment the attempt must be running and its deadline not passed; outside, the
+    question must not be part of an assessment the user is taking right now.
     """
     if attempt is not None:
         check_can_answer(attempt=attempt, user=user, question=question, now=utcnow())
+    else:
+        check_practice_allowed(db, user=user, question=question, now=utcnow())
     _check_rate(db, user=user, policy=policy)
     revision = question.current_revision
     submission = Submission(user_id=user.id, question_id=question.id, revision_id=revision.id, kind=revision.kind,
@@ -69,6 +72,9 @@ def request_candidate_review(db: Session, *, submission: Submission, user: User)
     """The candidate asks an interviewer to look at one of their graded answers."""
     if submission.user_id != user.id:
         raise SubmissionError(404, {"form": "There is no such submission."})
+    if submission.attempt_id is not None:
+        raise SubmissionError(409, {"form": "Answers given in an assessment or a mock interview are not "
+                                            "reviewed on request."})
     if submission.status != SubmissionStatus.graded:
         raise SubmissionError(409, {"form": "You can ask for a review once your answer is graded."})
     request_review(db, submission=submission)
@@ -143,10 +149,14 @@ def queue_position(db: Session, *, submission: Submission) -> int | None:
     return (ahead or 0) + 1
 
 
-def earlier_attempts(db: Session, *, submission: Submission, limit: int = 10) -> list[Submission]:
-    """The same user's other answers to the same question, newest first."""
+def earlier_attempts(db: Session, *, submission: Submission, viewer: User, limit: int = 10) -> list[Submission]:
+    """The same user's other answers to the same question that this viewer may open, newest first."""
+    from webapp.review.access import visible_to
+
     return list(db.scalars(
         select(Submission).where(Submission.user_id == submission.user_id,
-                                 Submission.question_id == submission.question_id, Submission.id != submission.id)
+                                 Submission.question_id == submission.question_id, Submission.id != submission.id,
+                                 visible_to(viewer))
+        .options(joinedload(Submission.attempt).joinedload(AssessmentAttempt.assessment))
         .order_by(Submission.id.desc()).limit(limit)
     ))

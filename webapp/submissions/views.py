@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from webapp.accounts.models import Role
+from webapp.accounts.models import Role, User
 from webapp.db import utcnow
 from webapp.deps import CurrentUser, SessionDep, SettingsDep
 from webapp.errors import redirect
@@ -16,6 +16,7 @@ from webapp.questions.catalogue import get_visible_question
 from webapp.assessments import service as assessments
 from webapp.review import service as reviews
 from webapp.submissions import history, service
+from webapp.submissions.models import Submission
 from webapp.submissions.presenting import poll_delay_ms
 from webapp.submissions.uploads import SubmissionError
 from webapp.templating import flash, is_partial, render
@@ -55,11 +56,11 @@ def submit(
         flash(request, "Answer saved. You can change it until you submit the assessment or time runs out.", "success")
         return redirect(request, f"/assessments/take/{attempt.id}")
     if is_partial(request):
-        return _status(request, db, submission)
+        return _status(request, db, submission, viewer=user)
     return redirect(request, f"/submissions/{submission.id}")
 
 
-def _status(request: Request, db: SessionDep, submission, *, full: bool = False) -> Response:  # type: ignore[no-untyped-def]
+def _status(request: Request, db: SessionDep, submission: Submission, *, viewer: User, full: bool = False) -> Response:
     context = {
         "submission": submission,
         "position": service.queue_position(db, submission=submission),
@@ -67,7 +68,7 @@ def _status(request: Request, db: SessionDep, submission, *, full: bool = False)
         "poll_ms": poll_delay_ms((utcnow() - submission.queued_at).total_seconds()),
     }
     if full:
-        context["attempts"] = service.earlier_attempts(db, submission=submission)
+        context["attempts"] = service.earlier_attempts(db, submission=submission, viewer=viewer)
         context.update(reviews.finished_review(db, submission=submission))
     return render(request, "submissions/detail.html", context, block=None if full else "status")
 
@@ -83,9 +84,9 @@ def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: int):  # typ
 def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submission_id: int,
                       tasks: BackgroundTasks) -> Response:
     submission = _owned_or_404(db, user, submission_id)
-    response = _status(request, db, submission, full=True)
+    response = _status(request, db, submission, full=True, viewer=user)
     review = reviews.get_review(db, submission_id=submission.id)
-    if reviews.needs_seen_mark(review=review, viewer=user, submission=submission):
+    if reviews.needs_seen_mark(review=review, viewer=user, submission=submission, now=utcnow()):
         tasks.add_task(reviews.mark_seen, request.app.state.db, review_id=review.id)  # type: ignore[union-attr]
     return response
 
@@ -106,7 +107,7 @@ def submission_status(request: Request, db: SessionDep, user: CurrentUser, submi
     submission = _owned_or_404(db, user, submission_id)
     if not is_partial(request):
         return redirect(request, f"/submissions/{submission_id}")
-    return _status(request, db, submission)
+    return _status(request, db, submission, viewer=user)
 
 
 @router.get("/submissions")
