@@ -43,6 +43,7 @@ class _Job:
     user_id: int
     question_id: int
     queued_at: datetime
+    practice: bool  # not part of an assessment or mock: its grade moves the practice schedule
 
 
 def _load_job(db: Session, claim: queue.Claim) -> _Job | Exception:
@@ -51,7 +52,8 @@ def _load_job(db: Session, claim: queue.Claim) -> _Job | Exception:
         submission = db.scalars(select(Submission).options(joinedload(Submission.revision))
                                 .where(Submission.id == claim.submission_id)).one()
         return _Job(kind=submission.kind.value, task=task_for(submission), user_id=submission.user_id,
-                    question_id=submission.question_id, queued_at=submission.queued_at)
+                    question_id=submission.question_id, queued_at=submission.queued_at,
+                    practice=submission.attempt_id is None)
     except Exception as exc:  # e.g. a revision that no longer parses: fail the job, not the claim
         return exc
 
@@ -146,7 +148,7 @@ class GradingService:
         with session_scope(self.database.write_session) as db:
             stored = queue.complete_job(db, claim=claim, score=result.score, feedback=result.feedback,
                                         grader=grader.name, grader_version=grader.version)
-            if stored:  # the practice schedule moves in the same transaction as the grade
+            if stored and job.practice:  # the practice schedule moves in the same transaction as the grade
                 record_graded_answer(db, user_id=job.user_id, question_id=job.question_id, score=result.score,
                                      answered_at=job.queued_at)
         if stored:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from webapp.db import lock_keys
 from webapp.progress.models import PracticeCard
-from webapp.submissions.models import Submission
 
 SCHEDULER = Scheduler(learning_steps=(timedelta(days=1),), relearning_steps=(timedelta(days=1),),
                       enable_fuzzing=False)
@@ -37,17 +36,13 @@ def rating_for(score: int) -> Rating:
 def record_graded_answer(db: Session, *, user_id: int, question_id: int, score: int, answered_at: datetime) -> None:
     """Review the card with this answer; an answer older than the card's last review (a regrade) is ignored.
 
-    Only practice answers move the schedule: an answer given in an assessment or a mock interview
-    (the grader hands over its user, question and queued time) leaves it alone, or the schedule
-    would tell the candidate a grade that is withheld from them (due tomorrow: a low score).
+    Only practice answers are recorded (the grader skips answers given in an assessment or a mock
+    interview), or the schedule would tell the candidate a grade that is withheld from them (a
+    card due tomorrow: a low score).
 
     Two answers to one question can be graded at once (two tabs, two workers): the lock makes the
     second wait for the first's card instead of inserting a duplicate or overwriting its review.
     """
-    if db.scalar(select(Submission.id).where(Submission.user_id == user_id, Submission.question_id == question_id,
-                                             Submission.queued_at == answered_at, Submission.attempt_id.isnot(None))
-                 .limit(1)) is not None:
-        return
     lock_keys(db, keys=[f"practice-card:{user_id}:{question_id}"])
     row = db.scalar(select(PracticeCard).where(PracticeCard.user_id == user_id,
                                                PracticeCard.question_id == question_id))
