@@ -163,7 +163,8 @@ def cmd_questions_mutants(args: argparse.Namespace, settings: Settings) -> None:
     assert check is not None
     if args.bank:
         bank = read_path(Path(args.bank))
-        _exit_on_bank_errors(importer.ImportPlan(errors=bank.errors))
+        for error in bank.errors:  # the valid questions can still be analysed
+            print(f"  skipped, not valid: {error}", file=sys.stderr)
         specs = bank.questions
     else:
         with _db(settings) as db:

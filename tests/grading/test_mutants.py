@@ -48,3 +48,9 @@ def test_ids_survive_edits_elsewhere_in_the_file() -> None:
     after = {m.id: m.description.split(": ", 1)[1] for m in mutants_of(edited)}
     assert set(before) <= set(after)
     assert all(after[i] == before[i] for i in before)
+
+
+def test_no_two_mutants_are_the_same_program() -> None:
+    source = "def f(x):\n    if not x:\n        return 1\n    return 2\n"
+    programs = [m.source for m in mutants_of(source)]
+    assert len(programs) == len(set(programs))

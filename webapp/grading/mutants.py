@@ -48,15 +48,16 @@ def mutants_of(source: str) -> list[Mutant]:
     original = ast.unparse(tree).splitlines()
     scopes = _scopes(tree)
     seen: Counter[tuple[str, ...]] = Counter()
-    mutants, ids = [], set()
+    mutants, ids, sources = [], set(), {ast.unparse(tree)}
     for index, node in enumerate(ast.walk(tree)):
         for operator, change, line in _changes(node):
             copied = copy.deepcopy(tree)
             change(list(ast.walk(copied))[index])
             mutated = ast.unparse(ast.fix_missing_locations(copied))
-            before, after = _difference(original, mutated.splitlines())
-            if before == after:
+            if mutated in sources:  # the same program by another operator (`if not x` negated twice)
                 continue
+            sources.add(mutated)
+            before, after = _difference(original, mutated.splitlines())
             try:
                 compile(mutated, "solution.py", "exec", dont_inherit=True)
             except (SyntaxError, ValueError):
