@@ -54,3 +54,12 @@ def test_no_two_mutants_are_the_same_program() -> None:
     source = "def f(x):\n    if not x:\n        return 1\n    return 2\n"
     programs = [m.source for m in mutants_of(source)]
     assert len(programs) == len(set(programs))
+
+
+def test_changes_late_in_a_long_signature_are_mutants_too() -> None:
+    source = ('from fastapi import FastAPI, Query\napp = FastAPI()\n\n\n@app.get("/items")\n'
+              'def items(name_of_a_rather_long_parameter: str = "x", quantity: int = Query(default=1, ge=1, le=100)):\n'
+              '    return {"quantity": quantity}\n')
+    changes = [m.description for m in mutants_of(source)]
+    assert any("le=100" in c and "lt=100" in c for c in changes), changes
+    assert any("le=101" in c for c in changes) and any("le=99" in c for c in changes)

@@ -68,16 +68,28 @@ def mutants_of(source: str) -> list[Mutant]:
             if digest in ids:
                 continue
             ids.add(digest)
-            mutants.append(Mutant(f"m-{digest}", line, f"line {line}: `{before}` → `{after}`", mutated))
+            old, new = _focus(before, after)
+            mutants.append(Mutant(f"m-{digest}", line, f"line {line}: `{old}` → `{new}`", mutated))
     return sorted(mutants, key=lambda m: m.line)
 
 
 def _difference(before: list[str], after: list[str]) -> tuple[str, str]:
-    """The first line that differs, on each side (shortened), or two equal strings."""
+    """The first line that differs, on each side, whitespace folded (part of a mutant's id)."""
     diff = [line for line in difflib.ndiff(before, after) if line[:1] in "-+"]
     old = next((line[2:] for line in diff if line.startswith("-")), "")
     new = next((line[2:] for line in diff if line.startswith("+")), "")
-    return _short(old), _short(new)
+    return " ".join(old.split()), " ".join(new.split())
+
+
+def _focus(old: str, new: str, width: int = 90) -> tuple[str, str]:
+    """Both lines cut to the same window around where they differ, so a change late in a long
+    signature still shows."""
+    if max(len(old), len(new)) <= width:
+        return old, new
+    start = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    begin = max(0, start - width // 2)
+    cut = lambda text: ("…" if begin else "") + text[begin:begin + width] + ("…" if len(text) > begin + width else "")
+    return cut(old), cut(new)
 
 
 def _changes(node: ast.AST) -> Iterator[tuple[str, Callable[[Any], Any], int]]:
@@ -169,6 +181,4 @@ def _scopes(tree: ast.Module) -> dict[int, str]:
     return scopes
 
 
-def _short(line: str) -> str:
-    text = " ".join(line.split())
-    return text if len(text) <= 90 else text[:89] + "…"
+
