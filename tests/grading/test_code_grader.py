@@ -86,14 +86,14 @@ def test_a_correct_app_passes_over_http_and_websocket() -> None:
     feedback = result.feedback
     assert (result.score, feedback["verdict"], feedback["passed"], feedback["total"]) == (100, "passed", 4, 4)
     assert [t["name"] for t in feedback["tests"]] == NAMES
-    assert feedback["points"] == feedback["max_points"] == 6
+    assert feedback["earned_points"] == feedback["total_points"] == 6
     assert "app module loaded" in feedback["output"]  # print-debugging works
 
 
 def test_score_is_the_weighted_share_of_tests_passed() -> None:
     result = grade(APP.replace('return {"id": item_id}', 'return {"id": str(item_id)}'))
     feedback = result.feedback
-    assert feedback["verdict"] == "wrong_answer" and feedback["points"] == 3 and feedback["max_points"] == 6
+    assert feedback["verdict"] == "wrong_answer" and feedback["earned_points"] == 3 and feedback["total_points"] == 6
     assert result.score == 50  # the weight-3 test failed: 3 of 6 points
     first = feedback["tests"][0]
     assert (first["outcome"], first["weight"]) == ("failed", 3)

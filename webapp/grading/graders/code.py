@@ -79,7 +79,7 @@ def _judge(run: ChallengeRun, *, tests: list[HiddenTest], limits: Limits) -> Gra
     score = round(100 * earned / possible) if possible else 0
     feedback: dict[str, Any] = {
         "kind": "tests", "verdict": verdict, "passed": sum(r["outcome"] == "passed" for r in results),
-        "total": len(tests), "points": earned, "max_points": possible,
+        "total": len(tests), "earned_points": earned, "total_points": possible,
         "tests": [{**r, "weight": weights[r["name"]]} for r in results],
         "summary": _summary(verdict, run, limits=limits, results=results),
         "output": _excerpt(run),
