@@ -201,3 +201,34 @@ def test_phone_home(client):
             listener.accept()
     finally:
         listener.close()
+
+
+def test_a_broken_report_fails_the_job_for_admins_and_never_becomes_a_score(app, submit, make_user,
+                                                                              make_client) -> None:  # type: ignore[no-untyped-def]
+    """Hidden tests that no longer match what the runner collects (here: edited in the database
+    behind the bank's back, so the runner loads a test the revision does not name) are a grader
+    error: the job is retried, then failed with the reason, which the admin queue shows."""
+    from sqlalchemy import select, update
+
+    from tests.conftest import PASSWORD
+    from tests.helpers import login
+    from tests.security.conftest import PROBE_TESTS, REFERENCE
+    from webapp.accounts.models import Role
+    from webapp.db import session_scope
+    from webapp.questions.models import QuestionRevision
+    from webapp.submissions.models import Submission
+
+    # The runner sees one more test; the names read from the source on the server do not.
+    extra = PROBE_TESTS + '\nglobals()["test_added_later"] = test_ping\n'
+    with session_scope(app.state.db.write_session) as db:
+        db.execute(update(QuestionRevision).values(hidden_tests=extra))
+    first = submit(REFERENCE)  # a correct app: only the report is wrong
+    assert (first.status, first.score) == ("queued", None) and "the runner collected" in first.error
+    while app.state.grader.process_one():  # the remaining attempts
+        pass
+    with session_scope(app.state.db.read_session) as db:
+        stored = db.scalars(select(Submission)).one()
+        assert (stored.status.value, stored.score, stored.attempts) == ("failed", None, 3)
+    admin = make_client()
+    login(admin, make_user(Role.admin, email="queue-admin@example.com").email, PASSWORD)
+    assert "the runner collected" in admin.get("/admin/queue").text
