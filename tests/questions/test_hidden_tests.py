@@ -73,3 +73,4 @@ def test_the_runner_knows_the_same_fixtures() -> None:
     assigned = [node.value for node in ast.parse(TEST_RUNNER).body if isinstance(node, ast.Assign)
                 and any(isinstance(t, ast.Name) and t.id == "FIXTURES" for t in node.targets)]
     assert [ast.literal_eval(value) for value in assigned] == [FIXTURES]
+

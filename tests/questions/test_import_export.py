@@ -153,3 +153,34 @@ def test_cli_import_dry_run_and_export(tmp_path):  # type: ignore[no-untyped-def
     assert failed.returncode != 0 and "nothing was imported" in failed.stderr
     assert run("questions", "export", str(tmp_path / "out")).returncode == 0
     assert (tmp_path / "out" / "topics.yaml").exists()
+
+
+NEW_STYLE = {
+    "slug": "ping-code", "topic": "cors", "difficulty": "easy", "kind": "code", "title": "Ping",
+    "prompt": "GET /ping.", "reference_solution": "from fastapi import FastAPI\napp = FastAPI()\n",
+    "hidden_tests": "def test_ping(client):\n    assert client.get('/ping').status_code == 200\n",
+}
+
+
+def test_setup_brings_unedited_old_format_code_challenges_up_to_date(app, bank, make_user):  # type: ignore[no-untyped-def]
+    """What `rehearse setup` does on upgrade: a shipped code question whose hidden tests imported
+    `solution` (which can no longer be graded) is replaced, unless a person revised it."""
+    from sqlalchemy import update
+
+    from webapp.accounts.models import Role
+
+    admin = make_user(Role.admin)
+    both = [NEW_STYLE, {**NEW_STYLE, "slug": "ping-code-edited"}]
+    assert _import(app, yaml.safe_dump({"questions": both})).new == ["ping-code", "ping-code-edited"]
+    old_format = "from solution import app\n\ndef test_ping():\n    assert app\n"
+    with session_scope(app.state.db.write_session) as db:  # as an older version of Rehearse left them
+        db.execute(update(QuestionRevision).where(QuestionRevision.title == "Ping")
+                   .values(hidden_tests=old_format, content_hash="0" * 64))
+        edited = db.scalar(select(Question).where(Question.slug == "ping-code-edited"))
+        edited.current_revision.created_by_id = admin.id
+    plan = _import(app, yaml.safe_dump({"questions": both}), only_new=True)
+    assert plan.refreshed == ["ping-code"] and plan.changed == ["ping-code"]
+    with session_scope(app.state.db.read_session) as db:
+        current = {q.slug: q.current_revision.hidden_tests for q in db.scalars(select(Question)
+                   .where(Question.slug.in_(["ping-code", "ping-code-edited"])))}
+    assert current == {"ping-code": NEW_STYLE["hidden_tests"], "ping-code-edited": old_format}

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from webapp.questions.hidden_tests import parse_python
+
 COMPARE_SWAPS: dict[type, type] = {
     ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
     ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
@@ -44,7 +46,7 @@ class Mutant:
 
 def mutants_of(source: str) -> list[Mutant]:
     """Every single-change mutant of ``source`` that still compiles, in source order."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     original = ast.unparse(tree).splitlines()
     scopes = _scopes(tree)
     seen: Counter[tuple[str, ...]] = Counter()

@@ -14,10 +14,23 @@ reached over HTTP).
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
 
 FIXTURES = ("client", "new_client", "source")  # also in sandbox/inside/test_runner.py (standalone)
 MAX_WEIGHT = 100
+
+
+_PARSING = threading.Lock()
+
+
+def parse_python(source: str) -> ast.Module:
+    """ast.parse, one thread at a time: CPython 3.11 keeps the counter that guards building the
+    AST objects per interpreter, not per thread, so two threads parsing at once can fail with
+    "SystemError: AST constructor recursion depth mismatch" (seen once in the test suite, with two
+    threads checking known solutions: rare, since it needs a thread switch inside the C builder)."""
+    with _PARSING:
+        return ast.parse(source)
 
 
 @dataclass(frozen=True)
@@ -33,7 +46,7 @@ class HiddenTestsProblem(ValueError):
 def collect_tests(source: str) -> list[HiddenTest]:
     """The tests in file order, or HiddenTestsProblem."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError as exc:
         raise HiddenTestsProblem(f"hidden tests have a syntax error at line {exc.lineno}: {exc.msg}") from None
     _no_solution_imports(tree)
