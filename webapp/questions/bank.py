@@ -6,7 +6,6 @@ A bank file holds ``topics:`` and/or ``questions:``; the shipped bank
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -14,64 +13,31 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel, ConfigDict, Field, StringConstraints, ValidationError, ValidationInfo, field_validator,
+    BaseModel, Field, StringConstraints, ValidationError, ValidationInfo, field_validator,
     model_validator,
 )
 
 from webapp.questions.hidden_tests import HiddenTestsProblem, collect_tests
+from webapp.questions.rubric_spec import CalibrationSpec, RubricPointSpec
+from webapp.questions.spec_types import NonEmpty, Slug, Tag, StrictModel
 
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=80)]
-Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$", max_length=40)]
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
-
-
-class TopicSpec(_Strict):
+class TopicSpec(StrictModel):
     slug: Slug
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     description: str = ""
 
 
-class RubricPointSpec(_Strict):
-    point: NonEmpty
-    weight: int = Field(ge=1, le=5)
-    phrases: list[NonEmpty] = Field(default_factory=list)
-    patterns: list[NonEmpty] = Field(default_factory=list)
-    hint: str = ""
-    docs: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> "RubricPointSpec":
-        if not self.phrases and not self.patterns:
-            raise ValueError("a rubric point needs at least one phrase or pattern")
-        for pattern in self.patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
-        if self.docs and not self.docs.startswith("https://"):
-            raise ValueError("docs must be an https:// link")
-        return self
-
-
-class CalibrationSpec(_Strict):
-    expect: Literal["strong", "partial", "off_topic"]
-    answer: NonEmpty
-
-
-class ChoiceSpec(_Strict):
+class ChoiceSpec(StrictModel):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,8}$")]
     text: NonEmpty
     correct: bool = False
     explanation: str = ""
 
 
-class SolutionSpec(_Strict):
+class SolutionSpec(StrictModel):
     """A known solution of a code question: what it shows (its style, or what is wrong with it)."""
 
     label: NonEmpty
@@ -81,14 +47,14 @@ class SolutionSpec(_Strict):
 WrongSolutionSpec = SolutionSpec
 
 
-class EquivalentMutantSpec(_Strict):
+class EquivalentMutantSpec(StrictModel):
     """A mutant of the reference solution that no test can kill, because it behaves the same."""
 
     mutant: Annotated[str, StringConstraints(pattern=r"^m-[0-9a-f]{8}$")]
     reason: NonEmpty
 
 
-class LimitsSpec(_Strict):
+class LimitsSpec(StrictModel):
     cpu_seconds: float = Field(default=5, gt=0, le=60)
     wall_seconds: float = Field(default=10, gt=0, le=120)
     memory_mb: int = Field(default=512, ge=64, le=4096)
@@ -96,7 +62,7 @@ class LimitsSpec(_Strict):
     file_size_mb: int = Field(default=1, ge=1, le=64)
 
 
-class QuestionSpec(_Strict):
+class QuestionSpec(StrictModel):
     slug: Slug
     topic: Slug
     difficulty: Literal["easy", "medium", "hard"]

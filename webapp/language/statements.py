@@ -1,0 +1,150 @@
+"""Claims: what a sentence asserts, found by its parts and judged by its polarity.
+
+A claim is written as slots separated by ``;``, each slot a list of alternative phrases
+separated by ``|``: ``response model|return type ; filter|drop|strip ; field|attribute``.
+A clause asserts the claim when every slot has a phrase in it, close together, and no
+negation governs them ("does not filter", "rather than WSGI", "unlike Flask"). A clause
+that has every slot but negates one *denies* the claim. Phrases built only of filler
+("it is all about the …", "then there is the …") assert nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from webapp.language.words import Token, Vocabulary, word_key
+
+MAX_GAP = 2  # other words allowed between the words of one phrase
+WINDOW = 14  # words from the first to the last slot of one claim
+_CLAUSE_BREAKS = {";", ":", "—", "–", "-"}
+_CONTRAST = {word_key(w) for w in ("but", "whereas", "although", "though", "however", "while")}
+_NEGATIONS = {word_key(w) for w in ("not", "no", "never", "without", "neither", "nor", "none", "nothing",
+                                    "nobody", "unlike", "lack", "hardly")}
+_NEGATION_PAIRS = {(word_key(a), word_key(b)) for a, b in (("rather", "than"), ("instead", "of"), ("far", "from"))}
+_NOT_NEGATIONS = {(word_key(a), word_key(b)) for a, b in (("not", "only"), ("not", "just"), ("no", "matter"),
+                                                          ("or", "not"))}
+_FILLERS = [tuple(word_key(w) for w in f.split()) for f in (
+    "all about", "there is", "there are", "we have", "you have", "what matters is", "the key thing is",
+    "the main thing is", "comes down to", "think of", "not forget", "of course", "as well as", "in my view",
+    "i would say", "another thing is", "also important is", "plus the", "and then the", "then the",
+)]
+_FILLER_ENDS = {word_key(w) for w in ("that", "which", "who", "because", "so", "when", "if")}
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    slots: tuple[tuple[tuple[str, ...], ...], ...]  # slots → alternatives → phrase keys
+
+
+@dataclass(frozen=True)
+class Finding:
+    negated: bool
+    filler: bool
+    positions: tuple[int, ...]  # token indexes in the sentence
+
+
+def claim_problem(text: str) -> str | None:
+    """Why ``text`` is not a well-formed claim, or None."""
+    slots = [s.strip() for s in text.split(";")]
+    if not text.strip() or any(not s for s in slots):
+        return "a claim needs one or more slots separated by ';', none of them empty"
+    if len(slots) > 4:
+        return "a claim has at most 4 slots"
+    for slot in slots:
+        if any(not alternative.strip() for alternative in slot.split("|")):
+            return f"slot {slot!r} has an empty alternative (two '|' in a row?)"
+    return None
+
+
+def parse_claim(text: str, vocabulary: Vocabulary) -> Claim:
+    slots = tuple(
+        tuple(keys for keys in (tuple(vocabulary.keys(a)) for a in slot.split("|")) if keys)
+        for slot in text.split(";")
+    )
+    return Claim(text.strip(), tuple(s for s in slots if s))
+
+
+def split_misconception(text: str) -> tuple[str, str]:
+    """``"fastapi ; wsgi => FastAPI speaks ASGI"`` → (claim, why)."""
+    claim, _, why = text.partition("=>")
+    return claim.strip(), why.strip()
+
+
+def clauses(tokens: list[Token]) -> list[range]:
+    """Index ranges of the clauses: split at ; : dashes and contrast words (but, whereas, …)."""
+    bounds: list[range] = []
+    start = 0
+    for index, token in enumerate(tokens):
+        if token.key in _CLAUSE_BREAKS or (token.key in _CONTRAST and not token.is_separator):
+            if index > start:
+                bounds.append(range(start, index))
+            start = index + 1 if token.key in _CLAUSE_BREAKS else index
+    if start < len(tokens):
+        bounds.append(range(start, len(tokens)))
+    return bounds
+
+
+def _phrase_matches(tokens: list[Token], clause: range, phrase: tuple[str, ...]) -> list[tuple[int, ...]]:
+    found = []
+    for first in clause:
+        if tokens[first].key != phrase[0]:
+            continue
+        used, position = [first], first
+        for key in phrase[1:]:
+            window = range(position + 1, min(clause.stop, position + MAX_GAP + 2))
+            position = next((i for i in window if tokens[i].key == key), -1)
+            if position < 0 or any(tokens[i].is_separator for i in range(used[-1], position)):
+                break
+            used.append(position)
+        else:
+            found.append(tuple(used))
+    return found
+
+
+def _negated(tokens: list[Token], clause: range, position: int, own: set[int]) -> bool:
+    """Odd number of negations between the start of the token's comma segment and the token."""
+    count, index = 0, position - 1
+    while index >= clause.start and not tokens[index].is_separator:
+        pair = (tokens[index].key, tokens[index + 1].key) if index + 1 < clause.stop else None
+        previous = (tokens[index - 1].key, tokens[index].key) if index > clause.start else None
+        if index not in own and pair not in _NOT_NEGATIONS and previous not in _NOT_NEGATIONS:
+            if tokens[index].key in _NEGATIONS or previous in _NEGATION_PAIRS:
+                count += 1
+        index -= 1
+    return count % 2 == 1
+
+
+def _in_filler(tokens: list[Token], clause: range, position: int) -> bool:
+    """Whether the token sits in the noun phrase that follows a filler frame."""
+    index = position - 1
+    while index >= clause.start and not tokens[index].is_separator and tokens[index].key not in _FILLER_ENDS:
+        for frame in _FILLERS:
+            if tuple(t.key for t in tokens[index - len(frame) + 1:index + 1]) == frame:
+                return True
+        index -= 1
+    return False
+
+
+def find(claim: Claim, tokens: list[Token]) -> list[Finding]:
+    """Every clause of the sentence that contains the whole claim, best (tightest) match each."""
+    findings = []
+    for clause in clauses(tokens):
+        candidates = [[m for phrase in slot for m in _phrase_matches(tokens, clause, phrase)] for slot in claim.slots]
+        if not all(candidates):
+            continue
+        best: tuple[int, ...] | None = None
+        for combination in itertools.islice(itertools.product(*candidates), 256):
+            flat = [i for match in combination for i in match]
+            if len(set(flat)) < len(flat):
+                continue
+            if max(flat) - min(flat) <= WINDOW and (best is None or max(flat) - min(flat) < max(best) - min(best)):
+                best = tuple(sorted(flat))
+        if best is None:
+            continue
+        own = set(best)
+        negated = any(_negated(tokens, clause, i, own) for i in best)
+        filler = all(_in_filler(tokens, clause, i) for i in best)
+        findings.append(Finding(negated, filler, best))
+    return findings
