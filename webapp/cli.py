@@ -20,7 +20,9 @@ from webapp.db import Database, session_scope
 from webapp.migrate import upgrade_to_head
 from webapp.questions import importer
 from webapp.grading import mutation_analysis
-from webapp.grading.graders import default_graders
+from webapp.grading.graders import default_graders, shipped_synonyms
+from webapp.grading.graders.text import RubricGrader
+from webapp.grading.text_calibration import calibration_problem, grade_calibration
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.questions.verification import reference_checker, solutions_problem
 from webapp.security.passwords import make_hasher
@@ -141,16 +143,28 @@ def cmd_questions_export(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_questions_check(args: argparse.Namespace, settings: Settings) -> None:
-    """Validate a bank file or directory and run its code questions' known solutions, without a database."""
+    """Validate a bank file or directory, grade its text questions' calibration answers and run its code
+    questions' known solutions, without a database."""
     bank = read_path(Path(args.path))
     check = reference_checker(default_graders(sandbox=settings.effective_sandbox)["code"])
     for error in bank.errors:
         print(f"  {error}", file=sys.stderr)
     problems = len(bank.errors)
+    text_grader = RubricGrader(shipped_synonyms())
     for spec in bank.questions:
-        if spec.kind == "code" and (not args.slug or spec.slug == args.slug):
+        if args.slug and spec.slug != args.slug:
+            continue
+        if spec.kind == "code":
             problem = solutions_problem(check, question=spec)
             print(f"{spec.slug}: {problem or 'every known solution scores as labelled'}", flush=True)
+            problems += bool(problem)
+        elif spec.kind == "text":
+            outcomes = grade_calibration(text_grader, question=spec)  # type: ignore[arg-type]
+            problem = calibration_problem(text_grader, question=spec)  # type: ignore[arg-type]
+            print(f"{spec.slug}: {problem or 'every calibration answer scores in its range'}", flush=True)
+            if args.verbose:
+                for outcome in outcomes:
+                    print(f"    {outcome.describe()}")
             problems += bool(problem)
     if problems:
         sys.exit(f"error: {problems} problem(s)")
@@ -256,9 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
     do_export = questions_sub.add_parser("export", help="write the bank as YAML files into a directory")
     do_export.add_argument("directory")
     do_export.set_defaults(handler=cmd_questions_export)
-    check = questions_sub.add_parser("check", help="validate a bank file and run its code questions' known solutions")
+    check = questions_sub.add_parser("check", help="validate a bank file, grade its calibration answers, run its code questions' known solutions")
     check.add_argument("path", help="a .yaml file or a directory of them")
-    check.add_argument("slug", nargs="?", help="only this code question")
+    check.add_argument("slug", nargs="?", help="only this question")
+    check.add_argument("--verbose", "-v", action="store_true", help="show every calibration answer's score and verdicts")
     check.set_defaults(handler=cmd_questions_check)
     mutants = questions_sub.add_parser("mutants", help="mutation analysis of code challenges' hidden tests")
     mutants.add_argument("slug", nargs="?", help="one challenge (default: all)")

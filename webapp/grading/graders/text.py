@@ -118,7 +118,7 @@ class RubricGrader:
             for finding in find(claim, tokens):
                 if finding.filler:
                     reading.filler_claims += 1
-                elif finding.negated:
+                elif finding.negated and rubric_point.get("claims"):  # an older point's phrases never contradict
                     judgement.contradictions.append((index, f"That is backwards: {rubric_point['point']}"))
                 else:
                     reading.asserted_claims += 1
