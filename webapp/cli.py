@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from webapp import cli_grading
 from webapp.accounts import service as accounts
 from webapp.accounts.models import Role, User
 from webapp.config import Settings, get_settings, grader_connections
@@ -281,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     mutants.add_argument("--min-kill", type=float, default=90, help="percent of non-equivalent mutants (default 90)")
     mutants.add_argument("--verbose", action="store_true", help="also list killed and equivalent mutants")
     mutants.set_defaults(handler=cmd_questions_mutants)
+
+    cli_grading.register(sub)
 
     deactivate = add("deactivate", cmd_deactivate, "deactivate a user and revoke their sessions")
     deactivate.add_argument("--email", required=True)

@@ -53,7 +53,7 @@ def _secrets(questions) -> list[str]:  # type: ignore[no-untyped-def]
     found += [point.hint for point in text.rubric if point.hint]
     found += [c.explanation[:60] for c in choice.choices if c.explanation]
     found += tests + [t.removeprefix("test_").replace("_", " ") for t in tests]
-    found += ['class="score"', "Score:", "/100", "Model answer", "✗ Missed", "✓ Covered", "Hint:", "Not quite.",
+    found += ['class="score"', "Score:", "/100", "Model answer", "✗ Missed", "✓ Met", "Provisional grade", "You wrote", "Hint:", "Not quite.",
               "tests passed", "Wrong answer", "What went wrong", "incorrect"]
     for q in questions.values():  # the check would be void if the question page itself showed these
         assert not any(s in q.prompt for s in found[:3]), q.slug

@@ -24,7 +24,7 @@ def test_text_answer_gets_live_feedback(page, live_server) -> None:  # type: ign
     page.get_by_role("button", name="Submit answer").click()
     status = page.locator("#submission-status")
     expect(status.get_by_text("Score:")).to_be_visible(timeout=15_000)
-    expect(status.locator(".rubric-feedback li.covered").first).to_be_visible()
+    expect(status.locator(".rubric-feedback li.verdict-met").first).to_be_visible()
     expect(status.locator("mark").first).to_be_visible()
     assert page.url == url_before  # the feedback arrived in place, no navigation
 

@@ -7,7 +7,7 @@ import pytest
 from webapp.grading.graders import default_graders, shipped_synonyms
 from webapp.grading.graders.base import GradingTask
 from webapp.grading.graders.choice import ChoiceGrader
-from webapp.grading.graders.text import Normaliser, RubricGrader
+from webapp.grading.text_calibration import calibration_problem
 from webapp.questions.bank import default_bank_dir, read_path
 
 BANK = read_path(default_bank_dir())
@@ -24,22 +24,32 @@ def _calibration(spec, expect: str) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
-def test_strong_beats_partial_beats_off_topic(spec) -> None:  # type: ignore[no-untyped-def]
+def test_every_calibration_answer_scores_in_its_range(spec) -> None:  # type: ignore[no-untyped-def]
+    assert calibration_problem(GRADER, question=spec) is None
+    kinds = {c.expect for c in spec.calibration}
+    assert {"strong", "partial", "off_topic", "wrong", "dressed"} <= kinds, kinds
+
+
+@pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
+def test_shipped_rubrics_are_written_as_claims(spec) -> None:  # type: ignore[no-untyped-def]
+    assert all(point.claims and not point.phrases for point in spec.rubric)
+    assert any(point.misconceptions for point in spec.rubric)
+
+
+@pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
+def test_model_answer_scores_high_and_strong_beats_partial(spec) -> None:  # type: ignore[no-untyped-def]
+    assert GRADER.grade(_task(spec, spec.reference_answer)).score >= 90
     strong = GRADER.grade(_task(spec, _calibration(spec, "strong"))).score
     partial = GRADER.grade(_task(spec, _calibration(spec, "partial"))).score
-    off_topic = GRADER.grade(_task(spec, _calibration(spec, "off_topic"))).score
-    assert strong >= 80, strong
-    assert 15 <= partial < strong
-    assert off_topic <= 20 and off_topic < partial
+    assert partial < strong
 
 
 @pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
 def test_keyword_stuffing_scores_worse_than_a_real_answer(spec) -> None:  # type: ignore[no-untyped-def]
-    stuffed = ", ".join(phrase for point in spec.rubric for phrase in point.phrases)
-    result = GRADER.grade(_task(spec, stuffed))
-    real = GRADER.grade(_task(spec, _calibration(spec, "strong")))
-    assert result.score < real.score
-    assert result.score <= 40
+    words = [alternative.strip() for point in spec.rubric for claim in point.claims
+             for slot in claim.split(";") for alternative in slot.split("|")]
+    result = GRADER.grade(_task(spec, ", ".join(words)))
+    assert result.score <= 10
     assert "keyword_list" in result.feedback["flags"]
 
 
@@ -52,9 +62,10 @@ def test_feedback_explains_every_point_with_evidence_and_hints() -> None:
         if point["covered"]:
             start, end = point["span"]
             assert 0 <= start < end <= len(answer)
-            assert answer[start:end].lower() in point["evidence"].lower()
-        else:
+            assert point["evidence"].split()[0] in answer[start:end]
+        if point["verdict"] != "met":
             assert point["hint"] == (rubric_point.hint or None)
+        if point["verdict"] == "missed":
             assert point["evidence"] is None
 
 
@@ -68,27 +79,6 @@ def test_too_short_answers_are_flagged_and_capped() -> None:
     spec = TEXT[0]
     result = GRADER.grade(_task(spec, "ASGI and Pydantic."))
     assert "too_short" in result.feedback["flags"] and result.score <= 30
-
-
-def test_stemming_synonyms_gaps_and_patterns() -> None:
-    rubric = ({"point": "Dependencies run per request", "weight": 2, "phrases": ["dependency runs per request"]},
-              {"point": "Uses Depends", "weight": 1, "phrases": [], "patterns": [r"Depends\("]},
-              {"point": "Async", "weight": 1, "phrases": ["asynchronous endpoint"]})
-    grader = RubricGrader([["asynchronous", "async", "non-blocking"], ["endpoint", "path operation", "route"]])
-    answer = ("In FastAPI the dependencies that you declare are running once for every single request and "
-              "are resolved before the handler; you declare them with Depends(get_db) inside an async path operation.")
-    result = grader.grade(GradingTask(kind="text", answer_text=answer, rubric=rubric))
-    covered = [p["covered"] for p in result.feedback["points"]]
-    assert covered == [False, True, True]  # "per request" never occurs in order within the gap
-    answer2 = answer.replace("that you declare are running once for every single request", "you declare run per request")
-    result2 = grader.grade(GradingTask(kind="text", answer_text=answer2, rubric=rubric))
-    assert [p["covered"] for p in result2.feedback["points"]] == [True, True, True]
-    assert result2.score == 100
-
-
-def test_normaliser_folds_multi_word_synonyms() -> None:
-    normaliser = Normaliser([["endpoint", "path operation"]])
-    assert normaliser.keys("a path operation") == normaliser.keys("a endpoint")
 
 
 def test_shipped_synonyms_load() -> None:

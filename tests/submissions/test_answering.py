@@ -38,7 +38,7 @@ def test_text_answer_is_queued_then_graded_with_evidence(answer, candidate_clien
     assert drain() == 1
     graded = candidate_client.get(location).text
     assert "Score: <span class=\"score\">100</span>/100" in graded
-    assert "<mark id=\"evidence-1\"" in graded and "✓ Covered" in graded
+    assert "<mark id=\"evidence-1\"" in graded and "✓ Met" in graded
     assert "Model answer" in graded and 'http-equiv="refresh"' not in graded
 
 

@@ -127,24 +127,34 @@ def _in_filler(tokens: list[Token], clause: range, position: int) -> bool:
     return False
 
 
+def _judge_match(tokens: list[Token], clause: range, positions: tuple[int, ...]) -> Finding | None:
+    """Asserted, denied, or None when a negation touches only part of a claim spread over
+    comma-separated parts ("unlike Flask, FastAPI is ASGI" says nothing of Flask and ASGI)."""
+    own = set(positions)
+    negated = [_negated(tokens, clause, i, own) for i in positions]
+    filler = all(_in_filler(tokens, clause, i) for i in positions)
+    if not any(negated):
+        return Finding(False, filler, positions)
+    one_part = not any(tokens[i].is_separator for i in range(positions[0], positions[-1]))
+    return Finding(True, filler, positions) if one_part else None
+
+
 def find(claim: Claim, tokens: list[Token]) -> list[Finding]:
-    """Every clause of the sentence that contains the whole claim, best (tightest) match each."""
+    """Every clause of the sentence that contains the whole claim: its tightest assertion, or
+    failing that its tightest denial."""
     findings = []
     for clause in clauses(tokens):
         candidates = [[m for phrase in slot for m in _phrase_matches(tokens, clause, phrase)] for slot in claim.slots]
         if not all(candidates):
             continue
-        best: tuple[int, ...] | None = None
+        matches: list[tuple[int, ...]] = []
         for combination in itertools.islice(itertools.product(*candidates), 256):
-            flat = [i for match in combination for i in match]
-            if len(set(flat)) < len(flat):
-                continue
-            if max(flat) - min(flat) <= WINDOW and (best is None or max(flat) - min(flat) < max(best) - min(best)):
-                best = tuple(sorted(flat))
-        if best is None:
-            continue
-        own = set(best)
-        negated = any(_negated(tokens, clause, i, own) for i in best)
-        filler = all(_in_filler(tokens, clause, i) for i in best)
-        findings.append(Finding(negated, filler, best))
+            flat = sorted(i for match in combination for i in match)
+            if len(set(flat)) == len(flat) and flat[-1] - flat[0] <= WINDOW:
+                matches.append(tuple(flat))
+        judged = [f for f in (_judge_match(tokens, clause, m) for m in sorted(set(matches), key=lambda m: m[-1] - m[0]))
+                  if f is not None]
+        best = next((f for f in judged if not f.negated), judged[0] if judged else None)
+        if best is not None:
+            findings.append(best)
     return findings

@@ -8,17 +8,20 @@ from markupsafe import Markup, escape
 
 
 def highlight_evidence(text: str, points: list[dict[str, Any]]) -> Markup:
-    """The answer, escaped, with each covered point's matching span wrapped in <mark>."""
+    """The answer, escaped, with each judged point's sentence wrapped in <mark>: the evidence of a
+    credited point, or the sentence that contradicts one (class ``contradiction``)."""
     spans = sorted(
-        (p["span"][0], p["span"][1], index) for index, p in enumerate(points) if p.get("covered") and p.get("span")
+        (p["span"][0], p["span"][1], index, p.get("verdict") == "contradicted")
+        for index, p in enumerate(points) if p.get("span") and (p.get("covered") or p.get("verdict") == "contradicted")
     )
     parts: list[str] = []
     cursor = 0
-    for start, end, index in spans:
+    for start, end, index, contradiction in spans:
         if start < cursor or end > len(text):  # overlapping or stale span: leave it unmarked
             continue
         parts.append(str(escape(text[cursor:start])))
-        parts.append(f'<mark id="evidence-{index + 1}" title="Point {index + 1}">{escape(text[start:end])}</mark>')
+        css = ' class="contradiction"' if contradiction else ""
+        parts.append(f'<mark id="evidence-{index + 1}"{css} title="Point {index + 1}">{escape(text[start:end])}</mark>')
         cursor = end
     parts.append(str(escape(text[cursor:])))
     return Markup("".join(parts))
