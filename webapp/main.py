@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from webapp import health
 from webapp.accounts import views as account_views
-from webapp.admin import audit_views, queue_views, user_views
+from webapp.admin import audit_views, calibration_views, queue_views, user_views
 from webapp.admin import views as admin_views
 from webapp.admission import AdmissionLimitMiddleware
 from webapp.questions import admin_views as question_admin_views
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(user_views.router)
     app.include_router(audit_views.router)
     app.include_router(queue_views.router)
+    app.include_router(calibration_views.router)
     app.include_router(question_admin_views.router)
     app.include_router(question_views.router)
     app.include_router(submission_views.router)

@@ -78,6 +78,7 @@ def complete_job(
     result = db.execute(
         update(Submission).where(_held(claim))
         .values(status=SubmissionStatus.graded, score=score, feedback=feedback, grader=grader,
+                provisional=bool(feedback.get("provisional")),
                 grader_version=grader_version, finished_at=utcnow(), lease_token=None, lease_expires_at=None,
                 error="")
         .execution_options(synchronize_session=False)

@@ -1,4 +1,4 @@
-"""The review queue: finished submissions awaiting a human, oldest first."""
+"""The review queue: finished submissions awaiting a human, provisional grades first, then oldest first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from webapp.accounts.models import User
@@ -34,6 +34,7 @@ class ReviewFilters(BaseModel):
     min_score: int | None = Field(default=None, ge=0, le=100)
     max_score: int | None = Field(default=None, ge=0, le=100)
     after: int | None = Field(default=None, ge=1)
+    after_provisional: bool | None = None  # the keyset cursor is (provisional, submission id)
 
     def query_string(self, **override: object) -> str:
         values = self.model_dump(exclude_none=True) | override
@@ -51,6 +52,7 @@ class ReviewQueuePage:
     items: Sequence[ReviewQueueItem]
     next_after: int | None
     now: datetime
+    next_provisional: bool = False
 
 
 def _state_condition(state: str, now: datetime):  # type: ignore[no-untyped-def]
@@ -64,7 +66,8 @@ def _state_condition(state: str, now: datetime):  # type: ignore[no-untyped-def]
 
 
 def review_queue(db: Session, *, viewer: User, filters: ReviewFilters) -> ReviewQueuePage:
-    """Finished submissions whose review was requested, oldest first (keyset paginated).
+    """Finished submissions whose review was requested: provisional grades first (the grader
+    was unsure, a human should look soonest), then oldest first (keyset paginated).
 
     The query is driven by the reviews table (one row per requested review), so its cost
     follows the queue's length, not the number of submissions.
@@ -77,7 +80,7 @@ def review_queue(db: Session, *, viewer: User, filters: ReviewFilters) -> Review
         .options(contains_eager(Submission.question).contains_eager(Question.topic),
                  contains_eager(Submission.user), joinedload(Review.reviewer))
         .where(Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]), staff_visible(viewer))
-        .order_by(Review.submission_id).limit(PER_PAGE + 1)
+        .order_by(Submission.provisional.desc(), Review.submission_id).limit(PER_PAGE + 1)
     )
     if (condition := _state_condition(filters.state, now)) is not None:
         statement = statement.where(condition)
@@ -95,11 +98,13 @@ def review_queue(db: Session, *, viewer: User, filters: ReviewFilters) -> Review
     if filters.max_score is not None:
         statement = statement.where(Submission.score <= filters.max_score)
     if filters.after:
-        statement = statement.where(Review.submission_id > filters.after)
+        later = and_(Submission.provisional.is_(bool(filters.after_provisional)), Review.submission_id > filters.after)
+        statement = statement.where(or_(later, Submission.provisional.is_(False)) if filters.after_provisional else later)
     rows = db.execute(statement).unique().all()
     items = [ReviewQueueItem(submission, review) for submission, review in rows[:PER_PAGE]]
-    next_after = items[-1].submission.id if len(rows) > PER_PAGE else None
-    return ReviewQueuePage(items=items, next_after=next_after, now=now)
+    last = items[-1].submission if len(rows) > PER_PAGE else None
+    return ReviewQueuePage(items=items, next_after=last.id if last else None, now=now,
+                           next_provisional=bool(last and last.provisional))
 
 
 def assessments_for_filter(db: Session, *, viewer: User) -> list[Assessment]:

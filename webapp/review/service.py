@@ -18,7 +18,7 @@ from webapp.submissions.models import Submission
 from webapp.submissions.visibility import author_sees, shown_to
 
 CLAIM_FOR = timedelta(minutes=30)
-RATINGS = ("missed", "partial", "met")
+RATINGS = ("missed", "partial", "met", "wrong")  # "wrong": the answer contradicts the point
 
 
 class ReviewError(Exception):

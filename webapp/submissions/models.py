@@ -9,7 +9,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.accounts.models import User
@@ -67,6 +67,8 @@ class Submission(Base):
 
     score: Mapped[int | None] = mapped_column(Integer)
     feedback: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The grader was unsure (low confidence): shown as provisional, first in the review queue.
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     grader: Mapped[str] = mapped_column(String(64), default="")
     grader_version: Mapped[str] = mapped_column(String(32), default="")
     error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,42 @@
+"""/admin/calibration: agreement between the text grader and interviewers, per question and point."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from webapp.admin import calibration
+from webapp.deps import AdminUser, SessionDep
+from webapp.errors import redirect
+from webapp.questions.models import Question
+from webapp.templating import flash, render
+
+router = APIRouter(prefix="/admin/calibration")
+
+
+@router.get("")
+def calibration_overview(request: Request, db: SessionDep, admin: AdminUser) -> Response:
+    return render(request, "admin/calibration.html", {"questions": calibration.calibration(db)})
+
+
+@router.get("/{question_id}")
+def calibration_question(request: Request, db: SessionDep, admin: AdminUser, question_id: int) -> Response:
+    question = db.get(Question, question_id)
+    if question is None:
+        raise HTTPException(404, "There is no such question.")
+    found = calibration.calibration(db, question_id=question_id)
+    return render(request, "admin/calibration_question.html",
+                  {"question": question, "entry": found[0] if found else None})
+
+
+@router.post("/examples")
+def add_example(request: Request, db: SessionDep, admin: AdminUser, submission_id: Annotated[int, Form()]) -> Response:
+    try:
+        question = calibration.add_calibration_example(db, submission_id=submission_id, actor=admin)
+    except calibration.CalibrationError as exc:
+        raise HTTPException(exc.status, exc.message) from None
+    flash(request, f"Answer {submission_id} is now a calibration example of “{question.title}” (revision "
+                   f"{question.current_revision.number}).", "success")  # type: ignore[union-attr]
+    return redirect(request, f"/admin/calibration/{question.id}")
