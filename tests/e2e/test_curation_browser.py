@@ -23,11 +23,11 @@ def test_admin_creates_previews_publishes_and_candidate_finds_it(browser, live_s
     # live preview (htmx), no page reload
     expect(admin.locator("#prompt-preview strong")).to_have_text(word)
     admin.get_by_label("Key point").fill("Middleware wraps every request")
-    admin.get_by_label("Accepted phrasings").fill("every request\nwraps")
+    admin.locator("#rubric-0-claims").fill("middleware ; wrap|run ; every request|each request")
     admin.get_by_role("button", name="Add rubric point").click()
     expect(admin.locator("#rubric-1-point")).to_be_visible()
     admin.locator("#rubric-1-point").fill("It can add response headers")
-    admin.locator("#rubric-1-phrases").fill("header")
+    admin.locator("#rubric-1-claims").fill("middleware ; add|set ; response header")
     admin.get_by_role("button", name="Create question").click()
     expect(admin.get_by_role("status")).to_contain_text("(revision 1)")
     admin.get_by_role("button", name="Publish").click()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
@@ -16,9 +18,11 @@ TEXT_QUESTION = {
     "difficulty": "easy", "tags": "dependencies, di", "prompt": "Explain **Depends**.\n\n```python\nDepends(x)\n```",
     "reference_answer": "It declares a dependency.",
     "rubric-0-point": "Dependencies are declared with Depends", "rubric-0-weight": "2",
-    "rubric-0-phrases": "depends\ndependency injection", "rubric-0-hint": "How are they declared?",
+    "rubric-0-claims": "dependency ; declare|depends\ndependency injection ; function|parameter",
+    "rubric-0-misconceptions": "depends ; global|once at startup => A dependency runs for each request.",
+    "rubric-0-need": "2", "rubric-0-hint": "How are they declared?",
     "rubric-1-point": "FastAPI resolves and caches them per request", "rubric-1-weight": "1",
-    "rubric-1-phrases": "cached\nper request", "rubric-1-patterns": r"\bonce per request\b",
+    "rubric-1-claims": "fastapi ; cache|reuse ; per request|same request", "rubric-1-patterns": r"\bonce per request\b",
 }
 
 
@@ -40,20 +44,24 @@ def test_create_text_question_with_two_rubric_points(admin_client, bank, app):  
         assert question.status.value == "draft"
         assert [p["weight"] for p in question.current_revision.rubric] == [2, 1]
         assert question.current_revision.rubric[1]["patterns"] == [r"\bonce per request\b"]
+        first = question.current_revision.rubric[0]
+        assert first["claims"] == ["dependency ; declare|depends", "dependency injection ; function|parameter"]
+        assert first["need"] == 2 and first["misconceptions"][0].endswith("runs for each request.")
         assert question.tag_names == ["dependencies", "di"]
     assert _events(app, "question.created")
 
 
 def test_field_errors_rerender_the_editor_with_422(admin_client, bank):  # type: ignore[no-untyped-def]
     data = {**TEXT_QUESTION, "slug": "Bad Slug!", "title": "", "rubric-0-weight": "9", "rubric-1-patterns": "([",
-            "action": "save"}
+            "rubric-0-claims": "dependency ; declare\nfilters", "rubric-1-misconceptions": "a ; b", "action": "save"}
     response = _post(admin_client, "/admin/questions/new", data)
     assert response.status_code == 422
     html = response.text
-    for field in ("slug", "title", "rubric-0-weight", "rubric-1-point"):
+    for field in ("slug", "title", "rubric-0-weight", "rubric-0-claims", "rubric-1-misconceptions"):
         assert f'id="{field}-error" class="field-error" aria-live="polite">' in html
         assert html.split(f'id="{field}-error" class="field-error" aria-live="polite">')[1][:1] != "<", field
-    assert "not a valid regular expression" in html
+    assert "claim 2 (&#39;filters&#39;)" in html and "one word proves nothing" in html  # names the line
+    assert "say why it is wrong" in html
     assert 'value="Bad Slug!"' in html  # nothing typed is lost
 
 
@@ -144,3 +152,54 @@ def test_admin_list_filters_by_status(admin_client, bank, app):  # type: ignore[
     _post(admin_client, "/admin/questions/new", {**TEXT_QUESTION, "action": "save"})
     drafts = admin_client.get("/admin/questions", params={"status": "draft"}).text
     assert "depends-basics" in drafts and "1 question" in drafts
+
+
+def test_editing_a_shipped_question_keeps_its_claims_and_misconceptions(admin_client, bank, app):  # type: ignore[no-untyped-def]
+    spec = next(q for q in bank.questions if q.kind == "text")
+    page = admin_client.get(f"/admin/questions/{spec.slug}/edit").text
+    fields = _EditorFields()
+    fields.feed(page)
+    assert fields.values["rubric-0-claims"].splitlines() == spec.rubric[0].claims
+    response = _post(admin_client, f"/admin/questions/{spec.slug}/edit", {**fields.values, "action": "save"})
+    assert response.status_code == 303, response.text
+    with session_scope(app.state.db.read_session) as db:
+        saved = get_question(db, slug=spec.slug).current_revision.rubric
+    for stored, shipped in zip(saved, spec.rubric):
+        assert stored["claims"] == shipped.claims and stored["misconceptions"] == shipped.misconceptions
+        assert stored["need"] == shipped.need and stored["patterns"] == shipped.patterns and stored["hint"] == shipped.hint
+
+
+class _EditorFields(HTMLParser):
+    """The values a browser would send from the editor form (inputs, textareas, selected options)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "input" and a.get("name") and a.get("type") not in ("checkbox", "radio", "submit"):
+            self.values[a["name"]] = a.get("value", "")
+        elif tag == "input" and a.get("type") == "checkbox" and "checked" in a and a.get("name"):
+            self.values[a["name"]] = a.get("value") or "on"
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            self.values[self._textarea] = ""
+        elif tag == "select":
+            self._select = a.get("name")
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select] = a.get("value", "")
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            if self._textarea and self.values[self._textarea].startswith("\n"):
+                self.values[self._textarea] = self.values[self._textarea][1:]  # HTML drops a leading newline
+            self._textarea = None
+        elif tag == "select":
+            self._select = None

@@ -23,7 +23,10 @@ MAX_ITEMS = 20
 class RubricRow:
     point: str = ""
     weight: str = "1"
-    phrases: str = ""
+    claims: str = ""  # one claim per line
+    misconceptions: str = ""  # one "claim => why" per line
+    need: str = "1"
+    phrases: str = ""  # the older format, kept while a point still has them
     patterns: str = ""
     hint: str = ""
     docs: str = ""
@@ -111,7 +114,8 @@ def form_from_spec(spec: QuestionSpec) -> QuestionForm:
         equivalent_mutants="\n".join(f"{m.mutant}: {m.reason}" for m in spec.equivalent_mutants),
         cpu_seconds=str(limits.cpu_seconds) if limits else "", wall_seconds=str(limits.wall_seconds) if limits else "",
         memory_mb=str(limits.memory_mb) if limits else "",
-        rubric=[RubricRow(point=p.point, weight=str(p.weight), phrases="\n".join(p.phrases),
+        rubric=[RubricRow(point=p.point, weight=str(p.weight), claims="\n".join(p.claims),
+                          misconceptions="\n".join(p.misconceptions), need=str(p.need), phrases="\n".join(p.phrases),
                           patterns="\n".join(p.patterns), hint=p.hint, docs=p.docs or "") for p in spec.rubric],
         choices=[ChoiceRow(id=c.id, text=c.text, correct=c.correct, explanation=c.explanation) for c in spec.choices],
         correct=[SolutionRow(label=c.label, code=c.code) for c in spec.correct_solutions],
@@ -171,7 +175,8 @@ def form_to_spec(form: QuestionForm) -> tuple[QuestionSpec | None, dict[str, str
     }
     if form.kind == "text" or (form.kind == "code" and any(r.point.strip() for r in form.rubric)):
         data["rubric"] = [
-            {"point": r.point.strip(), "weight": r.weight, "phrases": _lines(r.phrases),
+            {"point": r.point.strip(), "weight": r.weight, "claims": _lines(r.claims),
+             "misconceptions": _lines(r.misconceptions), "need": r.need.strip() or "1", "phrases": _lines(r.phrases),
              "patterns": _lines(r.patterns), "hint": r.hint.strip(), "docs": r.docs.strip() or None}
             for r in form.rubric
         ]
@@ -201,7 +206,7 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
         if loc and loc[0] in names and len(loc) >= 3:
             key = f"{names[loc[0]]}-{loc[1]}-{loc[2]}" if names[loc[0]] else loc[-1]
         elif loc and loc[0] in names and len(loc) == 2 and names[loc[0]]:
-            key = f"{names[loc[0]]}-{loc[1]}-{'point' if loc[0] == 'rubric' else 'text' if loc[0] == 'choices' else 'code'}"
+            key = f"{names[loc[0]]}-{loc[1]}-{'claims' if loc[0] == 'rubric' else 'text' if loc[0] == 'choices' else 'code'}"
         elif loc and loc[0] == "limits" and len(loc) >= 2:
             key = loc[1]
         elif loc and loc[0] == "equivalent_mutants":
