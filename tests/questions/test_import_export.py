@@ -184,3 +184,29 @@ def test_setup_brings_unedited_old_format_code_challenges_up_to_date(app, bank, 
         current = {q.slug: q.current_revision.hidden_tests for q in db.scalars(select(Question)
                    .where(Question.slug.in_(["ping-code", "ping-code-edited"])))}
     assert current == {"ping-code": NEW_STYLE["hidden_tests"], "ping-code-edited": old_format}
+
+
+def test_setup_brings_unedited_phrase_rubrics_up_to_date(app, bank, make_user):  # type: ignore[no-untyped-def]
+    """On upgrade, shipped text questions still graded by phrases get the claims rubric, unless a
+    person revised them."""
+    from sqlalchemy import update
+
+    from webapp.accounts.models import Role
+
+    admin = make_user(Role.admin)
+    claims = {"point": "Same-origin policy", "weight": 2, "claims": ["browser ; same origin|other origin"]}
+    both = [{**GOOD, "rubric": [claims]}, {**GOOD, "slug": "cors-edited", "rubric": [claims]}]
+    assert len(_import(app, yaml.safe_dump({"questions": both})).new) == 2
+    phrases = [{"point": "Same-origin policy", "weight": 2, "phrases": ["same origin"], "patterns": [],
+                "claims": [], "misconceptions": [], "need": 1, "hint": "", "docs": None}]
+    with session_scope(app.state.db.write_session) as db:  # as an older version of Rehearse left them
+        db.execute(update(QuestionRevision).where(QuestionRevision.prompt == GOOD["prompt"])
+                   .values(rubric=phrases, content_hash="0" * 64))
+        edited = db.scalar(select(Question).where(Question.slug == "cors-edited"))
+        edited.current_revision.created_by_id = admin.id
+    plan = _import(app, yaml.safe_dump({"questions": both}), only_new=True)
+    assert plan.refreshed == [GOOD["slug"]]
+    with session_scope(app.state.db.read_session) as db:
+        rubrics = {q.slug: q.current_revision.rubric[0] for q in db.scalars(select(Question)
+                   .where(Question.slug.in_([GOOD["slug"], "cors-edited"])))}
+    assert rubrics[GOOD["slug"]]["claims"] == claims["claims"] and rubrics["cors-edited"]["phrases"] == ["same origin"]

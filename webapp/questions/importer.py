@@ -89,8 +89,9 @@ def apply_import(
 
     ``only_new`` adds missing questions and topics but leaves existing ones as they are
     (how ``rehearse setup`` loads the shipped bank without undoing an admin's edits), except
-    code questions that can no longer be graded (hidden tests of an older format) and that
-    no person has revised: those are brought up to date (``plan.refreshed``).
+    questions of an older format that no person has revised — code whose hidden tests can no
+    longer be graded, text whose rubric is written as phrases instead of claims: those are
+    brought up to date (``plan.refreshed``).
     """
     plan = plan_import(db, bank=bank, check=check)
     if not plan.ok:
@@ -98,7 +99,7 @@ def apply_import(
     if only_new:
         known = set(db.scalars(select(Topic.slug)))
         bank.topics = [t for t in bank.topics if t.slug not in known]
-        plan.refreshed = _ungradable_and_unedited(db, plan.changed)
+        plan.refreshed = _outdated_and_unedited(db, plan.changed)
         plan.unchanged = plan.unchanged + [s for s in plan.changed if s not in plan.refreshed]
         plan.changed = list(plan.refreshed)
     if not plan.new and not plan.changed and not bank.topics:
@@ -118,16 +119,19 @@ def apply_import(
     return plan
 
 
-def _ungradable_and_unedited(db: Session, slugs: list[str]) -> list[str]:
+def _outdated_and_unedited(db: Session, slugs: list[str]) -> list[str]:
     stale = []
     for slug, question in _existing(db, slugs).items():
         revision = question.current_revision
-        if revision is None or revision.kind.value != "code" or revision.created_by_id is not None:
+        if revision is None or revision.created_by_id is not None:
             continue
-        try:
-            collect_tests(revision.hidden_tests)
-        except HiddenTestsProblem:
+        if revision.kind.value == "text" and any(not point.get("claims") for point in revision.rubric):
             stale.append(slug)
+        elif revision.kind.value == "code":
+            try:
+                collect_tests(revision.hidden_tests)
+            except HiddenTestsProblem:
+                stale.append(slug)
     return sorted(stale)
 
 
