@@ -10,8 +10,9 @@ Each rubric point lists *claims* (see webapp/language/statements.py) and the
 - **partly** met (half its weight) when some but fewer than ``need`` are;
 - **missed** otherwise.
 
-Phrases inside filler frames ("it is all about the …") assert nothing. The grade carries
-a confidence; below ``PROVISIONAL_BELOW`` it is shown as provisional.
+Phrases inside filler frames ("it is all about the …") assert nothing, and an answer that
+only lists terms (a keyword list, or terms strung together with "and") earns nothing for
+them. The grade carries a confidence; below ``PROVISIONAL_BELOW`` it is shown as provisional.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from webapp.grading.graders.base import GradeResult, GradingTask
-from webapp.grading.graders.text_quality import confidence_of, quality_flags
+from webapp.grading.graders.text_quality import UNEXPLAINED, confidence_of, quality_flags
 from webapp.language.patterns import compiled_pattern
 from webapp.language.passages import Sentence, sentences
 from webapp.language.statements import Claim, find, parse_claim, split_misconception
@@ -60,15 +61,15 @@ class RubricGrader:
         found = sentences(task.answer_text)
         reading = _Reading(found, [self.vocabulary.tokens(s.text) for s in found])
         points = [self._judge(rubric_point, reading) for rubric_point in task.rubric]
-        total = sum(p["weight"] for p in points) or 1
-        earned = sum(p["weight"] * CREDIT[p["verdict"]] for p in points)
         flags, notes = quality_flags(reading.tokens, points, filler_claims=reading.filler_claims,
                                      asserted_claims=reading.asserted_claims)
+        if set(UNEXPLAINED) & set(flags):
+            points = [_unexplained(p) for p in points]
+        total = sum(p["weight"] for p in points) or 1
+        earned = sum(p["weight"] * CREDIT[p["verdict"]] for p in points)
         score = round(100 * earned / total)
         if "too_short" in flags:
             score = min(score, 30)
-        if "keyword_list" in flags:
-            score = min(score, 10)
         confidence = confidence_of(points, flags, score=score, words=sum(len(t) for t in reading.tokens))
         feedback = {"kind": "rubric", "grader": self.name, "points": points, "earned_weight": earned,
                     "total_weight": total, "word_count": sum(not t.is_separator for ts in reading.tokens for t in ts),
@@ -97,7 +98,7 @@ class RubricGrader:
             "point": rubric_point["point"], "weight": rubric_point["weight"], "verdict": verdict,
             "covered": verdict in ("met", "partly"), "claims_found": met, "claims_needed": need,
             "evidence": None, "span": None, "contradiction": None, "conflict": bool(judgement.contradictions and met),
-            "hint": None, "docs": None,
+            "hint": rubric_point.get("hint") or None, "docs": rubric_point.get("docs") or None,
         }
         if judgement.contradictions:
             index, why = judgement.contradictions[0]
@@ -107,8 +108,6 @@ class RubricGrader:
             first = reading.sentences[evidence_sentences[0]]
             result["evidence"] = " ".join(reading.sentences[i].text for i in evidence_sentences[:2])
             result["span"] = [first.start, first.end]
-        if verdict != "met":
-            result["hint"], result["docs"] = rubric_point.get("hint") or None, rubric_point.get("docs") or None
         return result
 
     @staticmethod
@@ -136,3 +135,10 @@ class RubricGrader:
                 if match and match.end() > match.start():
                     return index
         return None
+
+
+def _unexplained(point: dict[str, Any]) -> dict[str, Any]:
+    """A point whose terms were only listed: no credit (a contradiction still stands)."""
+    if not point["covered"]:
+        return point
+    return point | {"verdict": "missed", "covered": False, "claims_found": 0, "evidence": None, "span": None}

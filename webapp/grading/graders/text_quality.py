@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.language.words import Token
+from webapp.language.words import Token, word_key
 
 TOO_SHORT_WORDS = 12
+_JOINERS = {word_key("and"), word_key("plus")}
 NOTES = {
     "too_short": "This answer is too short to judge fairly: explain the ideas in full sentences, as you would "
                  "to an interviewer.",
@@ -15,8 +16,15 @@ NOTES = {
                     "Say what each idea means and why it matters.",
     "filler": "Several of the right terms appear only after filler (\"it is all about the …\", \"then there is "
               "the …\"), which says nothing about them. Say what each one does.",
+    "strung_together": "This strings the right terms together with \"and\" rather than saying what they do or why, "
+                       "so they earn no credit. Explain each idea in a sentence of its own.",
     "no_claim": "No sentence here says anything this question asks about.",
 }
+# Flags under which naming a point's terms earns nothing: the answer lists, it does not explain.
+UNEXPLAINED = ("keyword_list", "strung_together")
+# Share of "and"/"plus" among the words above which an answer is terms joined together: on the
+# tuning questions of the evaluation set, real answers reach 0.09 and filler-dressed ones start at 0.13.
+STRUNG_TOGETHER_SHARE = 0.11
 
 
 def quality_flags(tokens: list[list[Token]], points: list[dict[str, Any]], *, filler_claims: int,
@@ -27,7 +35,9 @@ def quality_flags(tokens: list[list[Token]], points: list[dict[str, Any]], *, fi
         flags.append("too_short")
     if len(words) >= 6 and _is_keyword_list(tokens, words):
         flags.append("keyword_list")
-    if filler_claims >= 2 and filler_claims >= asserted_claims:
+    if len(words) >= 20 and sum(t.key in _JOINERS for t in words) / len(words) >= STRUNG_TOGETHER_SHARE:
+        flags.append("strung_together")
+    elif filler_claims >= 2 and filler_claims >= asserted_claims:
         flags.append("filler")
     if len(words) >= TOO_SHORT_WORDS and not any(p["verdict"] != "missed" for p in points) and "keyword_list" not in flags:
         flags.append("no_claim")
@@ -62,7 +72,7 @@ def confidence_of(points: list[dict[str, Any]], flags: list[str], *, score: int,
     confidence -= 0.3 * sum(bool(p.get("conflict")) for p in points)
     confidence -= 0.08 * sum(p["verdict"] == "partly" for p in points)
     confidence -= 0.1 * any(p["verdict"] == "contradicted" for p in points)
-    confidence -= 0.2 * bool({"filler", "keyword_list"} & set(flags))
+    confidence -= 0.2 * bool({"filler", "keyword_list", "strung_together"} & set(flags))
     confidence -= 0.15 * (35 <= score <= 70)
     confidence -= 0.1 * (words < 30)
     return round(max(0.0, min(1.0, confidence)), 2)
