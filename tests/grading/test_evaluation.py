@@ -71,3 +71,14 @@ def test_statistics_on_known_values() -> None:
 
 FLOORS = {"spearman": 0.0, "kappa": 0.0, "agreement": 0.0, "strong": 0, "model": 0, "terse": 0}
 CEILINGS = {"fluent_wrong": 100, "dressed": 100, "keyword": 100, "off_topic": 100, "false_credit": 1.0}
+
+
+def test_the_command_prints_every_figure(capsys) -> None:  # type: ignore[no-untyped-def]
+    from webapp.cli import main
+
+    main(["grading", "eval"])
+    out = capsys.readouterr().out
+    for heading in ("whole set", "tuning questions", "held-out questions"):
+        assert f"### {heading}" in out
+    for figure in ("Spearman", "quadratic-weighted kappa", "per-point agreement", "false credit", "fluent_wrong"):
+        assert figure in out

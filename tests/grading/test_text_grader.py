@@ -143,3 +143,12 @@ def test_vocabulary_folds_multi_word_synonyms_and_contractions() -> None:
     vocabulary = Vocabulary([["thread pool", "threadpool"]])
     assert vocabulary.keys("a thread pool") == vocabulary.keys("a threadpool")
     assert vocabulary.keys("it doesn't run") == vocabulary.keys("it does not running")
+
+
+def test_terms_strung_together_with_and_earn_nothing_and_say_why() -> None:
+    answer = ("So the response model is about the filtering and the output fields and the declared data and the "
+              "FastAPI ASGI side and the Flask WSGI side and the documentation and the schema and the rest.")
+    feedback = grade(answer, FILTER, ASGI)
+    assert "strung_together" in feedback["flags"] and all(not p["covered"] for p in feedback["points"])
+    assert any("strings the right terms together" in note for note in feedback["notes"])
+    assert feedback["points"][0]["hint"] is None or isinstance(feedback["points"][0]["hint"], str)
