@@ -1,4 +1,5 @@
-"""submissions: provisional (the grader was unsure): such answers come first in the review queue
+"""submissions: provisional (the grader was unsure), first in the review queue; reviews: the
+grader's verdicts and score as the interviewer saw them, for grader calibration
 
 Revision ID: 0008
 Revises: 0007
@@ -18,8 +19,14 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('provisional', sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('grader_verdicts', sa.JSON(), nullable=False, server_default='[]'))
+        batch_op.add_column(sa.Column('grader_score', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('reviews', schema=None) as batch_op:
+        batch_op.drop_column('grader_score')
+        batch_op.drop_column('grader_verdicts')
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_column('provisional')

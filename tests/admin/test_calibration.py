@@ -71,6 +71,9 @@ def test_agreement_page_and_one_click_calibration_example(app, bank, answer, can
         assert example["answer"].endswith("none of this is true.") and example["expect"] == "wrong"
         assert example["at_most"] == 20 and f"grader {grader_score}" in example["note"]
         assert db.scalar(select(AuditEvent).where(AuditEvent.action == "grader.calibration_example")) is not None
+        review = db.scalar(select(Review).where(Review.submission_id == disputed))
+        assert review.grader_score == grader_score and len(review.grader_verdicts) == len(spec.rubric)
+        assert set(review.grader_verdicts) <= {"met", "partly", "missed", "contradicted"}
     again = admin_client.post("/admin/calibration/examples", data={
         "submission_id": str(disputed), "csrf_token": csrf_token(admin_client, "/admin/calibration")})
     assert again.status_code == 409 and "already a calibration example" in again.text

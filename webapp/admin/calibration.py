@@ -68,8 +68,12 @@ class ReviewedAnswer:
     interviewer_score: int
 
     @property
+    def grader_score(self) -> int:
+        return graded_score(self.submission, self.review)
+
+    @property
     def gap(self) -> int:
-        return abs((self.submission.score or 0) - self.interviewer_score)
+        return abs(self.grader_score - self.interviewer_score)
 
 
 @dataclass
@@ -83,12 +87,23 @@ class QuestionCalibration:
         return sorted((a for a in self.answers if a.gap), key=lambda a: -a.gap)[:limit]
 
 
+def graded_score(submission: Submission, review: Review) -> int:
+    """The automatic score the interviewer judged (stored with the review; older reviews: the current one)."""
+    return review.grader_score if review.grader_score is not None else submission.score or 0
+
+
+def graded_verdicts(submission: Submission, review: Review) -> list[str]:
+    return review.grader_verdicts or [str(p.get("verdict")) for p in submission.feedback.get("points", [])]
+
+
 def interviewer_score(review: Review, rubric: list[dict[str, Any]]) -> int | None:
+    """The interviewer's score: an override, else the scorecard's ratings weighted (met 1, partly
+    ½), else the automatic score they accepted without rating points."""
     if review.final_score is not None:
         return review.final_score
     rated = [(point["weight"], review.point_ratings.get(str(i))) for i, point in enumerate(rubric)]
     if not any(rating for _, rating in rated):
-        return None
+        return review.grader_score
     total = sum(weight for weight, _ in rated) or 1
     return round(100 * sum(weight * RATING_CREDIT.get(rating or "missed", 0) for weight, rating in rated) / total)
 
@@ -112,11 +127,11 @@ def calibration(db: Session, *, question_id: int | None = None) -> list[Question
             continue
         entry = found.setdefault(submission.question_id, QuestionCalibration(submission.question))
         entry.answers.append(ReviewedAnswer(submission, review, human))
-        entry.scores.add(submission.score or 0, human)
-        for index, judged in enumerate(submission.feedback.get("points", [])):
+        entry.scores.add(graded_score(submission, review), human)
+        for index, verdict in enumerate(graded_verdicts(submission, review)):
             rating = review.point_ratings.get(str(index))
-            if rating in RATING_ORDER and judged.get("verdict") in GRADER_ORDER:
-                entry.points[index].add(GRADER_ORDER[judged["verdict"]], RATING_ORDER[rating])
+            if rating in RATING_ORDER and verdict in GRADER_ORDER:
+                entry.points[index].add(GRADER_ORDER[verdict], RATING_ORDER[rating])
     return sorted(found.values(), key=lambda c: c.question.title)
 
 
@@ -138,14 +153,13 @@ def add_calibration_example(db: Session, *, submission_id: int, actor: User) -> 
         raise CalibrationError(409, "This answer is already a calibration example of the question.")
     wrong = "wrong" in review.point_ratings.values()
     expect = "wrong" if wrong and human <= 35 else "strong" if human >= 80 else "off_topic" if human <= 20 else "partial"
+    grader = graded_score(submission, review)
     example = CalibrationSpec(expect=expect, answer=submission.answer_text, at_least=max(0, human - BAND),
                               at_most=min(100, human + BAND),
-                              note=f"from the review of answer {submission.id}: interviewer {human}, "
-                                   f"grader {submission.score}")
+                              note=f"from the review of answer {submission.id}: interviewer {human}, grader {grader}")
     spec.calibration.append(example)
     revise_question(db, question=question, spec=spec, actor=actor)
     record_event(db, actor=actor, action="grader.calibration_example", target=f"question:{question.slug}",
-                 summary=f"answer {submission.id} ({expect}, interviewer {human}, grader {submission.score})",
-                 details={"submission": submission.id, "expect": expect, "interviewer": human,
-                          "grader": submission.score})
+                 summary=f"answer {submission.id} ({expect}, interviewer {human}, grader {grader})",
+                 details={"submission": submission.id, "expect": expect, "interviewer": human, "grader": grader})
     return question

@@ -52,6 +52,9 @@ class Review(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     point_ratings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The automatic grade as the interviewer saw it when submitting (a regrade may change it later).
+    grader_verdicts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    grader_score: Mapped[int | None] = mapped_column(Integer)
     recommendation: Mapped[Recommendation | None] = mapped_column(
         Enum(Recommendation, native_enum=False, length=20, validate_strings=True)
     )

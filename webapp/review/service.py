@@ -121,6 +121,9 @@ def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card:
     review.override_reason = card.override_reason.strip()[:2000] if overriding else ""
     if submit:
         review.state, review.submitted_at = ReviewState.submitted, utcnow()
+        review.grader_score = submission.score
+        review.grader_verdicts = [str(p.get("verdict") or ("met" if p.get("covered") else "missed"))
+                                  for p in submission.feedback.get("points", [])]
         record_event(db, actor=reviewer, action="review.submitted", target=f"submission:{submission.id}",
                      summary=f"recommendation {recommendation.value}")  # type: ignore[union-attr]
         if overriding:
