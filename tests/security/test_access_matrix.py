@@ -67,6 +67,8 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
         ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/password-reset"),
         ("GET", "/admin/audit"), ("GET", "/admin/queue"), ("POST", "/admin/queue/requeue"),
         ("GET", "/admin/queue/regrade/{revision_id}"), ("POST", "/admin/queue/regrade/{revision_id}"),
+        ("GET", "/admin/calibration"), ("GET", "/admin/calibration/{question_id}"),
+        ("POST", "/admin/calibration/examples"),
         ("GET", "/admin/questions"), ("GET", "/admin/questions/new"), ("POST", "/admin/questions/new"),
         ("GET", "/admin/questions/{slug}/edit"), ("POST", "/admin/questions/{slug}/edit"),
         ("POST", "/admin/questions/preview"), ("POST", "/admin/questions/{slug}/status"),
@@ -120,7 +122,7 @@ def others_objects(app, bank, make_user):  # type: ignore[no-untyped-def]
         comment = ReviewComment(submission_id=submission.id, author_id=author.id, line=None, body="Theirs.")
         db.add(comment)
         db.flush()
-        return {"slug": question.slug, "submission_id": submission.id, "user_id": victim.id,
+        return {"slug": question.slug, "question_id": question.id, "submission_id": submission.id, "user_id": victim.id,
                 "revision_id": question.current_revision_id, "import_id": staged.id, "assessment_id": assessment.id,
                 "attempt_id": attempt.id, "comment_id": comment.id, "number": 1, "position": 1}
 
