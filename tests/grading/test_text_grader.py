@@ -152,3 +152,37 @@ def test_terms_strung_together_with_and_earn_nothing_and_say_why() -> None:
     assert "strung_together" in feedback["flags"] and all(not p["covered"] for p in feedback["points"])
     assert any("strings the right terms together" in note for note in feedback["notes"])
     assert feedback["points"][0]["hint"] is None or isinstance(feedback["points"][0]["hint"], str)
+
+
+THREAD = {"point": "A plain def endpoint runs in a thread pool", "weight": 1,
+          "claims": ["plain def|def endpoint|sync endpoint ; run|execute ; thread pool|worker thread"]}
+CONVERT = {"point": "Path parameters are converted to their declared type", "weight": 1,
+           "claims": ["path parameter ; convert|parse|coerce"]}
+CACHE = {"point": "Trade-offs include harder caching", "weight": 1, "claims": ["caching ; hard|harder|difficult"]}
+
+
+def test_negation_stays_in_its_own_clause_and_conditions_deny_nothing() -> None:
+    assert verdicts("A sync endpoint doesn't block the event loop because it runs in a worker thread.",
+                    THREAD) == ["met"]
+    assert verdicts("If a path parameter cannot be converted to int, FastAPI answers 422.", CONVERT) != ["contradicted"]
+    assert verdicts("A path parameter is not converted at all; you get the raw string.", CONVERT) == ["contradicted"]
+    assert verdicts("Expect harder caching, since everything is one POST endpoint.", CACHE) == ["met"]
+
+
+def test_words_after_a_claim_can_take_it_back() -> None:
+    point = {"point": "Authorization per resolver", "weight": 1, "claims": ["authorization ; per field|per resolver"]}
+    assert verdicts("Once the user is logged in, authorization per field is redundant.", point) == ["contradicted"]
+    assert verdicts("Authorization per resolver is not needed with a router dependency.", point) == ["contradicted"]
+    assert verdicts("Authorization per resolver is essential, because fields differ.", point) == ["met"]
+
+
+def test_a_bold_lead_in_ends_its_sentence() -> None:
+    found = sentences("**No mixing with JSON.** A request body has one encoding, so `x_y` stays whole.")
+    assert [s.text for s in found] == ["No mixing with JSON.", "A request body has one encoding, so x_y stays whole."]
+
+
+def test_a_claim_does_not_reach_across_a_comma_into_another_statement() -> None:
+    point = {"point": "HttpOnly hides the cookie from JavaScript", "weight": 1,
+             "claims": ["httponly ; javascript|script"]}
+    assert verdicts("HttpOnly restricts the cookie to HTTPS, Secure stops JavaScript from reading it.", point) == ["missed"]
+    assert verdicts("HttpOnly, which is a cookie flag, keeps JavaScript away from it.", point) == ["met"]

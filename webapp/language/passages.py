@@ -14,9 +14,10 @@ _FENCE = re.compile(r"^(```|~~~).*?(?:^\1[^\n]*$|\Z)", re.MULTILINE | re.DOTALL)
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|approx|incl)\.", re.IGNORECASE)
 # A sentence ends at . ! ? followed by space, at a blank line, or before a list item or heading.
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)]|#{1,6})\s)")
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]*_]*\s+|\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)]|#{1,6})\s)")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)]|#{1,6}|>)\s+")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_STRAY_EMPHASIS = re.compile(r"^\s*[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}\s*$")
 _EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1")
 
 
@@ -35,12 +36,19 @@ def _masked(source: str) -> str:
 
 
 def rendered(fragment: str) -> str:
-    """One piece of markdown as plain words: markup dropped, code kept whole."""
+    """One piece of markdown as plain words: markup dropped, code kept whole (even its ``_`` and ``*``)."""
     text = _FENCE.sub(lambda m: "\n".join(m.group().splitlines()[1:-1]), fragment)
+    code: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        code.append(match.group(2).strip())
+        return f"\x00{len(code) - 1}\x00"
+    text = _CODE_SPAN.sub(hold, text)
     text = _LINK.sub(r"\1", text)
     text = "\n".join(_LIST_MARK.sub("", line) for line in text.splitlines())
-    text = _CODE_SPAN.sub(lambda m: m.group(2).strip(), text)
     text = _EMPHASIS.sub(r"\2", text)
+    text = _STRAY_EMPHASIS.sub("", text)  # a bold lead-in split from its closing marker at the full stop
+    text = re.sub(r"\x00(\d+)\x00", lambda m: code[int(m.group(1))], text)
     return " ".join(text.split())
 
 

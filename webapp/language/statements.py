@@ -16,19 +16,32 @@ from dataclasses import dataclass
 from webapp.language.words import Token, Vocabulary, word_key
 
 MAX_GAP = 2  # other words allowed between the words of one phrase
-WINDOW = 14  # words from the first to the last slot of one claim
+WINDOW = 16  # words from the first to the last slot of one claim
 _CLAUSE_BREAKS = {";", ":", "—", "–", "-"}
 _CONTRAST = {word_key(w) for w in ("but", "whereas", "although", "though", "however", "while")}
 _NEGATIONS = {word_key(w) for w in ("not", "no", "never", "without", "neither", "nor", "none", "nothing",
-                                    "nobody", "unlike", "lack", "hardly")}
+                                    "nobody", "unlike", "lack")}
 _NEGATION_PAIRS = {(word_key(a), word_key(b)) for a, b in (("rather", "than"), ("instead", "of"), ("far", "from"))}
+_LONGER = (word_key("no"), word_key("longer"))
 _NOT_NEGATIONS = {(word_key(a), word_key(b)) for a, b in (("not", "only"), ("not", "just"), ("no", "matter"),
                                                           ("or", "not"))}
 _FILLERS = [tuple(word_key(w) for w in f.split()) for f in (
-    "all about", "there is", "there are", "we have", "you have", "what matters is", "the key thing is",
+    "all about", "then there is", "then there are", "there is the whole", "we have", "you have", "what matters is", "the key thing is",
     "the main thing is", "comes down to", "think of", "not forget", "of course", "as well as", "in my view",
     "i would say", "another thing is", "also important is", "plus the", "and then the", "then the",
 )]
+# Words after a claim that take it back: "per-field authorization is redundant", "query limits
+# are unnecessary", "a blocking call inside async def is harmless", "… is not needed".
+_DISMISSALS = {word_key(w) for w in ("unnecessary", "redundant", "harmless", "pointless", "needless", "irrelevant",
+                                     "obsolete", "cosmetic", "overrated", "myth", "useless", "superfluous")}
+_DISMISSED_AFTER_NOT = {word_key(w) for w in ("need", "needed", "required", "necessary", "matter", "important",
+                                              "true", "relevant", "worth", "issue", "concern", "problem", "count")}
+DISMISSAL_WINDOW = 5  # words after the claim's last word
+_PARENTHETICAL = {word_key(w) for w in ("which", "who", "that", "where", "like", "e", "i", "for", "such", "including",
+                                         "especially", "say", "typically", "usually", "often")}
+_SUBORDINATORS = {word_key(w) for w in ("because", "so", "which", "that", "since", "if", "unless", "when", "whether",
+                                        "who", "where", "otherwise")}
+_CONDITIONS = {word_key(w) for w in ("if", "unless", "whether", "when", "whenever")}
 _FILLER_ENDS = {word_key(w) for w in ("that", "which", "who", "because", "so", "when", "if")}
 
 
@@ -104,9 +117,10 @@ def _phrase_matches(tokens: list[Token], clause: range, phrase: tuple[str, ...])
 
 
 def _negated(tokens: list[Token], clause: range, position: int, own: set[int]) -> bool:
-    """Odd number of negations between the start of the token's comma segment and the token."""
+    """Odd number of negations between the start of the token's comma part (or the subordinate
+    clause it sits in: "… because it runs in a thread") and the token."""
     count, index = 0, position - 1
-    while index >= clause.start and not tokens[index].is_separator:
+    while index >= clause.start and not tokens[index].is_separator and tokens[index].key not in _SUBORDINATORS:
         pair = (tokens[index].key, tokens[index + 1].key) if index + 1 < clause.stop else None
         previous = (tokens[index - 1].key, tokens[index].key) if index > clause.start else None
         if index not in own and pair not in _NOT_NEGATIONS and previous not in _NOT_NEGATIONS:
@@ -114,6 +128,32 @@ def _negated(tokens: list[Token], clause: range, position: int, own: set[int]) -
                 count += 1
         index -= 1
     return count % 2 == 1
+
+
+def _dismissed(tokens: list[Token], clause: range, last: int) -> bool:
+    """Whether the words right after the claim, in its comma part, take it back."""
+    following = []
+    for index in range(last + 1, min(clause.stop, last + 1 + DISMISSAL_WINDOW)):
+        if tokens[index].is_separator:
+            break
+        following.append(tokens[index].key)
+    for position, key in enumerate(following):
+        after = following[position + 1:position + 3]
+        if key in _DISMISSALS or (key == _LONGER[0] and after[:1] == [_LONGER[1]]):
+            return True
+        if key in _NEGATIONS and any(k in _DISMISSED_AFTER_NOT for k in after):
+            return True
+    return False
+
+
+def _conditional(tokens: list[Token], clause: range, first: int) -> bool:
+    """Whether the match sits in the condition of an if/unless/when in its comma part."""
+    index = first - 1
+    while index >= clause.start and not tokens[index].is_separator:
+        if tokens[index].key in _CONDITIONS:
+            return True
+        index -= 1
+    return False
 
 
 def _in_filler(tokens: list[Token], clause: range, position: int) -> bool:
@@ -133,10 +173,31 @@ def _judge_match(tokens: list[Token], clause: range, positions: tuple[int, ...])
     own = set(positions)
     negated = [_negated(tokens, clause, i, own) for i in positions]
     filler = all(_in_filler(tokens, clause, i) for i in positions)
+    if _dismissed(tokens, clause, positions[-1]):
+        return Finding(not any(negated), filler, positions)
     if not any(negated):
         return Finding(False, filler, positions)
+    if _conditional(tokens, clause, positions[0]):
+        return None  # "if a parameter cannot be converted, …" denies nothing
     one_part = not any(tokens[i].is_separator for i in range(positions[0], positions[-1]))
     return Finding(True, filler, positions) if one_part else None
+
+
+def _one_part(tokens: list[Token], flat: list[int]) -> bool:
+    """Whether the words lie in one comma part, parentheticals aside: "FastAPI, which builds on
+    Starlette, speaks ASGI" is one statement; "HttpOnly means HTTPS, Secure hides it from
+    JavaScript" is two."""
+    part_start = flat[0]
+    for index in range(flat[0], flat[-1]):
+        if not tokens[index].is_separator:
+            continue
+        opens = index + 1 < len(tokens) and (tokens[index + 1].key in _PARENTHETICAL or tokens[index].key == "(")
+        closes = tokens[part_start].key in _PARENTHETICAL or tokens[index].key == ")" or (
+            part_start > 0 and tokens[part_start - 1].key == "(")
+        if not (opens or closes):
+            return False
+        part_start = index + 1
+    return True
 
 
 def find(claim: Claim, tokens: list[Token]) -> list[Finding]:
@@ -150,7 +211,7 @@ def find(claim: Claim, tokens: list[Token]) -> list[Finding]:
         matches: list[tuple[int, ...]] = []
         for combination in itertools.islice(itertools.product(*candidates), 256):
             flat = sorted(i for match in combination for i in match)
-            if len(set(flat)) == len(flat) and flat[-1] - flat[0] <= WINDOW:
+            if len(set(flat)) == len(flat) and flat[-1] - flat[0] <= WINDOW and _one_part(tokens, flat):
                 matches.append(tuple(flat))
         judged = [f for f in (_judge_match(tokens, clause, m) for m in sorted(set(matches), key=lambda m: m[-1] - m[0]))
                   if f is not None]

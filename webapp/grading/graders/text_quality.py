@@ -51,11 +51,11 @@ def _is_keyword_list(tokens: list[list[Token]], words: list[Token]) -> bool:
     for sentence in tokens:
         count = 0
         for token in [*sentence, None]:
-            if token is None or token.is_separator:
+            if token is None or token.key in (",", ";"):
                 if count:
                     pieces.append(count)
                 count = 0
-            else:
+            elif not token.is_separator:
                 count += 1
     short_pieces = sum(n <= 3 for n in pieces)
     return function_share < 0.15 or (len(pieces) >= 4 and short_pieces / len(pieces) >= 0.7)
