@@ -17,8 +17,9 @@ _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|approx|incl)\.", re.IGNORE
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]*_]*\s+|\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)]|#{1,6})\s)")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)]|#{1,6}|>)\s+")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_STRAY_EMPHASIS = re.compile(r"^\s*[*_]{1,3}(?=\S)|(?<=\S)[*_]{1,3}\s*$")
-_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1")
+_STRAY_EMPHASIS = re.compile(r"^\s*(?:\*{1,3}|_{1,3}(?!\w))(?=\S)|(?<=[^\w\s])(?:\*{1,3}|_{1,3})\s*$")
+# Underscores inside a word (model_dump, by_alias) are not emphasis, as in CommonMark.
+_EMPHASIS = re.compile(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1|(?<!\w)(_{1,3})(?=\S)(.+?)(?<=\S)\3(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def rendered(fragment: str) -> str:
     text = _CODE_SPAN.sub(hold, text)
     text = _LINK.sub(r"\1", text)
     text = "\n".join(_LIST_MARK.sub("", line) for line in text.splitlines())
-    text = _EMPHASIS.sub(r"\2", text)
+    text = _EMPHASIS.sub(lambda m: m.group(2) if m.group(1) else m.group(4), text)
     text = _STRAY_EMPHASIS.sub("", text)  # a bold lead-in split from its closing marker at the full stop
     text = re.sub(r"\x00(\d+)\x00", lambda m: code[int(m.group(1))], text)
     return " ".join(text.split())

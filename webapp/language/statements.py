@@ -21,6 +21,8 @@ _CLAUSE_BREAKS = {";", ":", "—", "–", "-"}
 _CONTRAST = {word_key(w) for w in ("but", "whereas", "although", "though", "however", "while")}
 _NEGATIONS = {word_key(w) for w in ("not", "no", "never", "without", "neither", "nor", "none", "nothing",
                                     "nobody", "unlike", "lack")}
+_SHORT_NEGATIONS = {word_key(w) for w in ("without", "unlike", "no")}
+SHORT_SCOPE = 3  # words a short-scope negation reaches: "no retries", "without a lock", "unlike Flask"
 _NEGATION_PAIRS = {(word_key(a), word_key(b)) for a, b in (("rather", "than"), ("instead", "of"), ("far", "from"))}
 _LONGER = (word_key("no"), word_key("longer"))
 _NOT_NEGATIONS = {(word_key(a), word_key(b)) for a, b in (("not", "only"), ("not", "just"), ("no", "matter"),
@@ -117,17 +119,23 @@ def _phrase_matches(tokens: list[Token], clause: range, phrase: tuple[str, ...])
 
 
 def _negated(tokens: list[Token], clause: range, position: int, own: set[int]) -> bool:
-    """Odd number of negations between the start of the token's comma part (or the subordinate
-    clause it sits in: "… because it runs in a thread") and the token."""
-    count, index = 0, position - 1
+    """Whether a negation governs the token: *not, never, nothing…* anywhere before it in its comma
+    part (or the subordinate clause it sits in: "… because it runs in a thread"); *without, unlike,
+    no, rather than, instead of* only over the next few words, their own noun phrase ("without
+    strict mode Pydantic converts" does not deny converting). "Don't X and don't Y" is two
+    negations of two things, not one that cancels."""
+    index = position - 1
     while index >= clause.start and not tokens[index].is_separator and tokens[index].key not in _SUBORDINATORS:
         pair = (tokens[index].key, tokens[index + 1].key) if index + 1 < clause.stop else None
         previous = (tokens[index - 1].key, tokens[index].key) if index > clause.start else None
         if index not in own and pair not in _NOT_NEGATIONS and previous not in _NOT_NEGATIONS:
-            if tokens[index].key in _NEGATIONS or previous in _NEGATION_PAIRS:
-                count += 1
+            if previous in _NEGATION_PAIRS or tokens[index].key in _SHORT_NEGATIONS:
+                if position - index <= SHORT_SCOPE:
+                    return True
+            elif tokens[index].key in _NEGATIONS:
+                return True
         index -= 1
-    return count % 2 == 1
+    return False
 
 
 def _dismissed(tokens: list[Token], clause: range, last: int) -> bool:

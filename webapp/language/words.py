@@ -16,7 +16,7 @@ from functools import lru_cache
 import simplemma
 import snowballstemmer
 
-_TOKEN = re.compile(r"[^\W_]+|[,;:()—–]|\s-\s", re.UNICODE)
+_TOKEN = re.compile(r"[^\W_]+|[,;()—–]|:(?!//)|\s-\s", re.UNICODE)  # "https://" is not a clause break
 _CONTRACTIONS = [(re.compile(p, re.IGNORECASE), r) for p, r in (
     (r"\bwon['’]t\b", "will not"), (r"\bcan['’]t\b", "can not"), (r"\bcannot\b", "can not"),
     (r"\bshan['’]t\b", "shall not"), (r"n['’]t\b", " not"), (r"['’](?:s|re|ve|ll|d|m)\b", ""),
