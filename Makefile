@@ -28,12 +28,13 @@ test: install
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 # Benchmarks (minutes; not part of `make test`): writes docs/benchmarks.md.
+# `make bench SUITES="bench.grading_capacity bench.feedback"` re-runs only those sections.
 # Data-scale figures include PostgreSQL when the local server answers (it creates and drops its own database).
 bench: install
 	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
 	@if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then \
 		export REHEARSE_BENCH_DATABASE_URL=$${REHEARSE_BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}; fi; \
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(SUITES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

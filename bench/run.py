@@ -69,12 +69,33 @@ short. PostgreSQL with separate `rehearse worker` processes is the deployment fo
 """
 
 
-def main() -> None:
-    sections = []
+def _sections(text: str) -> dict[str, str]:
+    """The report's "## " sections by heading (the header and the Targets summary excluded)."""
+    parts = ("\n" + text).split("\n## ")[1:]
+    return {part.split("\n", 1)[0]: "## " + part.rstrip() + "\n" for part in parts}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Every suite, or only those named (``python -m bench.run bench.grading_capacity``): their
+    sections replace the same sections of the existing report, the others stay as they were."""
+    chosen = (argv if argv is not None else sys.argv[1:]) or SUITES
+    unknown = sorted(set(chosen) - set(SUITES))
+    if unknown:
+        sys.exit(f"unknown suite(s): {', '.join(unknown)}; known: {', '.join(SUITES)}")
+    fresh = {}
     for name in SUITES:
+        if name not in chosen:
+            continue
         module = importlib.import_module(name)
         print(f"running {name} …", file=sys.stderr)
-        sections.append(module.report())
+        section = module.report()
+        fresh[section.split("\n", 1)[0].removeprefix("## ")] = section
+    kept = _sections(OUTPUT.read_text()) if chosen != SUITES and OUTPUT.exists() else {}
+    kept.pop("Targets", None)
+    kept.pop(CHANGES.strip().split("\n", 1)[0].removeprefix("## "), None)
+    sections = [fresh.get(heading, body) for heading, body in kept.items()] if kept else list(fresh.values())
+    sections += [body for heading, body in fresh.items() if heading not in kept and kept]
+    partial = "" if chosen == SUITES else f" (this run: {', '.join(chosen)}; the other sections are from an earlier run)"
     versions = ", ".join(f"{p} {version(p)}" for p in ("fastapi", "starlette", "sqlalchemy", "uvicorn", "jinja2"))
     header = [
         "# Benchmarks",
@@ -82,7 +103,7 @@ def main() -> None:
         "Written by `make bench` (not part of `make test`). Every figure is min / median / max over several runs,",
         "and each is compared with a reference measured in the same command.",
         "",
-        f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}{partial}",
         f"- Machine: {machine()}",
         f"- Versions: {versions}",
         "",
