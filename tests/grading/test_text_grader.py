@@ -186,3 +186,9 @@ def test_a_claim_does_not_reach_across_a_comma_into_another_statement() -> None:
              "claims": ["httponly ; javascript|script"]}
     assert verdicts("HttpOnly restricts the cookie to HTTPS, Secure stops JavaScript from reading it.", point) == ["missed"]
     assert verdicts("HttpOnly, which is a cookie flag, keeps JavaScript away from it.", point) == ["met"]
+
+
+def test_a_negation_ends_where_a_new_statement_starts_after_and() -> None:
+    point = {"point": "Invalid input gets a 422", "weight": 1, "claims": ["client ; 422"]}
+    assert verdicts("The endpoint never runs and the client gets a 422 listing each error.", point) == ["met"]
+    assert verdicts("The client never gets a 422, only a 500.", point) == ["contradicted"]

@@ -43,6 +43,9 @@ _PARENTHETICAL = {word_key(w) for w in ("which", "who", "that", "where", "like",
                                          "especially", "say", "typically", "usually", "often")}
 _SUBORDINATORS = {word_key(w) for w in ("because", "so", "which", "that", "since", "if", "unless", "when", "whether",
                                         "who", "where", "otherwise")}
+_AND = {word_key("and"), word_key("or")}
+_NEW_SUBJECT = {word_key(w) for w in ("the", "a", "an", "it", "they", "you", "we", "i", "this", "its", "their", "your",
+                                      "fastapi", "starlette", "pydantic")}
 _CONDITIONS = {word_key(w) for w in ("if", "unless", "whether", "when", "whenever")}
 _FILLER_ENDS = {word_key(w) for w in ("that", "which", "who", "because", "so", "when", "if")}
 
@@ -126,6 +129,8 @@ def _negated(tokens: list[Token], clause: range, position: int, own: set[int]) -
     negations of two things, not one that cancels."""
     index = position - 1
     while index >= clause.start and not tokens[index].is_separator and tokens[index].key not in _SUBORDINATORS:
+        if tokens[index].key in _AND and index + 1 < position and tokens[index + 1].key in _NEW_SUBJECT:
+            return False  # "the endpoint never runs and the client gets a 422": a new statement
         pair = (tokens[index].key, tokens[index + 1].key) if index + 1 < clause.stop else None
         previous = (tokens[index - 1].key, tokens[index].key) if index > clause.start else None
         if index not in own and pair not in _NOT_NEGATIONS and previous not in _NOT_NEGATIONS:
