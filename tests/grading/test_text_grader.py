@@ -192,3 +192,8 @@ def test_a_negation_ends_where_a_new_statement_starts_after_and() -> None:
     point = {"point": "Invalid input gets a 422", "weight": 1, "claims": ["client ; 422"]}
     assert verdicts("The endpoint never runs and the client gets a 422 listing each error.", point) == ["met"]
     assert verdicts("The client never gets a 422, only a 500.", point) == ["contradicted"]
+
+
+def test_a_list_of_mistakes_to_avoid_denies_nothing() -> None:
+    point = {"point": "Expose custom headers", "weight": 1, "claims": ["expose headers ; custom header"]}
+    assert verdicts("Mistakes I'd avoid: no expose headers when the SPA must read a custom header.", point) != ["contradicted"]

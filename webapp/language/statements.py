@@ -46,6 +46,8 @@ _SUBORDINATORS = {word_key(w) for w in ("because", "so", "which", "that", "since
 _AND = {word_key("and"), word_key("or")}
 _NEW_SUBJECT = {word_key(w) for w in ("the", "a", "an", "it", "they", "you", "we", "i", "this", "its", "their", "your",
                                       "fastapi", "starlette", "pydantic")}
+# A sentence about what to avoid lists negatives on purpose: its negations deny nothing.
+_CAUTIONS = {word_key(w) for w in ("mistake", "mistakes", "avoid", "pitfall", "pitfalls", "forgetting", "beware")}
 _CONDITIONS = {word_key(w) for w in ("if", "unless", "whether", "when", "whenever")}
 _FILLER_ENDS = {word_key(w) for w in ("that", "which", "who", "because", "so", "when", "if")}
 
@@ -190,8 +192,8 @@ def _judge_match(tokens: list[Token], clause: range, positions: tuple[int, ...])
         return Finding(not any(negated), filler, positions)
     if not any(negated):
         return Finding(False, filler, positions)
-    if _conditional(tokens, clause, positions[0]):
-        return None  # "if a parameter cannot be converted, …" denies nothing
+    if _conditional(tokens, clause, positions[0]) or any(t.key in _CAUTIONS for t in tokens[:positions[0]]):
+        return None  # "if a parameter cannot be converted, …", "mistakes to avoid: no expose_headers" deny nothing
     one_part = not any(tokens[i].is_separator for i in range(positions[0], positions[-1]))
     return Finding(True, filler, positions) if one_part else None
 
