@@ -69,16 +69,7 @@ def test_statistics_on_known_values() -> None:
     assert weighted_kappa([0, 0, 3, 3], [3, 3, 0, 0], 4) < 0
 
 
-FLOORS = {"spearman": 0.0, "kappa": 0.0, "agreement": 0.0, "strong": 0, "model": 0, "terse": 0}
-CEILINGS = {"fluent_wrong": 100, "dressed": 100, "keyword": 100, "off_topic": 100, "false_credit": 1.0}
-
-
-def test_the_command_prints_every_figure(capsys) -> None:  # type: ignore[no-untyped-def]
-    from webapp.cli import main
-
-    main(["grading", "eval"])
-    out = capsys.readouterr().out
-    for heading in ("whole set", "tuning questions", "held-out questions"):
-        assert f"### {heading}" in out
-    for figure in ("Spearman", "quadratic-weighted kappa", "per-point agreement", "false credit", "fluent_wrong"):
-        assert figure in out
+# Measured on the whole set (docs/grading.md): Spearman 0.88, kappa 0.89, agreement 81 %, strong 95,
+# model 100, terse 78, fluent-but-wrong 31, dressed 1, keyword 0, off-topic 0, false credit 27 %.
+FLOORS = {"spearman": 0.85, "kappa": 0.85, "agreement": 0.78, "strong": 90, "model": 95, "terse": 74}
+CEILINGS = {"fluent_wrong": 35, "dressed": 10, "keyword": 5, "off_topic": 5, "false_credit": 0.30}

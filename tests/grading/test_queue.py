@@ -124,7 +124,7 @@ def test_service_grades_and_records_its_presence(app, make_user) -> None:  # typ
     service.beat()
     for job in ids:
         graded = _get(app, job)
-        assert graded.status == SubmissionStatus.graded and graded.grader == "rubric"
+        assert graded.status == SubmissionStatus.graded and graded.grader == "claims"
         assert graded.started_at <= graded.finished_at
     from webapp.submissions.models import GraderWorker
 

@@ -99,7 +99,7 @@ def apply_import(
     if only_new:
         known = set(db.scalars(select(Topic.slug)))
         bank.topics = [t for t in bank.topics if t.slug not in known]
-        plan.refreshed = _outdated_and_unedited(db, plan.changed)
+        plan.refreshed = _outdated_and_unedited(db, plan.changed, incoming={s.slug: s for s in bank.questions})
         plan.unchanged = plan.unchanged + [s for s in plan.changed if s not in plan.refreshed]
         plan.changed = list(plan.refreshed)
     if not plan.new and not plan.changed and not bank.topics:
@@ -119,14 +119,16 @@ def apply_import(
     return plan
 
 
-def _outdated_and_unedited(db: Session, slugs: list[str]) -> list[str]:
+def _outdated_and_unedited(db: Session, slugs: list[str], *, incoming: dict[str, QuestionSpec]) -> list[str]:
     stale = []
     for slug, question in _existing(db, slugs).items():
         revision = question.current_revision
         if revision is None or revision.created_by_id is not None:
             continue
-        if revision.kind.value == "text" and any(not point.get("claims") for point in revision.rubric):
-            stale.append(slug)
+        if revision.kind.value == "text":
+            if any(not point.get("claims") for point in revision.rubric) and all(
+                    point.claims for point in incoming[slug].rubric):
+                stale.append(slug)  # graded by phrases, and the bank now has claims for it
         elif revision.kind.value == "code":
             try:
                 collect_tests(revision.hidden_tests)
