@@ -14,8 +14,13 @@ ones. Targets are checked on the whole set; "false credit" is the share of point
 
 from __future__ import annotations
 
+import statistics
+import time
+
 from webapp.grading.evaluation.report import EvaluationReport, format_report
-from webapp.grading.evaluation.run import reports
+from webapp.grading.evaluation.run import reports, shipped_evaluation
+from webapp.grading.text_calibration import text_task
+from webapp.submissions.service import MAX_ANSWER_CHARS
 
 TARGETS = [  # (what, kind or figure, bound, at least?)
     ("strong answers mean ≥ 80", "strong", 80, True), ("terse-but-right answers mean ≥ 80", "terse", 80, True),
@@ -42,11 +47,29 @@ def target_lines(report: EvaluationReport) -> list[str]:
     return lines
 
 
+def hostile_timing() -> list[str]:
+    """The longest answer a candidate may send (20,000 characters) made of every claim's words in
+    one run-on stretch, against the evaluation's answers: what one hostile answer costs a grader."""
+    grader, _, questions = shipped_evaluation()
+    seconds = []
+    for spec in questions.values():
+        rubric = [p.model_dump() for p in spec.rubric]
+        words = " ".join(a.strip() for p in spec.rubric for c in p.claims for s in c.split(";") for a in s.split("|"))
+        text = ((words + " ") * (MAX_ANSWER_CHARS // max(1, len(words)) + 1))[:MAX_ANSWER_CHARS]
+        started = time.perf_counter()
+        grader.grade(text_task(rubric, text))
+        seconds.append(time.perf_counter() - started)
+    return [f"- A hostile answer ({MAX_ANSWER_CHARS:,} characters of every claim's words, no sentences), per question: "
+            f"median {1000 * statistics.median(seconds):.0f} ms, worst {1000 * max(seconds):.0f} ms "
+            "(the grader reads run-on text in 60-word pieces and judges at most 16 matches per clause, so the cost "
+            "stays linear in the answer's length)."]
+
+
 def report() -> str:
     found = reports()
     body = [format_report(r, title=title) for title, r in found.items() if r.graded]
     return "\n".join(["## Text grader against labelled answers", "", __doc__.split("\n\n", 1)[1].strip(), "",
-                      *target_lines(found["whole set"]), "", "\n\n".join(body), ""])
+                      *target_lines(found["whole set"]), "", "\n\n".join(body), "", *hostile_timing(), ""])
 
 
 if __name__ == "__main__":

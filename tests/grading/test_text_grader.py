@@ -197,3 +197,12 @@ def test_a_negation_ends_where_a_new_statement_starts_after_and() -> None:
 def test_a_list_of_mistakes_to_avoid_denies_nothing() -> None:
     point = {"point": "Expose custom headers", "weight": 1, "claims": ["expose headers ; custom header"]}
     assert verdicts("Mistakes I'd avoid: no expose headers when the SPA must read a custom header.", point) != ["contradicted"]
+
+
+def test_a_run_on_stretch_of_terms_earns_nothing() -> None:
+    stuffed = " ".join(["response model filter output fields FastAPI ASGI Flask WSGI"] * 30)
+    feedback = grade(stuffed, FILTER, ASGI)
+    assert "run_on" in feedback["flags"] or "keyword_list" in feedback["flags"]
+    assert all(not p["covered"] for p in feedback["points"])
+    honest = grade("FastAPI runs on ASGI, while Flask is a WSGI framework. " * 3, ASGI)
+    assert "run_on" not in honest["flags"] and honest["points"][0]["verdict"] == "met"

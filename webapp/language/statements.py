@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from webapp.language.words import Token, Vocabulary, word_key
 
 MAX_GAP = 2  # other words allowed between the words of one phrase
+JUDGED_MATCHES = 16  # tightest combinations of slot matches judged per clause (bounds a stuffed clause)
 WINDOW = 16  # words from the first to the last slot of one claim
 _CLAUSE_BREAKS = {";", ":", "—", "–", "-"}
 _CONTRAST = {word_key(w) for w in ("but", "whereas", "although", "though", "however", "while")}
@@ -228,9 +229,13 @@ def find(claim: Claim, tokens: list[Token]) -> list[Finding]:
             flat = sorted(i for match in combination for i in match)
             if len(set(flat)) == len(flat) and flat[-1] - flat[0] <= WINDOW and _one_part(tokens, flat):
                 matches.append(tuple(flat))
-        judged = [f for f in (_judge_match(tokens, clause, m) for m in sorted(set(matches), key=lambda m: m[-1] - m[0]))
-                  if f is not None]
-        best = next((f for f in judged if not f.negated), judged[0] if judged else None)
+        best: Finding | None = None
+        for match in itertools.islice(sorted(set(matches), key=lambda m: m[-1] - m[0]), JUDGED_MATCHES):
+            finding = _judge_match(tokens, clause, match)
+            if finding is not None and not finding.negated:
+                best = finding  # the tightest assertion
+                break
+            best = best or finding  # else the tightest denial
         if best is not None:
             findings.append(best)
     return findings

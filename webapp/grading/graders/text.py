@@ -28,6 +28,7 @@ from webapp.language.passages import Sentence, sentences
 from webapp.language.statements import Claim, find, parse_claim, split_misconception
 from webapp.language.words import Token, Vocabulary
 
+CHUNK_WORDS = 60  # a run-on "sentence" is read in pieces this long, so grading time stays linear
 CREDIT = {"met": 1.0, "partly": 0.5, "missed": 0.0, "contradicted": 0.0}
 PROVISIONAL_BELOW = 0.6
 
@@ -87,7 +88,8 @@ class RubricGrader:
         misconceptions = [(self._claim(c), why) for c, why in map(split_misconception, rubric_point.get("misconceptions", []))]
         judgement = _PointJudgement()
         for index, tokens in enumerate(reading.tokens):
-            self._read_sentence(index, tokens, claims, misconceptions, judgement, reading, rubric_point)
+            for chunk in _chunks(tokens):
+                self._read_sentence(index, chunk, claims, misconceptions, judgement, reading, rubric_point)
         pattern_sentence = self._pattern_sentence(rubric_point, reading)
         met = len(judgement.asserted) + (pattern_sentence is not None)
         need = max(1, min(int(rubric_point.get("need") or 1), len(claims) + bool(rubric_point.get("patterns"))))
@@ -142,3 +144,9 @@ def _unexplained(point: dict[str, Any]) -> dict[str, Any]:
     if not point["covered"]:
         return point
     return point | {"verdict": "missed", "covered": False, "claims_found": 0, "evidence": None, "span": None}
+
+
+def _chunks(tokens: list[Token]) -> list[list[Token]]:
+    if len(tokens) <= CHUNK_WORDS:
+        return [tokens]
+    return [tokens[start:start + CHUNK_WORDS] for start in range(0, len(tokens), CHUNK_WORDS)]

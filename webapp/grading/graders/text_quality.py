@@ -18,10 +18,13 @@ NOTES = {
               "the …\"), which says nothing about them. Say what each one does.",
     "strung_together": "This strings the right terms together with \"and\" rather than saying what they do or why, "
                        "so they earn no credit. Explain each idea in a sentence of its own.",
+    "run_on": "Most of this answer is one run-on stretch without sentences, which reads as a list of terms: "
+              "it earns no credit. Write it in sentences, as you would say it to an interviewer.",
     "no_claim": "No sentence here says anything this question asks about.",
 }
 # Flags under which naming a point's terms earns nothing: the answer lists, it does not explain.
-UNEXPLAINED = ("keyword_list", "strung_together")
+UNEXPLAINED = ("keyword_list", "strung_together", "run_on")
+RUN_ON_WORDS = 100  # a sentence longer than this is not one a reader parses
 # Share of "and"/"plus" among the words above which an answer is terms joined together: on the
 # tuning questions of the evaluation set, real answers reach 0.09 and filler-dressed ones start at 0.13.
 STRUNG_TOGETHER_SHARE = 0.11
@@ -35,6 +38,8 @@ def quality_flags(tokens: list[list[Token]], points: list[dict[str, Any]], *, fi
         flags.append("too_short")
     if len(words) >= 6 and _is_keyword_list(tokens, words):
         flags.append("keyword_list")
+    elif 2 * sum(len(s) for s in tokens if len(s) > RUN_ON_WORDS) >= sum(len(s) for s in tokens) > RUN_ON_WORDS:
+        flags.append("run_on")
     if len(words) >= 20 and sum(t.key in _JOINERS for t in words) / len(words) >= STRUNG_TOGETHER_SHARE:
         flags.append("strung_together")
     elif filler_claims >= 2 and filler_claims >= asserted_claims:
@@ -72,7 +77,7 @@ def confidence_of(points: list[dict[str, Any]], flags: list[str], *, score: int,
     confidence -= 0.3 * sum(bool(p.get("conflict")) for p in points)
     confidence -= 0.08 * sum(p["verdict"] == "partly" for p in points)
     confidence -= 0.1 * any(p["verdict"] == "contradicted" for p in points)
-    confidence -= 0.2 * bool({"filler", "keyword_list", "strung_together"} & set(flags))
+    confidence -= 0.2 * bool({"filler", "keyword_list", "strung_together", "run_on"} & set(flags))
     confidence -= 0.15 * (35 <= score <= 70)
     confidence -= 0.1 * (words < 30)
     return round(max(0.0, min(1.0, confidence)), 2)
