@@ -38,7 +38,8 @@ def target_lines(report: EvaluationReport) -> list[str]:
     lines = ["| target | whole set | |", "|---|---|---|"]
     for label, kind, bound, at_least in TARGETS:
         mean = report.kinds[kind][1]
-        lines.append(f"| Target: text grader, {label} | {mean:.0f} | {_verdict(mean >= bound if at_least else mean <= bound)} |")
+        met = mean >= bound if at_least else mean <= bound
+        lines.append(f"| Target: text grader, {label} | {mean:.0f} | {_verdict(met)} |")
     spearman = report.spearman or 0
     lines.append(f"| Target: text grader, Spearman ≥ 0.8 | {spearman:.2f} | {_verdict(spearman >= 0.8)} |")
     credited, contradicted = report.false_credit

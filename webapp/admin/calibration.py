@@ -152,7 +152,8 @@ def add_calibration_example(db: Session, *, submission_id: int, actor: User) -> 
     if any(example.answer.strip() == submission.answer_text.strip() for example in spec.calibration):
         raise CalibrationError(409, "This answer is already a calibration example of the question.")
     wrong = "wrong" in review.point_ratings.values()
-    expect = "wrong" if wrong and human <= 35 else "strong" if human >= 80 else "off_topic" if human <= 20 else "partial"
+    expect = ("wrong" if wrong and human <= 35 else "strong" if human >= 80
+              else "off_topic" if human <= 20 else "partial")
     grader = graded_score(submission, review)
     example = CalibrationSpec(expect=expect, answer=submission.answer_text, at_least=max(0, human - BAND),
                               at_most=min(100, human + BAND),

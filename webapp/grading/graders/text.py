@@ -85,7 +85,8 @@ class RubricGrader:
 
     def _judge(self, rubric_point: dict[str, Any], reading: _Reading) -> dict[str, Any]:
         claims = self.claims_of(rubric_point)
-        misconceptions = [(self._claim(c), why) for c, why in map(split_misconception, rubric_point.get("misconceptions", []))]
+        misconceptions = [(self._claim(claim), why)
+                          for claim, why in map(split_misconception, rubric_point.get("misconceptions", []))]
         judgement = _PointJudgement()
         for index, tokens in enumerate(reading.tokens):
             for chunk in _chunks(tokens):

@@ -44,7 +44,8 @@ def quality_flags(tokens: list[list[Token]], points: list[dict[str, Any]], *, fi
         flags.append("strung_together")
     elif filler_claims >= 2 and filler_claims >= asserted_claims:
         flags.append("filler")
-    if len(words) >= TOO_SHORT_WORDS and not any(p["verdict"] != "missed" for p in points) and "keyword_list" not in flags:
+    said_nothing = not any(p["verdict"] != "missed" for p in points)
+    if len(words) >= TOO_SHORT_WORDS and said_nothing and "keyword_list" not in flags:
         flags.append("no_claim")
     return flags, [NOTES[f] for f in flags]
 
