@@ -31,8 +31,8 @@ import httpx2 as httpx
 from bench.answers import BANK, KINDS, RUNS, Answer, answers, graded_per_second, wait_graded
 from bench.common import (BenchSite, create_postgres_database, drop_postgres_database, free_port, make_site,
                           percentile, postgres_available, spread, wait_healthy)
-from webapp.accounts.models import User
-from webapp.security.passwords import make_hasher
+from webapp.identity.models import User
+from webapp.identity.passwords import make_hasher
 from webapp.submissions.models import SubmissionStatus
 
 FLAT_OUT = {"text": 500, "choice": 500, "code": 30}  # answers per capacity run

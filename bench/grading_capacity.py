@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bench.answers import KINDS, RUNS, TEXT_ANSWER, answers, graded_per_second, wait_graded
 from bench.common import (BenchSite, create_postgres_database, drop_postgres_database, make_site,
                           postgres_available, spread)
-from webapp.accounts.models import User
+from webapp.identity.models import User
 from webapp.grading.graders import default_graders
 from webapp.grading.graders.base import GradingTask
 from webapp.questions.models import Question

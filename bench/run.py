@@ -23,7 +23,7 @@ CHANGES = """## What was changed to meet the targets
   that orders by it. Throughput went from 0.54× to about 0.75× of the reference.
 - **Garbage collection** (`webapp/main.py`): start-up objects are frozen out of the collector
   (`gc.freeze()`); full collections walking ~165k long-lived objects caused 40–110 ms p99 spikes.
-- **Connection pool deadlock** (`webapp/templating.py`): the navigation's "new reviews" count
+- **Connection pool deadlock** (`webapp/web/rendering.py`): the navigation's "new reviews" count
   reuses the request's session instead of opening a second connection per page, which deadlocked
   the pool under 16+ concurrent page requests.
 - **Review queue** (`webapp/review/queue.py`): driven by the `reviews` table (one row per requested
@@ -38,7 +38,7 @@ CHANGES = """## What was changed to meet the targets
   a 20,000-character stuffed answer from 15 s to under 0.7 s.
 - **Grader threads**: one Snowball stemmer per thread (a shared one corrupted under concurrency,
   found by the SIGKILL fault test).
-- **Log-in and sign-up** (`webapp/accounts/service.py`): argon2id runs between two short
+- **Log-in and sign-up** (`webapp/identity/accounts.py`): argon2id runs between two short
   transactions instead of inside one. On SQLite a POST's transaction holds the database's only
   write lock, so concurrent log-ins queued behind each other's hash (p99 about 1 s with 4
   clients) and every other writer waited too. The failure count is checked again after the hash,
@@ -49,7 +49,7 @@ CHANGES = """## What was changed to meet the targets
   scale-out deployment.
 - **One transaction fewer per job** (`webapp/grading/worker.py`): the answer and its revision are
   read in the claiming transaction with one query; 7–14 % more jobs/s per worker.
-- **Admission limit** (`webapp/admission.py`): a web process admits at most
+- **Admission limit** (`webapp/web/admission.py`): a web process admits at most
   `REHEARSE_MAX_CONCURRENT_REQUESTS` requests at once and its connection pool covers them plus
   the graders (before, under 100 concurrent users threads waited for connections held by
   requests waiting for threads: a deadlock). The default is 4, not 16: a process runs Python on

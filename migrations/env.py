@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 
 import webapp.models  # noqa: F401  (registers every table on Base.metadata)
-from webapp.config import get_settings
-from webapp.db import Base, make_engine
-from webapp.migrate import include_name
+from webapp.core.config import get_settings
+from webapp.core.db import Base, make_engine
+from webapp.core.migrate import include_name
 
 config = context.config
 target_metadata = Base.metadata

@@ -14,14 +14,14 @@ from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 import webapp.models  # noqa: F401
-from webapp.accounts.models import Role, User
-from webapp.config import Settings
-from webapp.db import Base, Database, session_scope
+from webapp.identity.models import Role, User
+from webapp.core.config import Settings
+from webapp.core.db import Base, Database, session_scope
 from webapp.main import create_app
-from webapp.migrate import upgrade_to_head
+from webapp.core.migrate import upgrade_to_head
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.questions.importer import apply_import
-from webapp.security.passwords import make_hasher
+from webapp.identity.passwords import make_hasher
 from tests.helpers import csrf_token, login
 
 PASSWORD = "correct horse battery staple"

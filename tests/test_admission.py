@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx2 as httpx
 from starlette.types import Receive, Scope, Send
 
-from webapp.admission import AdmissionLimitMiddleware
-from webapp.config import Settings
+from webapp.web.admission import AdmissionLimitMiddleware
+from webapp.core.config import Settings
 from webapp.main import create_app
 
 

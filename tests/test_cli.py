@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from webapp.accounts.models import Role, User
+from webapp.identity.models import Role, User
 
 
 def rehearse(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from webapp.config import Settings
+from webapp.core.config import Settings
 from webapp.main import create_app
 
 

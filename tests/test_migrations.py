@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 import webapp.models  # noqa: F401
-from webapp.db import Base
-from webapp.migrate import include_name
+from webapp.core.db import Base
+from webapp.core.migrate import include_name
 
 
 def test_upgrade_head_matches_models(database_url):  # type: ignore[no-untyped-def]

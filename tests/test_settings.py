@@ -5,7 +5,7 @@ import stat
 import pytest
 from pydantic import ValidationError
 
-from webapp.config import Settings
+from webapp.core.config import Settings
 
 
 def test_production_requires_a_secret_key(tmp_path):  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from webapp.config import PROJECT_ROOT
+from webapp.core.config import PROJECT_ROOT
 
 VENDOR = PROJECT_ROOT / "static" / "vendor"
 

@@ -14,11 +14,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from webapp import cli_grading
-from webapp.accounts import service as accounts
-from webapp.accounts.models import Role, User
-from webapp.config import Settings, get_settings, grader_connections
-from webapp.db import Database, session_scope
-from webapp.migrate import upgrade_to_head
+from webapp.identity import accounts
+from webapp.identity.models import Role, User
+from webapp.core.config import Settings, get_settings, grader_connections
+from webapp.core.db import Database, session_scope
+from webapp.core.migrate import upgrade_to_head
 from webapp.questions import importer
 from webapp.grading import mutation_analysis
 from webapp.grading.graders import default_graders, shipped_synonyms
@@ -26,7 +26,7 @@ from webapp.grading.graders.text import RubricGrader
 from webapp.grading.text_calibration import calibration_problem, grade_calibration
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.questions.verification import reference_checker, solutions_problem
-from webapp.security.passwords import make_hasher
+from webapp.identity.passwords import make_hasher
 
 
 @contextmanager

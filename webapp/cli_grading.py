@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from webapp.config import Settings
+from webapp.core.config import Settings
 from webapp.grading.evaluation.run import DEFAULT_SET, printable
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-import webapp.db
+import webapp.core.db
 
 
 revision = '0001'
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table('login_failures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=400), nullable=False),
-    sa.Column('at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failures'))
     )
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
@@ -37,13 +37,13 @@ def upgrade() -> None:
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('must_change_password', sa.Boolean(), nullable=False),
-    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('target', sa.String(length=200), nullable=False),
@@ -60,7 +60,7 @@ def upgrade() -> None:
     op.create_table('auth_sessions',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('user_agent', sa.String(length=255), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_auth_sessions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_auth_sessions'))

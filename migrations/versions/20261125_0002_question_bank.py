@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-import webapp.db
+import webapp.core.db
 
 
 revision = '0002'
@@ -33,8 +33,8 @@ def upgrade() -> None:
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('content', sa.Text(), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('applied_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('applied_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_bank_imports_uploaded_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_imports'))
     )
@@ -48,8 +48,8 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('current_revision_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['topic_id'], ['topics.id'], name=op.f('fk_questions_topic_id_topics')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_questions')),
     sa.UniqueConstraint('slug', name=op.f('uq_questions_slug'))
@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.Column('limits', sa.JSON(), nullable=False),
     sa.Column('allowed_extensions', sa.JSON(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_question_revisions_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_question_revisions_question_id_questions'), ondelete='CASCADE'),

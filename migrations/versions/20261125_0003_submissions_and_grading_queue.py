@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-import webapp.db
+import webapp.core.db
 
 
 revision = '0003'
@@ -25,8 +25,8 @@ def upgrade() -> None:
     sa.Column('pid', sa.Integer(), nullable=False),
     sa.Column('concurrency', sa.Integer(), nullable=False),
     sa.Column('kinds', sa.JSON(), nullable=False),
-    sa.Column('started_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_heartbeat', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_heartbeat', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('jobs_done', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_grader_workers'))
     )
@@ -49,10 +49,10 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('lease_token', sa.String(length=64), nullable=True),
     sa.Column('lease_owner', sa.String(length=120), nullable=True),
-    sa.Column('lease_expires_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('queued_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_expires_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('queued_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('score', sa.Integer(), nullable=True),
     sa.Column('feedback', sa.JSON(), nullable=False),
     sa.Column('grader', sa.String(length=64), nullable=False),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-import webapp.db
+import webapp.core.db
 
 
 revision = '0004'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('owner_id', sa.Integer(), nullable=False),
     sa.Column('time_limit_minutes', sa.Integer(), nullable=False),
     sa.Column('invite_code', sa.String(length=32), nullable=False),
-    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_assessments_owner_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessments')),
     sa.UniqueConstraint('invite_code', name=op.f('uq_assessments_invite_code'))
@@ -37,10 +37,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assessment_id', sa.Integer(), nullable=False),
     sa.Column('candidate_id', sa.Integer(), nullable=False),
-    sa.Column('invited_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('deadline_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('submitted_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('invited_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deadline_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], name=op.f('fk_assessment_attempts_assessment_id_assessments'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['candidate_id'], ['users.id'], name=op.f('fk_assessment_attempts_candidate_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_attempts')),
@@ -68,8 +68,8 @@ def upgrade() -> None:
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('line', sa.Integer(), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_review_comments_author_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_review_comments_submission_id_submissions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_comments'))
@@ -82,15 +82,15 @@ def upgrade() -> None:
     sa.Column('submission_id', sa.Integer(), nullable=False),
     sa.Column('reviewer_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.Enum('in_progress', 'submitted', name='reviewstate', native_enum=False, length=20), nullable=False),
-    sa.Column('claimed_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claim_expires_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claim_expires_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('point_ratings', sa.JSON(), nullable=False),
     sa.Column('recommendation', sa.Enum('strong_no', 'no', 'yes', 'strong_yes', name='recommendation', native_enum=False, length=20), nullable=True),
     sa.Column('overall_comment', sa.Text(), nullable=False),
     sa.Column('final_score', sa.Integer(), nullable=True),
     sa.Column('override_reason', sa.Text(), nullable=False),
-    sa.Column('submitted_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('seen_by_candidate_at', webapp.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('seen_by_candidate_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['reviewer_id'], ['users.id'], name=op.f('fk_reviews_reviewer_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_reviews_submission_id_submissions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reviews')),

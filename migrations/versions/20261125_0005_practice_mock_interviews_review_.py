@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
-import webapp.db
+import webapp.core.db
 
 
 revision = '0005'
@@ -30,12 +30,12 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('question_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.JSON(), nullable=False),
-    sa.Column('due', webapp.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_review', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_review', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_score', sa.Integer(), nullable=False),
     sa.Column('last_rating', sa.Integer(), nullable=False),
     sa.Column('reviews', sa.Integer(), nullable=False),
-    sa.Column('updated_at', webapp.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['question_id'], ['questions.id'], name=op.f('fk_practice_cards_question_id_questions'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_practice_cards_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_practice_cards')),
@@ -48,7 +48,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('kind', sa.String(length=20), server_default='assessment', nullable=False))
 
     with op.batch_alter_table('reviews', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('requested_at', webapp.db.UTCDateTime(timezone=True), nullable=False,
+        batch_op.add_column(sa.Column('requested_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False,
                                       server_default=sa.text('CURRENT_TIMESTAMP')))
         batch_op.alter_column('claimed_at',
                existing_type=sa.DATETIME(),

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login, logout, post_form, register
-from webapp.accounts.models import Role, User
-from webapp.db import session_scope
+from webapp.identity.models import Role, User
+from webapp.core.db import session_scope
 
 
 def _user(app, email: str) -> User:  # type: ignore[no-untyped-def]
@@ -116,7 +116,7 @@ def test_change_password(client, make_user):  # type: ignore[no-untyped-def]
 
 
 def test_deactivated_user_cannot_log_in(client, make_user, app):  # type: ignore[no-untyped-def]
-    from webapp.accounts.service import set_active
+    from webapp.identity.accounts import set_active
 
     user = make_user()
     with session_scope(app.state.db.write_session) as db:

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from webapp.accounts.models import Role
+from webapp.identity.models import Role
 from webapp.audit.models import AuditEvent
-from webapp.db import session_scope, utcnow
-from webapp.progress.models import PracticeCard
+from webapp.core.db import session_scope, utcnow
+from webapp.practice.models import PracticeCard
 from webapp.submissions.models import Submission
 
 CODE_SLUG = "pydantic-signup-validators"

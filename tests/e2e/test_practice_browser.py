@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from tests.e2e.accounts import create_account, signed_in_page
-from webapp.accounts.models import User
-from webapp.progress.models import PracticeCard
+from webapp.identity.models import User
+from webapp.practice.models import PracticeCard
 from webapp.submissions.models import Submission
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from webapp.accounts.models import User
+from webapp.identity.models import User
 from webapp.questions.models import Question
 from webapp.submissions.models import Submission, SubmissionStatus
 

@@ -7,8 +7,8 @@ import time
 
 from sqlalchemy import select
 
-from webapp.accounts.models import Role
-from webapp.db import session_scope
+from webapp.identity.models import Role
+from webapp.core.db import session_scope
 from webapp.grading.graders import default_graders
 from webapp.grading.graders.base import GradeResult, GradingTask
 from webapp.grading.worker import GradingService, lanes

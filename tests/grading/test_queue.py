@@ -7,8 +7,8 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from webapp.accounts.models import Role
-from webapp.db import session_scope, utcnow
+from webapp.identity.models import Role
+from webapp.core.db import session_scope, utcnow
 from webapp.grading import queue
 from webapp.grading.graders.base import GradeResult, GradingTask
 from webapp.grading.worker import GradingService

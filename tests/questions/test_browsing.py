@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from webapp.db import session_scope
+from webapp.core.db import session_scope
 from webapp.questions.editing import set_status
 from webapp.questions.models import QuestionStatus
 from webapp.questions.curation import get_question

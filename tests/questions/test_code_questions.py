@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from tests.helpers import csrf_token
-from webapp.db import session_scope
+from webapp.core.db import session_scope
 from webapp.questions.curation import get_question
 
 TESTS = '''def test_ping_answers_pong(client):
@@ -73,7 +73,7 @@ def test_admins_see_a_banner_when_code_is_not_isolated(settings, make_user) -> N
 
     from tests.conftest import PASSWORD
     from tests.helpers import login
-    from webapp.accounts.models import Role
+    from webapp.identity.models import Role
     from webapp.main import create_app
 
     app = create_app(settings.model_copy(update={"sandbox": "process"}))

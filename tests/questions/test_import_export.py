@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy import func, select
 
 from tests.helpers import csrf_token
-from webapp.db import session_scope
+from webapp.core.db import session_scope
 from webapp.questions.bank import MAX_FILE_BYTES, dump_yaml, parse_document, read_path
 from webapp.questions.importer import apply_import, export_bank, export_to_directory, plan_import
 from webapp.questions.models import Question, QuestionRevision
@@ -167,7 +167,7 @@ def test_setup_brings_unedited_old_format_code_challenges_up_to_date(app, bank, 
     `solution` (which can no longer be graded) is replaced, unless a person revised it."""
     from sqlalchemy import update
 
-    from webapp.accounts.models import Role
+    from webapp.identity.models import Role
 
     admin = make_user(Role.admin)
     both = [NEW_STYLE, {**NEW_STYLE, "slug": "ping-code-edited"}]
@@ -191,7 +191,7 @@ def test_setup_brings_unedited_phrase_rubrics_up_to_date(app, bank, make_user): 
     person revised them."""
     from sqlalchemy import update
 
-    from webapp.accounts.models import Role
+    from webapp.identity.models import Role
 
     admin = make_user(Role.admin)
     claims = {"point": "Same-origin policy", "weight": 2, "claims": ["browser ; same origin|other origin"]}

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from webapp.accounts.models import Role
-from webapp.db import session_scope
+from webapp.identity.models import Role
+from webapp.core.db import session_scope
 from webapp.questions.curation import get_question
 from webapp.review.models import Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -69,7 +69,7 @@ def test_expired_claim_can_be_taken_over(app, bank, make_user, make_client):  # 
     import time_machine
     from datetime import timedelta
 
-    from webapp.db import utcnow
+    from webapp.core.db import utcnow
 
     submission, _ = _graded(app, bank, make_user)
     alice = _interviewer(make_client, make_user, "alice@example.com")

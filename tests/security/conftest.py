@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.sandbox_processes import cmdline, job_processes
-from webapp.db import session_scope
+from webapp.core.db import session_scope
 from webapp.questions.bank import QuestionSpec, TopicSpec
 from webapp.questions.editing import create_question, upsert_topic
 from webapp.submissions.models import Submission

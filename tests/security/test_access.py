@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from tests.conftest import PASSWORD
 from tests.helpers import login, post_form
-from webapp.accounts.models import Role
+from webapp.identity.models import Role
 
 
 def test_anonymous_is_redirected_to_login_with_next(client):  # type: ignore[no-untyped-def]

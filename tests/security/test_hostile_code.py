@@ -17,7 +17,7 @@ import pytest
 
 from tests.security.conftest import PROBE, REFERENCE, graded_honestly, needs_another_user, needs_bwrap
 from tests.sandbox_processes import gone, kill_with_token
-from webapp.config import PROJECT_ROOT
+from webapp.core.config import PROJECT_ROOT
 
 # resource exhaustion ---------------------------------------------------------------------------
 @pytest.mark.parametrize("code, verdict", [

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from webapp.rendering import render_markdown, render_markdown_inline
+from webapp.core.markup import render_markdown, render_markdown_inline
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -72,7 +72,7 @@ def test_code_is_highlighted_and_escaped() -> None:
 def test_question_page_with_hostile_prompt(admin_client, app) -> None:  # type: ignore[no-untyped-def]
     import yaml
 
-    from webapp.db import session_scope
+    from webapp.core.db import session_scope
     from webapp.questions.bank import parse_document
     from webapp.questions.importer import apply_import
 

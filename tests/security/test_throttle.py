@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from tests.conftest import PASSWORD
 from tests.helpers import post_form
-from webapp.db import utcnow
+from webapp.core.db import utcnow
 
 
 def _fail(client, email):  # type: ignore[no-untyped-def]

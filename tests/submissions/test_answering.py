@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from tests.helpers import login
-from webapp.accounts.models import Role
-from webapp.db import session_scope
+from webapp.identity.models import Role
+from webapp.core.db import session_scope
 from webapp.questions.editing import set_status
 from webapp.questions.curation import get_question
 from webapp.questions.models import QuestionStatus

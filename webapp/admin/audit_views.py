@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from webapp.audit.queries import AuditFilters, list_events
-from webapp.deps import AdminUser, SessionDep
-from webapp.templating import render
+from webapp.web.deps import AdminUser, SessionDep
+from webapp.web.rendering import render
 
 router = APIRouter(prefix="/admin/audit")
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from webapp.admin import calibration
-from webapp.deps import AdminUser, SessionDep
-from webapp.errors import redirect
+from webapp.review import calibration
+from webapp.web.deps import AdminUser, SessionDep
+from webapp.web.errors import redirect
 from webapp.questions.models import Question
-from webapp.templating import flash, render
+from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/calibration")
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from webapp.admin import grading_queue
-from webapp.deps import AdminUser, SessionDep
-from webapp.errors import redirect
+from webapp.grading import repair as grading_queue
+from webapp.web.deps import AdminUser, SessionDep
+from webapp.web.errors import redirect
 from webapp.questions.models import QuestionRevision
-from webapp.templating import flash, render
+from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/queue")
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from webapp.accounts.models import Role, User
-from webapp.accounts.service import AccountError
-from webapp.admin import users
-from webapp.deps import AdminUser, HasherDep, SessionDep
-from webapp.errors import redirect
-from webapp.templating import flash, render
+from webapp.identity.models import Role, User
+from webapp.identity.accounts import AccountError
+from webapp.identity import administration as users
+from webapp.web.deps import AdminUser, HasherDep, SessionDep
+from webapp.web.errors import redirect
+from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/users")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from webapp.admin.service import admin_overview
-from webapp.deps import AdminUser, SessionDep
-from webapp.templating import render
+from webapp.identity.overview import admin_overview
+from webapp.web.deps import AdminUser, SessionDep
+from webapp.web.rendering import render
 
 router = APIRouter(prefix="/admin")
 

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from webapp.accounts.models import Role, User
+from webapp.identity.models import Role, User
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion, CandidateFeedback
 from webapp.audit.service import record_event
-from webapp.db import utcnow
+from webapp.core.db import utcnow
 from webapp.questions.models import Question, QuestionStatus
 from webapp.submissions.models import Submission
 from webapp.submissions.uploads import SubmissionError

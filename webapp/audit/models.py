@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.accounts.models import User
-from webapp.db import Base, UTCDateTime, utcnow
+from webapp.identity.models import User
+from webapp.core.db import Base, UTCDateTime, utcnow
 
 
 class AuditEvent(Base):

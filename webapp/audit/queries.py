@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.accounts.models import User
+from webapp.identity.models import User
 from webapp.audit.models import AuditEvent
 
 PER_PAGE = 50

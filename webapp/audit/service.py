@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from webapp.accounts.models import User
+from webapp.identity.models import User
 from webapp.audit.models import AuditEvent
 
 

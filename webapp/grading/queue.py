@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from webapp.db import utcnow
+from webapp.core.db import utcnow
 from webapp.submissions.models import Submission, SubmissionStatus
 
 QUEUED, RUNNING = SubmissionStatus.queued, SubmissionStatus.running

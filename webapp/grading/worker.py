@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.db import Database, session_scope, utcnow
+from webapp.core.db import Database, session_scope, utcnow
 from webapp.grading import queue, wakeup
 from webapp.grading.graders import Grader, GradingTask
-from webapp.progress.scheduling import record_graded_answer
+from webapp.practice.scheduling import record_graded_answer
 from webapp.submissions.models import GraderWorker, Submission
 
 log = logging.getLogger("rehearse.grading")

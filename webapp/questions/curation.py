@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.accounts.models import User
-from webapp.db import utcnow
+from webapp.identity.models import User
+from webapp.core.db import utcnow
 from webapp.questions.admin_form import QuestionForm, form_to_spec
 from webapp.grading.graders import GradeResult
 from webapp.questions.bank import MAX_FILE_BYTES, parse_document

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.accounts.models import User
+from webapp.identity.models import User
 from webapp.audit.service import record_event
 from webapp.questions.bank import QuestionSpec, TopicSpec
 from webapp.questions.verification import ReferenceCheck, solutions_problem

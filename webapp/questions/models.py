@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import Base, UTCDateTime, utcnow
+from webapp.core.db import Base, UTCDateTime, utcnow
 
 
 class QuestionStatus(str, enum.Enum):

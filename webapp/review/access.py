@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, or_, select
 
-from webapp.accounts.models import Role, User
+from webapp.identity.models import Role, User
 from webapp.assessments.models import Assessment, AssessmentAttempt
 from webapp.submissions.models import Submission
 

@@ -9,10 +9,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.accounts.models import User
+from webapp.identity.models import User
 from webapp.assessments.models import CandidateFeedback
 from webapp.audit.service import record_event
-from webapp.db import Database, session_scope, utcnow
+from webapp.core.db import Database, session_scope, utcnow
 from webapp.review.models import Recommendation, Review, ReviewComment, ReviewState
 from webapp.submissions.models import Submission
 from webapp.submissions.visibility import author_sees, shown_to

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.accounts.models import User
+from webapp.identity.models import User
 from webapp.assessments.models import AssessmentAttempt
-from webapp.db import utcnow
+from webapp.core.db import utcnow
 from webapp.grading.worker_presence import RECENT
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import GraderWorker, Submission, SubmissionStatus

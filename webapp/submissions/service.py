@@ -8,11 +8,11 @@ from datetime import timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.accounts.models import User
+from webapp.identity.models import User
 from webapp.assessments.models import AssessmentAttempt
 from webapp.assessments.service import check_can_answer, check_practice_allowed
 from webapp.review.service import request_review
-from webapp.db import utcnow
+from webapp.core.db import utcnow
 from webapp.grading.wakeup import announce_queued
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus

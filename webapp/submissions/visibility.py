@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
 
-from webapp.accounts.models import User
+from webapp.identity.models import User
 from webapp.assessments.models import Assessment, AssessmentAttempt, CandidateFeedback
 from webapp.submissions.models import Submission
 

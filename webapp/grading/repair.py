@@ -1,0 +1,90 @@
+"""The grading queue as admins see it: counts, age, throughput, workers, failures, repairs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from webapp.identity.models import User
+from webapp.audit.service import record_event
+from webapp.core.db import utcnow
+from webapp.grading.wakeup import announce_queued
+from webapp.grading.worker_presence import RECENT
+from webapp.questions.models import QuestionRevision
+from webapp.submissions.models import GraderWorker, Submission, SubmissionStatus
+
+WORKERS_SHOWN_FOR = timedelta(hours=1)
+
+
+@dataclass
+class QueueOverview:
+    counts: dict[str, int]  # queued, running, failed: all of them; graded: in the last 24 hours
+    oldest_queued_at: datetime | None
+    graded_last_hour: int
+    workers: Sequence[GraderWorker]
+    failed: Sequence[Submission]
+    now: datetime
+
+    def is_alive(self, worker: GraderWorker) -> bool:
+        return worker.last_heartbeat > self.now - RECENT
+
+
+def queue_overview(db: Session, *, failed_limit: int = 50) -> QueueOverview:
+    now = utcnow()
+    # Each count is an index range (status, …): the cost follows the queue, not the history.
+    counts = {status.value: _count(db, Submission.status == status)
+              for status in (SubmissionStatus.queued, SubmissionStatus.running, SubmissionStatus.failed)}
+    counts["graded"] = _count(db, Submission.status == SubmissionStatus.graded,
+                              Submission.finished_at > now - timedelta(hours=24))
+    oldest = db.scalar(select(func.min(Submission.queued_at)).where(Submission.status == SubmissionStatus.queued))
+    graded = _count(db, Submission.status == SubmissionStatus.graded, Submission.finished_at > now - timedelta(hours=1))
+    workers = db.scalars(select(GraderWorker).where(GraderWorker.last_heartbeat > now - WORKERS_SHOWN_FOR)
+                         .order_by(GraderWorker.last_heartbeat.desc())).all()
+    failed = db.scalars(select(Submission).where(Submission.status == SubmissionStatus.failed)
+                        .options(joinedload(Submission.question), joinedload(Submission.user))
+                        .order_by(Submission.finished_at.desc()).limit(failed_limit)).all()
+    return QueueOverview(counts, oldest, graded, workers, failed, now)
+
+
+def _count(db: Session, *conditions) -> int:  # type: ignore[no-untyped-def]
+    return db.scalar(select(func.count()).select_from(Submission).where(*conditions)) or 0
+
+
+_REQUEUE = {"status": SubmissionStatus.queued, "attempts": 0, "lease_token": None, "lease_expires_at": None,
+            "started_at": None, "finished_at": None}
+
+
+def requeue_failed(db: Session, *, actor: User, submission_id: int | None = None) -> int:
+    """Queue failed submissions (one, or all) for a fresh set of attempts."""
+    statement = update(Submission).where(Submission.status == SubmissionStatus.failed)
+    if submission_id is not None:
+        statement = statement.where(Submission.id == submission_id)
+    count = db.execute(statement.values(**_REQUEUE).execution_options(synchronize_session=False)).rowcount
+    announce_queued(db)
+    record_event(db, actor=actor, action="queue.requeued", target=f"submission:{submission_id or 'all-failed'}",
+                 summary=f"{count} failed submission(s) queued again")
+    return count
+
+
+def regrade_count(db: Session, *, revision_id: int) -> int:
+    return db.scalar(select(func.count()).select_from(Submission).where(
+        Submission.revision_id == revision_id, Submission.status.in_([SubmissionStatus.graded,
+                                                                        SubmissionStatus.failed]))) or 0
+
+
+def regrade_revision(db: Session, *, revision: QuestionRevision, actor: User) -> int:
+    """Queue every finished submission of a revision again; old grades stay until replaced."""
+    count = db.execute(
+        update(Submission).where(Submission.revision_id == revision.id,
+                                 Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]))
+        .values(**_REQUEUE).execution_options(synchronize_session=False)
+    ).rowcount
+    announce_queued(db)
+    record_event(db, actor=actor, action="queue.regraded", target=f"revision:{revision.id}",
+                 summary=f"{count} submission(s) of “{revision.title}” (revision {revision.number}) queued for regrading",
+                 details={"question_id": revision.question_id, "count": count})
+    return count

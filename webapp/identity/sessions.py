@@ -1,0 +1,96 @@
+"""Browser sessions on top of Starlette's signed cookie.
+
+The cookie holds the id of an ``AuthSession`` row, the user id, the user's
+session_version, when the session was issued and when it was last used. A session
+is valid only while its row exists (logout deletes it), the user is active, the
+version still matches (bumped to revoke every session at once) and neither the
+idle nor the absolute timeout has passed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+from webapp.identity.models import AuthSession, User
+from webapp.core.config import Settings
+from webapp.core.db import utcnow
+
+_AUTH_KEYS = ("sid", "uid", "sv", "iat", "seen")
+_SEEN_RESOLUTION = 60  # seconds: last_seen is refreshed at most this often
+
+
+def start_session(request: Request, db: Session, *, user: User) -> None:
+    """Sign the user in with a brand-new session (the old cookie's content is discarded)."""
+    row = AuthSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        user_agent=request.headers.get("user-agent", "")[:255],
+    )
+    db.add(row)
+    now = int(utcnow().timestamp())
+    flashes = request.session.get("_flashes", [])
+    request.session.clear()
+    request.session.update(
+        sid=row.id, uid=user.id, sv=user.session_version, iat=now, seen=now,
+        csrf=secrets.token_urlsafe(32),
+    )
+    if flashes:
+        request.session["_flashes"] = flashes
+
+
+def end_session(request: Request, db: Session) -> None:
+    """Log this browser out: its session row is deleted, so a replayed cookie is worthless."""
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        row = db.get(AuthSession, sid)
+        if row is not None:
+            db.delete(row)
+    request.session.clear()
+
+
+def load_session_user(request: Request, db: Session, *, settings: Settings) -> User | None:
+    """The signed-in user, or None (a stale, revoked or malformed session is cleared)."""
+    data = request.session
+    if "sid" not in data:
+        return None
+    user = _validate(data, db, settings=settings)
+    if user is None:
+        for key in _AUTH_KEYS:
+            data.pop(key, None)
+        return None
+    now = int(utcnow().timestamp())
+    if now - data["seen"] >= _SEEN_RESOLUTION:
+        data["seen"] = now
+    return user
+
+
+def _validate(data: dict, db: Session, *, settings: Settings) -> User | None:
+    sid, uid, version = data.get("sid"), data.get("uid"), data.get("sv")
+    issued, seen = data.get("iat"), data.get("seen")
+    if not (isinstance(sid, str) and all(isinstance(v, int) for v in (uid, version, issued, seen))):
+        return None
+    now = utcnow().timestamp()
+    if now - seen > settings.session_idle_minutes * 60:
+        return None
+    if now - issued > timedelta(days=settings.session_absolute_days).total_seconds():
+        return None
+    user = db.scalar(
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.id == sid, User.id == uid)
+    )
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user
+
+
+def revoke_all_sessions(db: Session, *, user: User) -> None:
+    """Invalidate every session of the user, on every device."""
+    user.session_version += 1
+    for row in list(user.sessions):
+        db.delete(row)

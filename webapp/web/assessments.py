@@ -1,0 +1,165 @@
+"""Assessment pages: interviewers build and follow them; candidates join, take and submit them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from webapp.identity.models import Role
+from webapp.assessments import service
+from webapp.assessments.models import Assessment, AssessmentAttempt, CandidateFeedback
+from webapp.core.db import utcnow
+from webapp.web.deps import CurrentUser, SessionDep, StaffUser
+from webapp.web.errors import redirect
+from webapp.questions.catalogue import QuestionFilters, browse_questions
+from webapp.web.rendering import flash, render
+
+router = APIRouter(prefix="/assessments")
+
+
+def owned_or_404(db: SessionDep, user: StaffUser, assessment_id: int) -> Assessment:
+    assessment = service.owned_assessment(db, assessment_id=assessment_id, viewer=user)
+    if assessment is None:
+        raise HTTPException(404, "There is no such assessment of yours.")
+    return assessment
+
+
+def my_attempt_or_404(db: SessionDep, user: CurrentUser, attempt_id: int) -> AssessmentAttempt:
+    attempt = service.my_attempt(db, attempt_id=attempt_id, candidate=user)
+    if attempt is None:
+        raise HTTPException(404, "There is no such assessment for you.")
+    return attempt
+
+
+OwnedDep = Annotated[Assessment, Depends(owned_or_404)]
+AttemptDep = Annotated[AssessmentAttempt, Depends(my_attempt_or_404)]
+
+
+@router.get("")
+def assessment_home(request: Request, db: SessionDep, user: CurrentUser) -> Response:
+    staff = user.role != Role.candidate
+    context = {"attempts": service.my_attempts(db, candidate=user), "now": utcnow(),
+               "assessments": service.list_assessments(db, viewer=user) if staff else [], "staff": staff}
+    return render(request, "assessments/home.html", context)
+
+
+def _builder(request: Request, db: SessionDep, *, errors: dict[str, str] | None = None,
+             values: dict[str, object] | None = None, status_code: int = 200) -> Response:
+    questions = browse_questions(db, filters=QuestionFilters(), per_page=1000).items
+    context = {"questions": questions, "errors": errors or {}, "values": values or {},
+               "feedback_choices": list(CandidateFeedback)}
+    return render(request, "assessments/new.html", context, status_code=status_code)
+
+
+@router.get("/new")
+def new_assessment(request: Request, db: SessionDep, user: StaffUser) -> Response:
+    return _builder(request, db)
+
+
+@router.post("/new")
+def create_assessment(request: Request, db: SessionDep, user: StaffUser, title: Annotated[str, Form()] = "",
+                      time_limit: Annotated[str, Form()] = "", questions: Annotated[list[str], Form()] = [],  # noqa: B006
+                      candidate_feedback: Annotated[str, Form()] = CandidateFeedback.score.value) -> Response:
+    try:
+        assessment = service.create_assessment(db, owner=user, title=title, slugs=questions, minutes=time_limit,
+                                               candidate_feedback=candidate_feedback)
+    except service.AssessmentError as exc:
+        values = {"title": title, "time_limit": time_limit, "questions": questions,
+                  "candidate_feedback": candidate_feedback}
+        return _builder(request, db, errors=exc.errors, values=values, status_code=exc.status)
+    flash(request, "Assessment created. Invite candidates below or share the invite code.", "success")
+    return redirect(request, f"/assessments/{assessment.id}")
+
+
+@router.get("/join")
+def join_form(request: Request, user: CurrentUser, code: str = "") -> Response:
+    return render(request, "assessments/join.html", {"code": code, "errors": {}})
+
+
+@router.post("/join")
+def join(request: Request, db: SessionDep, user: CurrentUser, code: Annotated[str, Form()] = "") -> Response:
+    try:
+        attempt = service.join_by_code(db, code=code, candidate=user)
+    except service.AssessmentError as exc:
+        return render(request, "assessments/join.html", {"code": code, "errors": exc.errors},
+                      status_code=exc.status)
+    return redirect(request, f"/assessments/take/{attempt.id}")
+
+
+@router.get("/take/{attempt_id}")
+def take(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep) -> Response:
+    context = {"attempt": attempt, "rows": service.report_rows(db, attempt=attempt), "now": utcnow()}
+    return render(request, "assessments/take.html", context)
+
+
+@router.post("/take/{attempt_id}/start")
+def start(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep) -> Response:
+    service.start(db, attempt=attempt)
+    return redirect(request, f"/assessments/take/{attempt.id}")
+
+
+@router.get("/take/{attempt_id}/questions/{position}")
+def take_question(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep, position: int) -> Response:
+    item = next((i for i in attempt.assessment.items if i.position == position), None)
+    if item is None or attempt.status(utcnow()) != "in progress":
+        raise HTTPException(404, "This question is not open: the assessment is not in progress.")
+    question = item.question
+    return render(request, "questions/detail.html", {"question": question, "revision": question.current_revision,
+                                                     "attempt": attempt, "position": position})
+
+
+@router.post("/take/{attempt_id}/submit")
+def finish(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep) -> Response:
+    try:
+        service.finish(db, attempt=attempt)
+    except service.AssessmentError as exc:
+        raise HTTPException(exc.status, exc.errors["form"]) from None
+    flash(request, "Assessment submitted. Your interviewer will review it.", "success")
+    return redirect(request, f"/assessments/take/{attempt.id}")
+
+
+def _detail(request: Request, assessment: Assessment, *, errors: dict[str, str] | None = None,
+            status_code: int = 200, **values: str) -> Response:
+    context = {"assessment": assessment, "now": utcnow(), "errors": errors or {},
+               "feedback_choices": list(CandidateFeedback), **values}
+    return render(request, "assessments/detail.html", context, status_code=status_code)
+
+
+@router.get("/{assessment_id}")
+def assessment_detail(request: Request, user: StaffUser, assessment: OwnedDep) -> Response:
+    return _detail(request, assessment)
+
+
+@router.post("/{assessment_id}/feedback")
+def change_feedback(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep,
+                    candidate_feedback: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.set_candidate_feedback(db, assessment=assessment, value=candidate_feedback, actor=user)
+    except service.AssessmentError as exc:
+        return _detail(request, assessment, errors=exc.errors, status_code=exc.status)
+    flash(request, f"Saved: once the assessment ends, candidates see {assessment.candidate_feedback.label.lower()}.",
+          "success")
+    return redirect(request, f"/assessments/{assessment.id}")
+
+
+@router.post("/{assessment_id}/invite")
+def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep,
+           emails: Annotated[str, Form()] = "") -> Response:
+    try:
+        invited = service.invite_by_email(db, assessment=assessment, emails=emails, actor=user)
+    except service.AssessmentError as exc:
+        return _detail(request, assessment, errors=exc.errors, status_code=exc.status, emails=emails)
+    flash(request, f"Invited {', '.join(invited)}.", "success")
+    return redirect(request, f"/assessments/{assessment.id}")
+
+
+@router.get("/{assessment_id}/report/{attempt_id}")
+def report(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep, attempt_id: int) -> Response:
+    attempt = next((a for a in assessment.attempts if a.id == attempt_id), None)
+    if attempt is None:
+        raise HTTPException(404, "This candidate is not invited to this assessment.")
+    rows = service.report_rows(db, attempt=attempt)
+    return render(request, "assessments/report.html", {"assessment": assessment, "attempt": attempt, "rows": rows,
+                                                       "now": utcnow()})

@@ -1,0 +1,107 @@
+"""Request dependencies: the database session, the current user and role guards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from argon2 import PasswordHasher
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from webapp.identity.models import Role, User
+from webapp.core.config import Settings
+from webapp.core.db import session_scope
+from webapp.web.csrf import SAFE_METHODS
+from webapp.identity.sessions import load_session_user
+
+
+class LoginRequired(Exception):
+    """Raised for an anonymous visitor on a page that needs an account."""
+
+
+class PasswordChangeRequired(Exception):
+    """Raised while a user still holds a one-time password."""
+
+
+class Forbidden(Exception):
+    """Raised when the signed-in user lacks the role for a page."""
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_hasher(request: Request) -> PasswordHasher:
+    return request.app.state.hasher
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    database = request.app.state.db
+    factory = database.read_session if request.method in SAFE_METHODS else database.write_session
+    with session_scope(factory) as session:
+        yield session
+
+
+def get_read_db(request: Request) -> Iterator[Session]:
+    """A read transaction even for a POST (form validation that stores nothing)."""
+    with session_scope(request.app.state.db.read_session) as session:
+        yield session
+
+
+# scope="function": commit before the response is sent, so what the user sees is durable.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_db, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
+
+
+def get_optional_user(request: Request, db: SessionDep, settings: SettingsDep) -> User | None:
+    if not hasattr(request.state, "user"):
+        request.state.user = load_session_user(request, db, settings=settings)
+    return request.state.user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+_PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})
+
+
+def get_current_user(request: Request, user: OptionalUser) -> User:
+    if user is None:
+        raise LoginRequired()
+    if user.must_change_password and request.url.path not in _PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency that lets through signed-in users with one of ``roles`` (others get 403)."""
+
+    def guard(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden()
+        return user
+
+    guard.__name__ = f"require_{'_or_'.join(r.value for r in roles)}"
+    return guard
+
+
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+StaffUser = Annotated[User, Depends(require_role(Role.interviewer, Role.admin))]
+
+
+async def form_data(request: Request) -> FormData:
+    """The whole form, for pages whose fields are dynamic (editors with repeated rows)."""
+    return await request.form()
+
+
+FormDataDep = Annotated[FormData, Depends(form_data)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,125 @@
+"""Error pages in the site's look (fragments for htmx), never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from webapp.identity.throttle import TooManyAttempts
+from webapp.core.db import session_scope
+from webapp.web.deps import Forbidden, LoginRequired, PasswordChangeRequired
+from webapp.web.csrf import CSRFError
+from webapp.web.headers import apply_security_headers
+from webapp.identity.sessions import load_session_user
+from webapp.web.rendering import is_partial, render
+
+log = logging.getLogger("rehearse.errors")
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have permission to do that.",
+    404: "There is nothing here. The link may be wrong, or the page was removed.",
+    405: "That action is not allowed here.",
+    413: "That upload is too large.",
+    422: "Some of what you sent was not valid.",
+    429: "Too many attempts. Please wait a little and try again.",
+    500: "Something went wrong on our side. It has been logged; please try again.",
+}
+
+
+def redirect(request: Request, url: str) -> Response:
+    """303 for a plain form, HX-Redirect for htmx (which does not follow redirects visibly)."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _load_user_afresh(request: Request) -> None:
+    # The navigation of an error page should still know who is signed in; the request's
+    # own database session was rolled back by the error, so look the user up again.
+    request.state.user = None
+    if "session" not in request.scope:
+        return
+    try:
+        with session_scope(request.app.state.db.read_session) as db:
+            request.state.user = load_session_user(request, db, settings=request.app.state.settings)
+    except Exception:  # the error page must render even when the database is down
+        request.state.user = None
+
+
+def error_page(request: Request, status: int, message: str | None = None, **headers: str) -> Response:
+    if request.url.path.startswith(("/healthz", "/api/")):
+        return JSONResponse({"detail": message or MESSAGES.get(status, "")}, status, headers=headers)
+    _load_user_afresh(request)
+    context = {
+        "status": status,
+        "title": HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error",
+        "message": message or MESSAGES.get(status, "Something went wrong."),
+    }
+    response = render(request, "errors/error.html", context, block="content", status_code=status, headers=headers)
+    if is_partial(request):
+        response.headers["HX-Retarget"] = "#flash-area"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    message = exc.detail if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase else None
+    return error_page(request, exc.status_code, message, **(exc.headers or {}))
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    problems = [f"{'.'.join(str(p) for p in err['loc'][1:]) or 'request'}: {err['msg']}" for err in exc.errors()]
+    return error_page(request, 422, "Some of what you sent was not valid: " + "; ".join(problems[:5]))
+
+
+async def _login_required(request: Request, exc: LoginRequired) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return redirect(request, f"/login?next={quote(target, safe='/')}")
+
+
+async def _password_change(request: Request, exc: PasswordChangeRequired) -> Response:
+    return redirect(request, "/account/password")
+
+
+async def _forbidden(request: Request, exc: Forbidden) -> Response:
+    return error_page(request, 403)
+
+
+async def _csrf(request: Request, exc: CSRFError) -> Response:
+    return error_page(request, 403, f"{exc.reason} Reload the page and try again.")
+
+
+async def _throttled(request: Request, exc: TooManyAttempts) -> Response:
+    minutes = max(1, round(exc.retry_after / 60))
+    message = f"Too many failed log-in attempts. Try again in about {minutes} minute{'s' if minutes > 1 else ''}."
+    return error_page(request, 429, message, **{"Retry-After": str(exc.retry_after)})
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    try:
+        response = error_page(request, 500)
+    except Exception:  # even the template failed: plain text, still no traceback
+        response = Response(MESSAGES[500], status_code=500, media_type="text/plain")
+    # This handler runs outside the other middleware, so add their headers here.
+    apply_security_headers(MutableHeaders(raw=response.raw_headers), https=request.app.state.settings.https)
+    return response
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(PasswordChangeRequired, _password_change)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(CSRFError, _csrf)
+    app.add_exception_handler(TooManyAttempts, _throttled)
+    app.add_exception_handler(Exception, _server_error)

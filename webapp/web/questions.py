@@ -1,0 +1,34 @@
+"""Candidate pages: the question list with search and filters, and one question."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from webapp.identity.models import Role
+from webapp.web.deps import CurrentUser, SessionDep
+from webapp.questions.catalogue import QuestionFilters, all_tags, browse_questions, get_visible_question
+from webapp.web.rendering import render
+
+router = APIRouter()
+
+
+@router.get("/questions")
+def question_list(
+    request: Request, db: SessionDep, user: CurrentUser, filters: Annotated[QuestionFilters, Query()]
+) -> Response:
+    page = browse_questions(db, filters=filters)
+    context = {"page": page, "filters": page.filters, "tags": all_tags(db)}
+    # htmx pushes this clean URL (no empty parameters) into the address bar.
+    clean_url = f"/questions?{page.filters.query_string()}".rstrip("?")
+    return render(request, "questions/list.html", context, block="results", headers={"HX-Push-Url": clean_url})
+
+
+@router.get("/questions/{slug}")
+def question_detail(request: Request, db: SessionDep, user: CurrentUser, slug: str) -> Response:
+    question = get_visible_question(db, slug=slug, viewer_is_admin=user.role == Role.admin)
+    if question is None:
+        raise HTTPException(404, "There is no such question, or it is not published.")
+    return render(request, "questions/detail.html", {"question": question, "revision": question.current_revision})

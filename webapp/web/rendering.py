@@ -1,0 +1,89 @@
+"""One Jinja environment for the whole app, and the full-page-or-fragment render helper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2_fragments.fastapi import Jinja2Blocks
+from sqlalchemy.orm import object_session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from webapp.core.config import PROJECT_ROOT
+from webapp.core.db import session_scope, utcnow
+from webapp.core.markup import highlight_code, render_markdown, render_markdown_inline
+from webapp.review.presenting import comments_by_line, highlighted_lines
+from webapp.submissions.presenting import highlight_evidence
+from webapp.submissions.visibility import shown_to
+from webapp.web.csrf import csrf_token
+
+
+def is_partial(request: Request) -> bool:
+    """True for an htmx request that swaps a region (not history restore, not a boosted page)."""
+    headers = request.headers
+    return (
+        headers.get("hx-request") == "true"
+        and headers.get("hx-history-restore-request") != "true"
+        and headers.get("hx-boosted") != "true"
+    )
+
+
+def flash(request: Request, message: str, category: str = "info") -> None:
+    request.session.setdefault("_flashes", []).append([category, message])
+    request.session["_flashes"] = request.session["_flashes"]  # mark modified
+
+
+def _new_reviews(request: Request) -> int:
+    """Finished reviews the signed-in candidate has not opened (evaluated only by the navigation)."""
+    from webapp.review.service import unseen_reviews
+
+    user = getattr(request.state, "user", None)
+    if user is None or user.role.value != "candidate":
+        return 0
+    # Use the request's own session while it is open: a second connection per page deadlocked
+    # the pool once more requests than pooled connections waited for their second one.
+    db = object_session(user)
+    if db is not None and db.in_transaction():
+        return unseen_reviews(db, user=user)
+    with session_scope(request.app.state.db.read_session) as db:
+        return unseen_reviews(db, user=user)
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    return {
+        "new_reviews": lambda: _new_reviews(request),
+        # What the signed-in viewer sees of a submission's grade (submissions/visibility.py).
+        "feedback_for": lambda submission: shown_to(getattr(request.state, "user", None), submission, now=utcnow()),
+        "current_user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request),
+        "settings": request.app.state.settings,
+        "sandbox_warning": getattr(request.app.state, "sandbox_warning", None),
+    }
+
+
+templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates", context_processors=[_page_context])
+templates.env.globals["app_name"] = "Rehearse"
+templates.env.filters.update(markdown=render_markdown, markdown_inline=render_markdown_inline, highlight=highlight_code,
+                             evidence=highlight_evidence, code_lines=highlighted_lines, groupby_line=comments_by_line)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render ``name``; for an htmx request and a given ``block``, only that block."""
+    ctx = dict(context or {})
+    partial = block is not None and is_partial(request)
+    if not partial:
+        ctx["flashes"] = request.session.pop("_flashes", [])
+    response = templates.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=headers,
+        block_name=block if partial else None,
+    )
+    response.headers.append("Vary", "HX-Request")
+    return response

@@ -1,0 +1,118 @@
+"""Answering a question, and the candidate's feedback and history pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from webapp.identity.models import Role, User
+from webapp.core.db import utcnow
+from webapp.web.deps import CurrentUser, SessionDep, SettingsDep
+from webapp.web.errors import redirect
+from webapp.questions.catalogue import get_visible_question
+from webapp.assessments import service as assessments
+from webapp.review import service as reviews
+from webapp.submissions import history, service
+from webapp.submissions.models import Submission
+from webapp.submissions.presenting import poll_delay_ms
+from webapp.submissions.uploads import SubmissionError
+from webapp.web.rendering import flash, is_partial, render
+
+router = APIRouter()
+
+
+@router.post("/questions/{slug}/submissions")
+def submit(
+    request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, tasks: BackgroundTasks, slug: str,
+    answer: Annotated[str, Form()] = "", choice: Annotated[list[str], Form()] = [],  # noqa: B006
+    code: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None,
+    attempt_id: Annotated[int | None, Form(alias="attempt")] = None,
+) -> Response:
+    question = get_visible_question(db, slug=slug, viewer_is_admin=False)
+    if question is None:
+        raise HTTPException(404, "There is no such question, or it is not open for answers.")
+    attempt = assessments.my_attempt(db, attempt_id=attempt_id, candidate=user) if attempt_id else None
+    if attempt_id and attempt is None:
+        raise HTTPException(404, "There is no such assessment for you.")
+    upload = file.file.read(settings.max_upload_bytes + 1) if file is not None and file.filename else None
+    policy = service.SubmissionPolicy(settings.max_upload_bytes, settings.submissions_per_window,
+                                      timedelta(minutes=settings.submission_window_minutes))
+    answer_input = service.AnswerInput(answer=answer, choices=tuple(choice), code=code,
+                                       upload_name=file.filename if file else "", upload_data=upload)
+    try:
+        submission = service.submit_answer(db, user=user, question=question, answer=answer_input, policy=policy,
+                                           attempt=attempt)
+    except SubmissionError as exc:
+        context = {"question": question, "revision": question.current_revision, "errors": exc.errors,
+                   "values": {"answer": answer, "code": code, "choices": choice}, "attempt": attempt}
+        headers = {"HX-Retarget": "#answer-form", "HX-Reswap": "outerHTML"}
+        return render(request, "questions/detail.html", context, block="answer_form", status_code=exc.status,
+                      headers=headers)
+    tasks.add_task(request.app.state.grader.wake)
+    if attempt is not None:
+        flash(request, "Answer saved. You can change it until you submit the assessment or time runs out.", "success")
+        return redirect(request, f"/assessments/take/{attempt.id}")
+    if is_partial(request):
+        return _status(request, db, submission, viewer=user)
+    return redirect(request, f"/submissions/{submission.id}")
+
+
+def _status(request: Request, db: SessionDep, submission: Submission, *, viewer: User, full: bool = False) -> Response:
+    context = {
+        "submission": submission,
+        "position": service.queue_position(db, submission=submission),
+        "grading_available": history.grading_available_for(db, kind=submission.kind.value),
+        "poll_ms": poll_delay_ms((utcnow() - submission.queued_at).total_seconds()),
+    }
+    if full:
+        context["attempts"] = service.earlier_attempts(db, submission=submission, viewer=viewer)
+        context.update(reviews.finished_review(db, submission=submission))
+    return render(request, "submissions/detail.html", context, block=None if full else "status")
+
+
+def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: int):  # type: ignore[no-untyped-def]
+    submission = service.get_submission(db, submission_id=submission_id, viewer=user)
+    if submission is None:
+        raise HTTPException(404, "There is no such submission.")
+    return submission
+
+
+@router.get("/submissions/{submission_id}")
+def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submission_id: int,
+                      tasks: BackgroundTasks) -> Response:
+    submission = _owned_or_404(db, user, submission_id)
+    response = _status(request, db, submission, full=True, viewer=user)
+    review = reviews.get_review(db, submission_id=submission.id)
+    if reviews.needs_seen_mark(review=review, viewer=user, submission=submission, now=utcnow()):
+        tasks.add_task(reviews.mark_seen, request.app.state.db, review_id=review.id)  # type: ignore[union-attr]
+    return response
+
+
+@router.post("/submissions/{submission_id}/review-request")
+def request_review(request: Request, db: SessionDep, user: CurrentUser, submission_id: int) -> Response:
+    submission = _owned_or_404(db, user, submission_id)
+    try:
+        service.request_candidate_review(db, submission=submission, user=user)
+    except SubmissionError as exc:
+        raise HTTPException(exc.status, exc.errors["form"]) from None
+    flash(request, "Review requested: an interviewer will look at this answer.", "success")
+    return redirect(request, f"/submissions/{submission.id}")
+
+
+@router.get("/submissions/{submission_id}/status")
+def submission_status(request: Request, db: SessionDep, user: CurrentUser, submission_id: int) -> Response:
+    submission = _owned_or_404(db, user, submission_id)
+    if not is_partial(request):
+        return redirect(request, f"/submissions/{submission_id}")
+    return _status(request, db, submission, viewer=user)
+
+
+@router.get("/submissions")
+def submission_history(request: Request, db: SessionDep, user: CurrentUser,
+                       filters: Annotated[history.HistoryFilters, Query()]) -> Response:
+    page = history.list_history(db, user=user, filters=filters)
+    return render(request, "submissions/list.html", {"page": page, "filters": filters,
+                                                     "is_staff": user.role != Role.candidate}, block="results")
