@@ -27,6 +27,7 @@ from webapp.grading.text_calibration import calibration_problem, grade_calibrati
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.questions.verification import reference_checker, solutions_problem
 from webapp.identity.passwords import make_hasher
+from webapp.core.errors import ServiceError
 
 
 @contextmanager
@@ -215,7 +216,7 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings) -> None:
             user = accounts.create_user(db, hasher=_hasher(settings), email=args.email,
                                         display_name=args.name or args.email.split("@")[0],
                                         password=password, role=Role(args.role))
-        except accounts.AccountError as exc:
+        except ServiceError as exc:
             sys.exit("error: " + "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
         print(f"created {user.role.value} {user.email}")
 

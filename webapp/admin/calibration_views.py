@@ -9,9 +9,10 @@ from fastapi.responses import Response
 
 from webapp.review import calibration
 from webapp.web.deps import AdminUser, SessionDep
-from webapp.web.errors import redirect
+from webapp.web.errors import http_status, redirect
 from webapp.questions.models import Question
 from webapp.web.rendering import flash, render
+from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/admin/calibration")
 
@@ -35,8 +36,8 @@ def calibration_question(request: Request, db: SessionDep, admin: AdminUser, que
 def add_example(request: Request, db: SessionDep, admin: AdminUser, submission_id: Annotated[int, Form()]) -> Response:
     try:
         question = calibration.add_calibration_example(db, submission_id=submission_id, actor=admin)
-    except calibration.CalibrationError as exc:
-        raise HTTPException(exc.status, exc.message) from None
+    except ServiceError as exc:
+        raise HTTPException(http_status(exc), exc.message) from None
     flash(request, f"Answer {submission_id} is now a calibration example of “{question.title}” (revision "
                    f"{question.current_revision.number}).", "success")  # type: ignore[union-attr]
     return redirect(request, f"/admin/calibration/{question.id}")

@@ -10,17 +10,18 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from webapp.web.deps import AdminUser, FormDataDep, SessionDep
-from webapp.web.errors import redirect
+from webapp.web.errors import http_status, redirect
 from webapp.questions import curation
 from webapp.questions.admin_form import QuestionForm, apply_action, form_from_spec, parse_form
 from webapp.questions.bank import dump_yaml
 from webapp.questions.catalogue import QuestionFilters, browse_questions
-from webapp.questions.editing import QuestionError, set_status, spec_of
+from webapp.questions.editing import set_status, spec_of
 from webapp.questions.importer import export_bank
 from webapp.questions.models import Question, QuestionStatus
 from webapp.questions.verification import ReferenceCheck, reference_checker
 from webapp.core.markup import render_markdown
 from webapp.web.rendering import flash, render
+from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/admin/questions")
 ALL_STATUSES = tuple(QuestionStatus)
@@ -111,7 +112,7 @@ def change_status(request: Request, db: SessionDep, admin: AdminUser, question: 
                   status: Annotated[QuestionStatus, Form()], check: CheckDep) -> Response:
     try:
         set_status(db, question=question, status=status, actor=admin, check=check)
-    except QuestionError as exc:
+    except ServiceError as exc:
         flash(request, exc.errors["status"], "error")
         return redirect(request, f"/admin/questions/{question.slug}/edit")
     flash(request, f"“{question.title}” is now {status.value}.", "success")
@@ -145,9 +146,9 @@ def stage_import(request: Request, db: SessionDep, admin: AdminUser, file: Annot
     try:
         staged, plan = curation.stage_import(db, filename=file.filename or "", content=file.file.read(
             curation.MAX_FILE_BYTES + 1), actor=admin, check=check)
-    except curation.ImportRejected as exc:
+    except ServiceError as exc:
         context = {"plan": None, "staged": None, "error": exc.message}
-        return render(request, "admin/questions/import.html", context, status_code=exc.status)
+        return render(request, "admin/questions/import.html", context, status_code=http_status(exc))
     status_code = 200 if plan.ok else 422
     return render(request, "admin/questions/import.html", {"plan": plan, "staged": staged, "error": ""},
                   status_code=status_code)

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from webapp.identity.models import Role, User
-from webapp.identity.accounts import AccountError
+
 from webapp.identity import administration as users
 from webapp.web.deps import AdminUser, HasherDep, SessionDep
-from webapp.web.errors import redirect
+from webapp.web.errors import http_status, redirect
 from webapp.web.rendering import flash, render
+from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/admin/users")
 
@@ -45,8 +46,8 @@ def change_role(request: Request, db: SessionDep, admin: AdminUser, user: Target
                 role: Annotated[Role, Form()]) -> Response:
     try:
         users.change_role(db, user=user, role=role, actor=admin)
-    except AccountError as exc:
-        return _list(request, db, users.UserFilters(), error=exc.errors["form"], status_code=409)
+    except ServiceError as exc:
+        return _list(request, db, users.UserFilters(), error=exc.errors["form"], status_code=http_status(exc))
     flash(request, f"{user.email} is now {role.value}; their sessions were ended.", "success")
     return redirect(request, "/admin/users")
 
@@ -56,8 +57,8 @@ def change_active(request: Request, db: SessionDep, admin: AdminUser, user: Targ
                   active: Annotated[bool, Form()]) -> Response:
     try:
         users.change_active(db, user=user, active=active, actor=admin)
-    except AccountError as exc:
-        return _list(request, db, users.UserFilters(), error=exc.errors["form"], status_code=409)
+    except ServiceError as exc:
+        return _list(request, db, users.UserFilters(), error=exc.errors["form"], status_code=http_status(exc))
     flash(request, f"{user.email} was {'reactivated' if active else 'deactivated and logged out'}.", "success")
     return redirect(request, "/admin/users")
 

@@ -16,15 +16,10 @@ from webapp.audit.service import record_event
 from webapp.core.db import utcnow
 from webapp.questions.models import Question, QuestionStatus
 from webapp.submissions.models import Submission
-from webapp.submissions.uploads import SubmissionError
+from webapp.core.errors import Conflict, Invalid, NotFound
+
 
 MAX_QUESTIONS = 20
-
-
-class AssessmentError(Exception):
-    def __init__(self, status: int, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.status, self.errors = status, errors
 
 
 def _feedback_choice(value: str, errors: dict[str, str]) -> CandidateFeedback:
@@ -50,7 +45,7 @@ def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str],
     elif missing := [s for s in wanted if s not in questions]:
         errors["questions"] = f"Not published: {', '.join(missing)}."
     if errors:
-        raise AssessmentError(422, errors)
+        raise Invalid(errors)
     assessment = Assessment(title=title.strip()[:200], owner_id=owner.id, time_limit_minutes=int(minutes),
                             invite_code=secrets.token_urlsafe(9), candidate_feedback=feedback)
     assessment.items = [AssessmentQuestion(question_id=questions[s].id, position=n) for n, s in enumerate(wanted, 1)]
@@ -66,7 +61,7 @@ def set_candidate_feedback(db: Session, *, assessment: Assessment, value: str, a
     errors: dict[str, str] = {}
     feedback = _feedback_choice(value, errors)
     if errors:
-        raise AssessmentError(422, errors)
+        raise Invalid(errors)
     if feedback == assessment.candidate_feedback:
         return
     before, assessment.candidate_feedback = assessment.candidate_feedback, feedback
@@ -106,9 +101,9 @@ def invite_by_email(db: Session, *, assessment: Assessment, emails: str, actor: 
     found = {u.email: u for u in db.scalars(select(User).where(User.email.in_(wanted), User.is_active.is_(True),
                                                                User.role == Role.candidate))}
     if not wanted:
-        raise AssessmentError(422, {"emails": "Enter at least one email address."})
+        raise Invalid({"emails": "Enter at least one email address."})
     if unknown := [e for e in wanted if e not in found]:
-        raise AssessmentError(422, {"emails": f"No candidate account for: {', '.join(unknown)}. "
+        raise Invalid({"emails": f"No candidate account for: {', '.join(unknown)}. "
                                               "Ask them to sign up, or share the invite code."})
     for user in found.values():
         _attempt_for(db, assessment, user)
@@ -119,11 +114,11 @@ def invite_by_email(db: Session, *, assessment: Assessment, emails: str, actor: 
 
 def join_by_code(db: Session, *, code: str, candidate: User) -> AssessmentAttempt:
     if not code.strip():
-        raise AssessmentError(422, {"code": "Enter the invite code you were given."})
+        raise Invalid({"code": "Enter the invite code you were given."})
     assessment = db.scalar(select(Assessment).where(Assessment.invite_code == code.strip(),
                                                     Assessment.kind == "assessment"))
     if assessment is None:
-        raise AssessmentError(404, {"code": "No assessment has this invite code. Check it and try again."})
+        raise NotFound({"code": "No assessment has this invite code. Check it and try again."})
     return _attempt_for(db, assessment, candidate)
 
 
@@ -149,7 +144,7 @@ def start(db: Session, *, attempt: AssessmentAttempt) -> None:
 
 def finish(db: Session, *, attempt: AssessmentAttempt) -> None:
     if attempt.started_at is None:
-        raise AssessmentError(409, {"form": "Start the assessment before submitting it."})
+        raise Conflict({"form": "Start the assessment before submitting it."})
     if attempt.submitted_at is None:
         attempt.submitted_at = min(utcnow(), attempt.deadline_at or utcnow())
 
@@ -157,15 +152,15 @@ def finish(db: Session, *, attempt: AssessmentAttempt) -> None:
 def check_can_answer(*, attempt: AssessmentAttempt, user: User, question: Question, now: datetime) -> None:
     """Refuse answers outside a running attempt: the deadline is the server's, not the browser's."""
     if attempt.candidate_id != user.id:
-        raise SubmissionError(404, {"form": "There is no such assessment for you."})
+        raise NotFound({"form": "There is no such assessment for you."})
     if attempt.started_at is None:
-        raise SubmissionError(409, {"form": "Start the assessment before answering."})
+        raise Conflict({"form": "Start the assessment before answering."})
     if attempt.submitted_at is not None:
-        raise SubmissionError(409, {"form": "You have already submitted this assessment; answers are closed."})
+        raise Conflict({"form": "You have already submitted this assessment; answers are closed."})
     if attempt.deadline_at is not None and now >= attempt.deadline_at:
-        raise SubmissionError(409, {"form": "Time is up for this assessment: answers are no longer accepted."})
+        raise Conflict({"form": "Time is up for this assessment: answers are no longer accepted."})
     if question.id not in {item.question_id for item in attempt.assessment.items}:
-        raise SubmissionError(409, {"form": "This question is not part of the assessment."})
+        raise Conflict({"form": "This question is not part of the assessment."})
 
 
 def check_practice_allowed(db: Session, *, user: User, question: Question, now: datetime) -> None:
@@ -178,7 +173,7 @@ def check_practice_allowed(db: Session, *, user: User, question: Question, now: 
                AssessmentAttempt.started_at.isnot(None), AssessmentAttempt.submitted_at.is_(None),
                AssessmentAttempt.deadline_at > now).limit(1))
     if running is not None:
-        raise SubmissionError(409, {"form": f"This question is part of “{running}”, which you are taking now: "
+        raise Conflict({"form": f"This question is part of “{running}”, which you are taking now: "
                                             "answer it there. Practice opens again when it ends."})
 
 

@@ -36,7 +36,6 @@ def _highlight(code: str, language: str, _attrs: object) -> str:
     return f'<pre class="highlight"><code>{highlight(code, lexer, _SPANS_ONLY)}</code></pre>'
 
 
-
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False, "highlight": _highlight}).enable("table").enable(
     "strikethrough"
 )

@@ -183,4 +183,3 @@ def _scopes(tree: ast.Module) -> dict[int, str]:
     return scopes
 
 
-

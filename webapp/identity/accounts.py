@@ -17,14 +17,7 @@ from webapp.audit.service import record_event
 from webapp.core.db import lock_keys
 from webapp.identity.passwords import password_problem, verify_password
 from webapp.identity.sessions import revoke_all_sessions
-
-
-class AccountError(Exception):
-    """A problem with the input, keyed by the form field it concerns."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+from webapp.core.errors import Invalid
 
 
 INVALID_LOGIN = "Email or password is incorrect."
@@ -37,11 +30,11 @@ class LoginPolicy:
 
 
 def normalize_email(email: str) -> str:
-    """Validate and case-fold an address (raises AccountError on the ``email`` field)."""
+    """Validate and case-fold an address (raises Invalid on the ``email`` field)."""
     try:
         result = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise AccountError({"email": str(exc)}) from None
+        raise Invalid({"email": str(exc)}) from None
     return result.normalized.casefold()
 
 
@@ -56,7 +49,7 @@ def registration_errors(db: Session, *, email: str, display_name: str, password:
         normalized = normalize_email(email)
         if find_user_by_email(db, email=normalized) is not None:
             errors["email"] = "An account with this email already exists. Log in instead?"
-    except AccountError as exc:
+    except Invalid as exc:
         errors.update(exc.errors)
     name = display_name.strip()
     if not name:
@@ -78,11 +71,11 @@ def create_user(
     role: Role = Role.candidate,
     must_change_password: bool = False,
 ) -> User:
-    """Create an account after validating every field (raises AccountError)."""
+    """Create an account after validating every field (raises Invalid)."""
     # Hash before the first query, for the same reason as in authenticate().
     password_hash = hasher.hash(password) if password_problem(password, email=email) is None else ""
     if errors := registration_errors(db, email=email, display_name=display_name, password=password):
-        raise AccountError(errors)
+        raise Invalid(errors)
     user = User(
         email=normalize_email(email),
         display_name=display_name.strip(),
@@ -98,7 +91,7 @@ def create_user(
 def authenticate(
     db: Session, *, hasher: PasswordHasher, email: str, password: str, client: str, policy: LoginPolicy
 ) -> User:
-    """The user for these credentials; raises TooManyAttempts or AccountError (one message for all).
+    """The user for these credentials; raises TooManyAttempts or Invalid (one message for all).
 
     The deliberately slow hash runs between two short transactions, never inside one: on SQLite a
     POST's transaction holds the database's only write lock, and log-ins would queue behind it.
@@ -119,7 +112,7 @@ def authenticate(
         db.refresh(user)  # deactivated or given a new password meanwhile?
     if user is None or not valid or not user.is_active or user.password_hash != stored_hash:
         throttle.record_failure(db, keys=keys, window=policy.window)
-        raise AccountError({"form": INVALID_LOGIN})
+        raise Invalid({"form": INVALID_LOGIN})
     throttle.clear_failures(db, key=keys[0])
     if new_hash is not None:
         user.password_hash = new_hash
@@ -148,7 +141,7 @@ def change_password(
     elif new_password == current_password:
         errors["new_password"] = "Choose a password different from the current one."
     if errors:
-        raise AccountError(errors)
+        raise Invalid(errors)
     user.password_hash = hasher.hash(new_password)
     user.must_change_password = False
     revoke_all_sessions(db, user=user)

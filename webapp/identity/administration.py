@@ -12,9 +12,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.identity.models import Role, User
-from webapp.identity.accounts import AccountError, set_active, set_role
+from webapp.identity.accounts import set_active, set_role
 from webapp.audit.service import record_event
 from webapp.identity.sessions import revoke_all_sessions
+from webapp.core.errors import Conflict
 
 PER_PAGE = 30
 
@@ -50,7 +51,7 @@ def search_users(db: Session, *, filters: UserFilters) -> UserPage:
 def _guard_self(user: User, actor: User, what: str) -> None:
     # An admin locking themselves out is almost always a mistake, and may leave no admin at all.
     if user.id == actor.id:
-        raise AccountError({"form": f"You cannot {what} your own account; ask another admin."})
+        raise Conflict({"form": f"You cannot {what} your own account; ask another admin."})
 
 
 def change_role(db: Session, *, user: User, role: Role, actor: User) -> None:

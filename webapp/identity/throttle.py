@@ -9,13 +9,16 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from webapp.identity.models import LoginFailure
+from webapp.core.errors import RateLimited
 from webapp.core.db import utcnow
 
 
-class TooManyAttempts(Exception):
+class TooManyAttempts(RateLimited):
+    """Too many failed log-ins; the web layer words the wait in minutes."""
+
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"retry after {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__(f"Too many failed log-in attempts: retry after {retry_after} s.", retry_after=retry_after)
+        self.retry_after: int = retry_after
 
 
 def throttle_keys(*, email: str, client: str) -> list[str]:

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from webapp.identity.models import User
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion, CandidateFeedback
-from webapp.assessments.service import AssessmentError, report_rows
+from webapp.assessments.service import report_rows
 from webapp.questions.models import Difficulty, Question, QuestionStatus, Topic
 from webapp.submissions.models import Submission
+from webapp.core.errors import Invalid
 
 LENGTHS = (3, 5, 8)
 MINUTES = (15, 30, 45, 60)
@@ -26,7 +27,7 @@ def start_mock(db: Session, *, user: User, topics: list[str], difficulty: str, l
                now: datetime) -> AssessmentAttempt:
     """Pick questions the candidate has not seen lately and start the clock at once."""
     if length not in LENGTHS or minutes not in MINUTES:
-        raise AssessmentError(422, {"form": "Choose a length and a time from the lists."})
+        raise Invalid({"form": "Choose a length and a time from the lists."})
     statement = select(Question).join(Topic).where(Question.status == QuestionStatus.published)
     if topics:
         statement = statement.where(Topic.slug.in_(topics))
@@ -36,7 +37,7 @@ def start_mock(db: Session, *, user: User, topics: list[str], difficulty: str, l
                                 .where(Submission.user_id == user.id).group_by(Submission.question_id)).all())
     pool = list(db.scalars(statement))
     if len(pool) < length:
-        raise AssessmentError(422, {"form": f"Only {len(pool)} questions match; widen the topics or difficulty."})
+        raise Invalid({"form": f"Only {len(pool)} questions match; widen the topics or difficulty."})
     rng = random.Random(secrets.randbits(32))
     rng.shuffle(pool)
     never = datetime.min.replace(tzinfo=now.tzinfo)

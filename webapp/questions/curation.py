@@ -13,16 +13,11 @@ from webapp.core.db import utcnow
 from webapp.questions.admin_form import QuestionForm, form_to_spec
 from webapp.grading.graders import GradeResult
 from webapp.questions.bank import MAX_FILE_BYTES, parse_document
-from webapp.questions.editing import QuestionError, create_question, revise_question
+from webapp.questions.editing import create_question, revise_question
 from webapp.questions.importer import ImportPlan, apply_import, plan_import
 from webapp.questions.models import BankImport, Question, QuestionRevision, Topic
 from webapp.questions.verification import ReferenceCheck, solutions_problem
-
-
-class ImportRejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+from webapp.core.errors import Malformed, ServiceError, TooLarge
 
 
 def list_topics(db: Session) -> list[Topic]:
@@ -59,7 +54,7 @@ def save_question_form(
             return create_question(db, spec=spec, actor=actor), {}
         revise_question(db, question=question, spec=spec, actor=actor)
         return question, {}
-    except QuestionError as exc:
+    except ServiceError as exc:
         return None, exc.errors
 
 
@@ -112,11 +107,11 @@ def revision_with_previous(
 
 def decode_upload(content: bytes) -> str:
     if len(content) > MAX_FILE_BYTES:
-        raise ImportRejected(413, f"The file is larger than {MAX_FILE_BYTES // 1024} KiB.")
+        raise TooLarge(f"The file is larger than {MAX_FILE_BYTES // 1024} KiB.")
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ImportRejected(400, f"The file is not UTF-8 text (byte {exc.start} is invalid).") from None
+        raise Malformed(f"The file is not UTF-8 text (byte {exc.start} is invalid).") from None
 
 
 def stage_import(db: Session, *, filename: str, content: bytes, actor: User,

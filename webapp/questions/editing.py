@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from webapp.identity.models import User
 from webapp.audit.service import record_event
 from webapp.questions.bank import QuestionSpec, TopicSpec
+from webapp.core.errors import Invalid
 from webapp.questions.verification import ReferenceCheck, solutions_problem
 from webapp.questions.models import (
     Difficulty, Question, QuestionKind, QuestionRevision, QuestionStatus, QuestionTag, Topic,
@@ -23,12 +24,6 @@ REVISION_FIELDS = (
     "starter_code", "hidden_tests", "reference_solution", "correct_solutions", "wrong_solutions",
     "equivalent_mutants", "limits", "allowed_extensions",
 )
-
-
-class QuestionError(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def revision_content(spec: QuestionSpec) -> dict[str, Any]:
@@ -71,7 +66,7 @@ def upsert_topic(db: Session, *, spec: TopicSpec, position: int | None = None) -
 def _topic(db: Session, slug: str) -> Topic:
     topic = db.scalar(select(Topic).where(Topic.slug == slug))
     if topic is None:
-        raise QuestionError({"topic": f"unknown topic {slug!r}"})
+        raise Invalid({"topic": f"unknown topic {slug!r}"})
     return topic
 
 
@@ -98,9 +93,9 @@ def _add_revision(db: Session, question: Question, spec: QuestionSpec, actor: Us
 
 
 def create_question(db: Session, *, spec: QuestionSpec, actor: User | None) -> Question:
-    """A new question with its first revision (raises QuestionError if the slug is taken)."""
+    """A new question with its first revision (raises Invalid if the slug is taken)."""
     if db.scalar(select(Question.id).where(Question.slug == spec.slug)) is not None:
-        raise QuestionError({"slug": "A question with this slug already exists."})
+        raise Invalid({"slug": "A question with this slug already exists."})
     question = Question(slug=spec.slug, status=QuestionStatus(spec.status))
     _apply_catalogue(db, question, spec)
     db.add(question)
@@ -133,14 +128,14 @@ def set_status(db: Session, *, question: Question, status: QuestionStatus, actor
 
     A code question is published only when its known solutions score as labelled in the
     sandbox (``check``: the reference and known-correct ones 100, known-wrong ones less);
-    QuestionError otherwise.
+    Invalid otherwise.
     """
     if question.status == status:
         return
     revision = question.current_revision
     if status == QuestionStatus.published and revision is not None and revision.kind == QuestionKind.code:
         if problem := solutions_problem(check, question=revision):
-            raise QuestionError({"status": problem})
+            raise Invalid({"status": problem})
     before = question.status
     question.status = status
     record_event(db, actor=actor, action=f"question.{status.value}", target=f"question:{question.slug}",

@@ -24,17 +24,12 @@ from webapp.questions.editing import revise_question, spec_of
 from webapp.questions.models import Question, QuestionKind
 from webapp.review.models import Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
+from webapp.core.errors import Conflict, NotFound
 
 GRADER_ORDER = {"contradicted": 0, "missed": 1, "partly": 2, "met": 3}
 RATING_ORDER = {"wrong": 0, "missed": 1, "partial": 2, "met": 3}
 RATING_CREDIT = {"met": 1.0, "partial": 0.5, "missed": 0.0, "wrong": 0.0}
 BAND = 15  # a calibration example must score within this many points of the interviewer's score
-
-
-class CalibrationError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 @dataclass
@@ -140,17 +135,17 @@ def add_calibration_example(db: Session, *, submission_id: int, actor: User) -> 
     row = db.execute(select(Submission, Review).join(Review, Review.submission_id == Submission.id)
                      .where(Submission.id == submission_id)).first()
     if row is None or row[1].state != ReviewState.submitted:
-        raise CalibrationError(404, "There is no reviewed answer with that number.")
+        raise NotFound("There is no reviewed answer with that number.")
     submission, review = row
     if submission.kind != QuestionKind.text:
-        raise CalibrationError(409, "Only written answers can be calibration examples.")
+        raise Conflict("Only written answers can be calibration examples.")
     human = interviewer_score(review, submission.revision.rubric)
     if human is None:
-        raise CalibrationError(409, "The review gives neither ratings nor a final score.")
+        raise Conflict("The review gives neither ratings nor a final score.")
     question = submission.question
     spec = spec_of(question)
     if any(example.answer.strip() == submission.answer_text.strip() for example in spec.calibration):
-        raise CalibrationError(409, "This answer is already a calibration example of the question.")
+        raise Conflict("This answer is already a calibration example of the question.")
     wrong = "wrong" in review.point_ratings.values()
     expect = ("wrong" if wrong and human <= 35 else "strong" if human >= 80
               else "off_topic" if human <= 20 else "partial")

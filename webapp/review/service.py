@@ -16,15 +16,10 @@ from webapp.core.db import Database, session_scope, utcnow
 from webapp.review.models import Recommendation, Review, ReviewComment, ReviewState
 from webapp.submissions.models import Submission
 from webapp.submissions.visibility import author_sees, shown_to
+from webapp.core.errors import Conflict, Forbidden, Invalid
 
 CLAIM_FOR = timedelta(minutes=30)
 RATINGS = ("missed", "partial", "met", "wrong")  # "wrong": the answer contradicts the point
-
-
-class ReviewError(Exception):
-    def __init__(self, status: int, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.status, self.errors = status, errors
 
 
 def get_review(db: Session, *, submission_id: int) -> Review | None:
@@ -60,14 +55,14 @@ def claim(db: Session, *, submission: Submission, reviewer: User) -> Review:
             with db.begin_nested():
                 db.add(review)
         except IntegrityError:  # another reviewer claimed it a moment ago
-            raise ReviewError(409, {"form": "Someone else has just claimed this submission."}) from None
+            raise Conflict({"form": "Someone else has just claimed this submission."}) from None
         return review
     if review.state == ReviewState.submitted:
-        raise ReviewError(409, {"form": "This submission has already been reviewed."})
+        raise Conflict({"form": "This submission has already been reviewed."})
     held = review.state == ReviewState.in_progress and review.claim_expires_at and review.claim_expires_at > now
     if review.reviewer_id != reviewer.id and held:
         holder = review.reviewer.display_name if review.reviewer else "someone"
-        raise ReviewError(409, {"form": f"{holder} is reviewing this until {review.claim_expires_at:%H:%M} UTC."})
+        raise Conflict({"form": f"{holder} is reviewing this until {review.claim_expires_at:%H:%M} UTC."})
     # Compare-and-set, so two reviewers taking over an expired claim cannot both win.
     taken = db.execute(
         update(Review).where(Review.id == review.id, Review.state == review.state,
@@ -78,7 +73,7 @@ def claim(db: Session, *, submission: Submission, reviewer: User) -> Review:
         .execution_options(synchronize_session=False)
     ).rowcount
     if not taken:
-        raise ReviewError(409, {"form": "Someone else has just claimed this submission."})
+        raise Conflict({"form": "Someone else has just claimed this submission."})
     db.refresh(review)
     return review
 
@@ -114,7 +109,7 @@ def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card:
     if submit and recommendation is None:
         errors["recommendation"] = "Choose a recommendation before submitting the review."
     if errors:
-        raise ReviewError(422, errors)
+        raise Invalid(errors)
     review.point_ratings, review.recommendation = ratings, recommendation
     review.overall_comment = card.overall_comment.strip()[:20_000]
     review.final_score = final if overriding else None
@@ -145,13 +140,13 @@ def _parse_score(text: str, errors: dict[str, str]) -> int | None:
 def _check_line(submission: Submission, line: int | None) -> None:
     lines = submission.code.count("\n") + 1 if submission.code else 0
     if line is not None and not 1 <= line <= lines:
-        raise ReviewError(422, {"line": f"Choose a line between 1 and {lines}." if lines else
+        raise Invalid({"line": f"Choose a line between 1 and {lines}." if lines else
                                 "This answer has no code lines to comment on."})
 
 
 def add_comment(db: Session, *, submission: Submission, author: User, line: int | None, body: str) -> ReviewComment:
     if not body.strip():
-        raise ReviewError(422, {"body": "Write a comment first."})
+        raise Invalid({"body": "Write a comment first."})
     _check_line(submission, line)
     _holding(db, submission=submission, reviewer=author)
     comment = ReviewComment(submission_id=submission.id, author_id=author.id, line=line, body=body.strip()[:5000])
@@ -162,9 +157,9 @@ def add_comment(db: Session, *, submission: Submission, author: User, line: int 
 
 def edit_comment(db: Session, *, comment: ReviewComment, author: User, body: str) -> ReviewComment:
     if comment.author_id != author.id:
-        raise ReviewError(403, {"body": "Only the author can edit this comment."})
+        raise Forbidden({"body": "Only the author can edit this comment."})
     if not body.strip():
-        raise ReviewError(422, {"body": "A comment cannot be empty."})
+        raise Invalid({"body": "A comment cannot be empty."})
     comment.body = body.strip()[:5000]
     return comment
 

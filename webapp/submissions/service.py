@@ -16,7 +16,8 @@ from webapp.core.db import utcnow
 from webapp.grading.wakeup import announce_queued
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus
-from webapp.submissions.uploads import CodeText, SubmissionError, decode_code, read_upload
+from webapp.submissions.uploads import CodeText, decode_code, read_upload
+from webapp.core.errors import Conflict, Invalid, NotFound, RateLimited, TooLarge
 
 MAX_ANSWER_CHARS = 20_000
 
@@ -39,7 +40,7 @@ class SubmissionPolicy:
 
 def submit_answer(db: Session, *, user: User, question: Question, answer: AnswerInput,
                   policy: SubmissionPolicy, attempt: AssessmentAttempt | None = None) -> Submission:
-    """Validate and queue an answer to the question's current revision (raises SubmissionError).
+    """Validate and queue an answer to the question's current revision (raises a ServiceError).
 
     Inside an assessment the attempt must be running and its deadline not passed; outside, the
     question must not be part of an assessment the user is taking right now.
@@ -71,12 +72,12 @@ def submit_answer(db: Session, *, user: User, question: Question, answer: Answer
 def request_candidate_review(db: Session, *, submission: Submission, user: User) -> None:
     """The candidate asks an interviewer to look at one of their graded answers."""
     if submission.user_id != user.id:
-        raise SubmissionError(404, {"form": "There is no such submission."})
+        raise NotFound({"form": "There is no such submission."})
     if submission.attempt_id is not None:
-        raise SubmissionError(409, {"form": "Answers given in an assessment or a mock interview are not "
+        raise Conflict({"form": "Answers given in an assessment or a mock interview are not "
                                             "reviewed on request."})
     if submission.status != SubmissionStatus.graded:
-        raise SubmissionError(409, {"form": "You can ask for a review once your answer is graded."})
+        raise Conflict({"form": "You can ask for a review once your answer is graded."})
     request_review(db, submission=submission)
 
 
@@ -86,16 +87,16 @@ def _check_rate(db: Session, *, user: User, policy: SubmissionPolicy) -> None:
                        .where(Submission.user_id == user.id, Submission.queued_at > since))
     if recent >= policy.per_window:
         minutes = int(policy.window.total_seconds() // 60)
-        raise SubmissionError(429, {"form": f"You have sent {recent} answers in the last {minutes} minutes. "
+        raise RateLimited({"form": f"You have sent {recent} answers in the last {minutes} minutes. "
                                             "Take a short break and try again."})
 
 
 def _text_answer(text: str) -> str:
     text = text.strip()
     if not text:
-        raise SubmissionError(422, {"answer": "Write an answer before submitting."})
+        raise Invalid({"answer": "Write an answer before submitting."})
     if len(text) > MAX_ANSWER_CHARS:
-        raise SubmissionError(422, {"answer": f"Keep your answer under {MAX_ANSWER_CHARS:,} characters."})
+        raise Invalid({"answer": f"Keep your answer under {MAX_ANSWER_CHARS:,} characters."})
     return text
 
 
@@ -103,11 +104,11 @@ def _choices(chosen: tuple[str, ...], choices: list[dict], *, multiple: bool) ->
     valid = {c["id"] for c in choices}
     picked = list(dict.fromkeys(chosen))
     if not picked:
-        raise SubmissionError(422, {"choice": "Pick an answer before submitting."})
+        raise Invalid({"choice": "Pick an answer before submitting."})
     if any(c not in valid for c in picked):
-        raise SubmissionError(422, {"choice": "That choice does not belong to this question."})
+        raise Invalid({"choice": "That choice does not belong to this question."})
     if not multiple and len(picked) > 1:
-        raise SubmissionError(422, {"choice": "This question has one answer: pick only one."})
+        raise Invalid({"choice": "This question has one answer: pick only one."})
     return sorted(picked)
 
 
@@ -116,9 +117,9 @@ def _code_answer(answer: AnswerInput, *, allowed: list[str], max_bytes: int) -> 
         return read_upload(answer.upload_data, filename=answer.upload_name, allowed=allowed, max_bytes=max_bytes)
     data = answer.code.encode("utf-8")
     if not answer.code.strip():
-        raise SubmissionError(422, {"code": "Paste your code or upload a file before submitting."})
+        raise Invalid({"code": "Paste your code or upload a file before submitting."})
     if len(data) > max_bytes:
-        raise SubmissionError(413, {"code": f"The code is larger than {max_bytes // 1024} KiB."})
+        raise TooLarge({"code": f"The code is larger than {max_bytes // 1024} KiB."})
     return decode_code(data, filename="pasted code", field="code")
 
 

@@ -8,16 +8,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
+from webapp.core.errors import Invalid, Malformed, TooLarge
 
 DEFAULT_EXTENSIONS = (".py", ".txt", ".md")
-
-
-class SubmissionError(Exception):
-    """Bad input for a submission: an HTTP status and messages keyed by form field."""
-
-    def __init__(self, status: int, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.status, self.errors = status, errors
 
 
 @dataclass(frozen=True)
@@ -35,13 +28,13 @@ def display_name(filename: str) -> str:
 
 
 def decode_code(data: bytes, *, filename: str, field: str) -> CodeText:
-    """UTF-8 text without NUL bytes, or SubmissionError(400) naming the problem."""
+    """UTF-8 text without NUL bytes, or Malformed naming the problem."""
     if b"\x00" in data:
-        raise SubmissionError(400, {field: f"{filename} contains a NUL byte: upload a text file, not a binary."})
+        raise Malformed({field: f"{filename} contains a NUL byte: upload a text file, not a binary."})
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SubmissionError(400, {field: f"{filename} is not valid UTF-8 (byte {exc.start} is invalid)."}) from None
+        raise Malformed({field: f"{filename} is not valid UTF-8 (byte {exc.start} is invalid)."}) from None
     return CodeText(text=text.removeprefix("\ufeff"), filename=filename, size=len(data),
                     sha256=hashlib.sha256(data).hexdigest())
 
@@ -50,9 +43,9 @@ def read_upload(data: bytes, *, filename: str, allowed: list[str], max_bytes: in
     name = display_name(filename)
     extensions = tuple(allowed) or DEFAULT_EXTENSIONS
     if not name.lower().endswith(extensions):
-        raise SubmissionError(422, {"file": f"{name}: upload a {', '.join(extensions)} file."})
+        raise Invalid({"file": f"{name}: upload a {', '.join(extensions)} file."})
     if len(data) > max_bytes:
-        raise SubmissionError(413, {"file": f"{name} is larger than {max_bytes // 1024} KiB."})
+        raise TooLarge({"file": f"{name} is larger than {max_bytes // 1024} KiB."})
     if not data.strip():
-        raise SubmissionError(422, {"file": f"{name} is empty."})
+        raise Invalid({"file": f"{name} is empty."})
     return decode_code(data, filename=name, field="file")

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from webapp.identity import accounts as service
-from webapp.identity.accounts import AccountError, LoginPolicy
+from webapp.identity.accounts import LoginPolicy
 from webapp.web.deps import (
     CurrentUser, HasherDep, OptionalUser, ReadSessionDep, SessionDep, SettingsDep, client_address,
 )
 from webapp.web.errors import redirect
 from webapp.identity.sessions import end_session, start_session
 from webapp.web.rendering import flash, render
+from webapp.core.errors import Invalid
 
 router = APIRouter()
 FormStr = Annotated[str, Form()]
@@ -56,7 +57,7 @@ def register(
 ) -> Response:
     try:
         user = service.create_user(db, hasher=hasher, email=email, display_name=display_name, password=password)
-    except AccountError as exc:
+    except Invalid as exc:
         values = {"email": email, "display_name": display_name}
         return render(request, "accounts/register.html", {"values": values, "errors": exc.errors},
                       block="form", status_code=422)
@@ -82,7 +83,7 @@ def login(
         user = service.authenticate(
             db, hasher=hasher, email=email, password=password, client=client_address(request), policy=policy
         )
-    except AccountError as exc:
+    except Invalid as exc:
         context = {"next": safe_next(next), "email": email, "error": exc.errors["form"]}
         return render(request, "accounts/login.html", context, block="form", status_code=422)
     start_session(request, db, user=user)
@@ -118,7 +119,7 @@ def change_password(
         service.change_password(
             db, hasher=hasher, user=user, current_password=current_password, new_password=new_password
         )
-    except AccountError as exc:
+    except Invalid as exc:
         return render(request, "accounts/password.html", {"errors": exc.errors}, block="form", status_code=422)
     # Every session was revoked; this browser gets a fresh one.
     start_session(request, db, user=user)

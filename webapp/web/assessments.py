@@ -12,9 +12,10 @@ from webapp.assessments import service
 from webapp.assessments.models import Assessment, AssessmentAttempt, CandidateFeedback
 from webapp.core.db import utcnow
 from webapp.web.deps import CurrentUser, SessionDep, StaffUser
-from webapp.web.errors import redirect
+from webapp.web.errors import http_status, redirect
 from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.web.rendering import flash, render
+from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/assessments")
 
@@ -65,10 +66,10 @@ def create_assessment(request: Request, db: SessionDep, user: StaffUser, title: 
     try:
         assessment = service.create_assessment(db, owner=user, title=title, slugs=questions, minutes=time_limit,
                                                candidate_feedback=candidate_feedback)
-    except service.AssessmentError as exc:
+    except ServiceError as exc:
         values = {"title": title, "time_limit": time_limit, "questions": questions,
                   "candidate_feedback": candidate_feedback}
-        return _builder(request, db, errors=exc.errors, values=values, status_code=exc.status)
+        return _builder(request, db, errors=exc.errors, values=values, status_code=http_status(exc))
     flash(request, "Assessment created. Invite candidates below or share the invite code.", "success")
     return redirect(request, f"/assessments/{assessment.id}")
 
@@ -82,9 +83,9 @@ def join_form(request: Request, user: CurrentUser, code: str = "") -> Response:
 def join(request: Request, db: SessionDep, user: CurrentUser, code: Annotated[str, Form()] = "") -> Response:
     try:
         attempt = service.join_by_code(db, code=code, candidate=user)
-    except service.AssessmentError as exc:
+    except ServiceError as exc:
         return render(request, "assessments/join.html", {"code": code, "errors": exc.errors},
-                      status_code=exc.status)
+                      status_code=http_status(exc))
     return redirect(request, f"/assessments/take/{attempt.id}")
 
 
@@ -114,8 +115,8 @@ def take_question(request: Request, db: SessionDep, user: CurrentUser, attempt: 
 def finish(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep) -> Response:
     try:
         service.finish(db, attempt=attempt)
-    except service.AssessmentError as exc:
-        raise HTTPException(exc.status, exc.errors["form"]) from None
+    except ServiceError as exc:
+        raise HTTPException(http_status(exc), exc.errors["form"]) from None
     flash(request, "Assessment submitted. Your interviewer will review it.", "success")
     return redirect(request, f"/assessments/take/{attempt.id}")
 
@@ -137,8 +138,8 @@ def change_feedback(request: Request, db: SessionDep, user: StaffUser, assessmen
                     candidate_feedback: Annotated[str, Form()] = "") -> Response:
     try:
         service.set_candidate_feedback(db, assessment=assessment, value=candidate_feedback, actor=user)
-    except service.AssessmentError as exc:
-        return _detail(request, assessment, errors=exc.errors, status_code=exc.status)
+    except ServiceError as exc:
+        return _detail(request, assessment, errors=exc.errors, status_code=http_status(exc))
     flash(request, f"Saved: once the assessment ends, candidates see {assessment.candidate_feedback.label.lower()}.",
           "success")
     return redirect(request, f"/assessments/{assessment.id}")
@@ -149,8 +150,8 @@ def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedD
            emails: Annotated[str, Form()] = "") -> Response:
     try:
         invited = service.invite_by_email(db, assessment=assessment, emails=emails, actor=user)
-    except service.AssessmentError as exc:
-        return _detail(request, assessment, errors=exc.errors, status_code=exc.status, emails=emails)
+    except ServiceError as exc:
+        return _detail(request, assessment, errors=exc.errors, status_code=http_status(exc), emails=emails)
     flash(request, f"Invited {', '.join(invited)}.", "success")
     return redirect(request, f"/assessments/{assessment.id}")
 

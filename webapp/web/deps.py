@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from webapp.identity.models import Role, User
 from webapp.core.config import Settings
 from webapp.core.db import session_scope
+from webapp.core.errors import Forbidden
 from webapp.web.csrf import SAFE_METHODS
 from webapp.identity.sessions import load_session_user
 
@@ -23,10 +24,6 @@ class LoginRequired(Exception):
 
 class PasswordChangeRequired(Exception):
     """Raised while a user still holds a one-time password."""
-
-
-class Forbidden(Exception):
-    """Raised when the signed-in user lacks the role for a page."""
 
 
 def get_settings(request: Request) -> Settings:
@@ -84,7 +81,7 @@ def require_role(*roles: Role):  # type: ignore[no-untyped-def]
 
     def guard(user: CurrentUser) -> User:
         if user.role not in roles:
-            raise Forbidden()
+            raise Forbidden("You do not have permission to see this page.")
         return user
 
     guard.__name__ = f"require_{'_or_'.join(r.value for r in roles)}"

@@ -14,7 +14,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from webapp.identity.throttle import TooManyAttempts
 from webapp.core.db import session_scope
-from webapp.web.deps import Forbidden, LoginRequired, PasswordChangeRequired
+from webapp.core.errors import Conflict, Forbidden, Invalid, Malformed, NotFound, RateLimited, ServiceError, TooLarge
+from webapp.web.deps import LoginRequired, PasswordChangeRequired
 from webapp.web.csrf import CSRFError
 from webapp.web.headers import apply_security_headers
 from webapp.identity.sessions import load_session_user
@@ -32,6 +33,20 @@ MESSAGES = {
     429: "Too many attempts. Please wait a little and try again.",
     500: "Something went wrong on our side. It has been logged; please try again.",
 }
+
+
+# The one place a service's refusal becomes an HTTP status.
+HTTP_STATUS: dict[type[ServiceError], int] = {
+    Malformed: 400, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413, Invalid: 422, RateLimited: 429,
+}
+
+
+def http_status(exc: ServiceError) -> int:
+    """The status for a service's refusal (the nearest listed kind; 400 for an unlisted one)."""
+    for kind in type(exc).__mro__:
+        if kind in HTTP_STATUS:
+            return HTTP_STATUS[kind]
+    return 400
 
 
 def redirect(request: Request, url: str) -> Response:
@@ -89,8 +104,11 @@ async def _password_change(request: Request, exc: PasswordChangeRequired) -> Res
     return redirect(request, "/account/password")
 
 
-async def _forbidden(request: Request, exc: Forbidden) -> Response:
-    return error_page(request, 403)
+async def _refused(request: Request, exc: ServiceError) -> Response:
+    """A refusal no route turned into a form error: an error page with the service's message."""
+    status = http_status(exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) and exc.retry_after else {}
+    return error_page(request, status, None if status == 403 else exc.message, **headers)
 
 
 async def _csrf(request: Request, exc: CSRFError) -> Response:
@@ -119,7 +137,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(PasswordChangeRequired, _password_change)
-    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(ServiceError, _refused)
     app.add_exception_handler(CSRFError, _csrf)
     app.add_exception_handler(TooManyAttempts, _throttled)
     app.add_exception_handler(Exception, _server_error)

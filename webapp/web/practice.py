@@ -8,16 +8,17 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from webapp.identity.models import Role, User
-from webapp.assessments.service import AssessmentError, my_attempt
+from webapp.assessments.service import my_attempt
 from webapp.core.db import utcnow
 from webapp.web.deps import CurrentUser, OptionalUser, SessionDep, StaffUser
-from webapp.web.errors import redirect
+from webapp.web.errors import http_status, redirect
 from webapp.practice import charts
 from webapp.practice import mock
 from webapp.practice import topics as practice
 from webapp.practice.stats import progress_for
 from webapp.questions.curation import list_topics
 from webapp.web.rendering import flash, render
+from webapp.core.errors import ServiceError
 
 router = APIRouter()
 
@@ -79,11 +80,11 @@ def start_mock(request: Request, db: SessionDep, user: CurrentUser, topics: Anno
     try:
         attempt = mock.start_mock(db, user=user, topics=topics, difficulty=difficulty, length=length,
                                   minutes=minutes, now=utcnow())
-    except AssessmentError as exc:
+    except ServiceError as exc:
         all_topics = list_topics(db)
         return render(request, "progress/mock.html", {"topics": all_topics, "mocks": mock.my_mocks(db, user=user),
                                                       "lengths": mock.LENGTHS, "minutes": mock.MINUTES,
-                                                      "errors": exc.errors}, status_code=exc.status)
+                                                      "errors": exc.errors}, status_code=http_status(exc))
     return redirect(request, f"/assessments/take/{attempt.id}")
 
 

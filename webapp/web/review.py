@@ -11,13 +11,14 @@ from starlette.datastructures import FormData
 from webapp.identity.models import User
 from webapp.assessments.service import attempt_answers
 from webapp.web.deps import FormDataDep, SessionDep, StaffUser
-from webapp.web.errors import redirect
+from webapp.web.errors import http_status, redirect
 from webapp.review import queue, service
 from webapp.review.access import can_review
 from webapp.review.models import Recommendation, ReviewComment
 from webapp.submissions.models import Submission
 from webapp.submissions.service import earlier_attempts, get_submission
 from webapp.web.rendering import flash, is_partial, render
+from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/review")
 
@@ -65,8 +66,8 @@ def review_page(request: Request, db: SessionDep, user: StaffUser, submission: R
 def claim(request: Request, db: SessionDep, user: StaffUser, submission: ReviewableDep) -> Response:
     try:
         service.claim(db, submission=submission, reviewer=user)
-    except service.ReviewError as exc:
-        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=exc.status)
+    except ServiceError as exc:
+        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=http_status(exc))
     flash(request, "You are reviewing this submission for the next 30 minutes.", "success")
     return redirect(request, f"/review/{submission.id}")
 
@@ -85,8 +86,8 @@ def save_review(request: Request, db: SessionDep, user: StaffUser, submission: R
     submit = data.get("action") == "submit"
     try:
         service.save_scorecard(db, submission=submission, reviewer=user, card=_scorecard(data), submit=submit)
-    except service.ReviewError as exc:
-        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=exc.status)
+    except ServiceError as exc:
+        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=http_status(exc))
     flash(request, "Review submitted: the candidate can see it now." if submit else "Draft saved.", "success")
     return redirect(request, "/review" if submit else f"/review/{submission.id}")
 
@@ -101,12 +102,12 @@ def add_comment(request: Request, db: SessionDep, user: StaffUser, submission: R
                 body: Annotated[str, Form()] = "", line: Annotated[int | None, Form()] = None) -> Response:
     try:
         service.add_comment(db, submission=submission, author=user, line=line, body=body)
-    except service.ReviewError as exc:
+    except ServiceError as exc:
         if is_partial(request):
             return render(request, "review/_comment_form.html",
                           {"submission": submission, "line": line, "errors": exc.errors, "body": body},
-                          status_code=exc.status)
-        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=exc.status, comment_line=line)
+                          status_code=http_status(exc))
+        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=http_status(exc), comment_line=line)
     if is_partial(request):
         comments = [c for c in service.comments_for(db, submission_id=submission.id) if c.line == line]
         return render(request, "review/_line_comments.html", {"submission": submission, "line": line,
@@ -134,9 +135,9 @@ def edit_comment(request: Request, db: SessionDep, user: StaffUser, comment: Own
                  body: Annotated[str, Form()] = "") -> Response:
     try:
         service.edit_comment(db, comment=comment, author=user, body=body)
-    except service.ReviewError as exc:
+    except ServiceError as exc:
         return render(request, "review/_comment_edit.html", {"comment": comment, "errors": exc.errors},
-                      status_code=exc.status)
+                      status_code=http_status(exc))
     if is_partial(request):
         return render(request, "review/_comment.html", {"comment": comment, "editable": True})
     return redirect(request, f"/review/{comment.submission_id}#comment-{comment.id}")

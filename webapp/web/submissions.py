@@ -11,15 +11,16 @@ from fastapi.responses import Response
 from webapp.identity.models import Role, User
 from webapp.core.db import utcnow
 from webapp.web.deps import CurrentUser, SessionDep, SettingsDep
-from webapp.web.errors import redirect
+from webapp.web.errors import http_status, redirect
 from webapp.questions.catalogue import get_visible_question
 from webapp.assessments import service as assessments
 from webapp.review import service as reviews
 from webapp.submissions import history, service
 from webapp.submissions.models import Submission
 from webapp.submissions.presenting import poll_delay_ms
-from webapp.submissions.uploads import SubmissionError
+
 from webapp.web.rendering import flash, is_partial, render
+from webapp.core.errors import ServiceError
 
 router = APIRouter()
 
@@ -45,11 +46,11 @@ def submit(
     try:
         submission = service.submit_answer(db, user=user, question=question, answer=answer_input, policy=policy,
                                            attempt=attempt)
-    except SubmissionError as exc:
+    except ServiceError as exc:
         context = {"question": question, "revision": question.current_revision, "errors": exc.errors,
                    "values": {"answer": answer, "code": code, "choices": choice}, "attempt": attempt}
         headers = {"HX-Retarget": "#answer-form", "HX-Reswap": "outerHTML"}
-        return render(request, "questions/detail.html", context, block="answer_form", status_code=exc.status,
+        return render(request, "questions/detail.html", context, block="answer_form", status_code=http_status(exc),
                       headers=headers)
     tasks.add_task(request.app.state.grader.wake)
     if attempt is not None:
@@ -96,8 +97,8 @@ def request_review(request: Request, db: SessionDep, user: CurrentUser, submissi
     submission = _owned_or_404(db, user, submission_id)
     try:
         service.request_candidate_review(db, submission=submission, user=user)
-    except SubmissionError as exc:
-        raise HTTPException(exc.status, exc.errors["form"]) from None
+    except ServiceError as exc:
+        raise HTTPException(http_status(exc), exc.errors["form"]) from None
     flash(request, "Review requested: an interviewer will look at this answer.", "success")
     return redirect(request, f"/submissions/{submission.id}")
 
