@@ -25,7 +25,8 @@ from webapp.grading.graders import default_graders, shipped_synonyms
 from webapp.grading.graders.text import RubricGrader
 from webapp.grading.text_calibration import calibration_problem, grade_calibration
 from webapp.questions.bank import default_bank_dir, read_path
-from webapp.questions.verification import reference_checker, solutions_problem
+from webapp.grading.verification import reference_checker
+from webapp.questions.verification import solutions_problem
 from webapp.identity.passwords import make_hasher
 from webapp.core.errors import ServiceError
 
@@ -71,15 +72,13 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     import signal
     import threading
 
-    from webapp.grading.worker import GradingService
+    from webapp.assembly import grading_service
 
     _configure_logging()
     concurrency = args.concurrency or settings.effective_grader_concurrency or 1
     pool_size = grader_connections(concurrency) + 2  # and the heartbeat's, and a spare
     database = Database(settings.resolved_database_url, pool_size=pool_size)
-    service = GradingService(database, default_graders(sandbox=settings.effective_sandbox), concurrency=concurrency,
-                             lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
-                             max_attempts=settings.grader_max_attempts)
+    service = grading_service(settings, database, concurrency=concurrency)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -26,9 +26,8 @@ from webapp.web import submissions as submission_views
 from webapp.core.config import PROJECT_ROOT, Settings, get_settings
 from webapp.core.db import Database
 from webapp.web.errors import install_error_handlers
-from webapp.grading.graders import default_graders
 from webapp.grading.sandbox import sandbox_status
-from webapp.grading.worker import GradingService
+from webapp.assembly import grading_service
 from webapp.questions.bank import MAX_FILE_BYTES
 from webapp.web.body_limit import BodySizeLimitMiddleware
 from webapp.web.csrf import verify_csrf
@@ -68,11 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = Database(settings.resolved_database_url, pool_size=settings.database_pool_size)
-    app.state.grader = GradingService(
-        app.state.db, default_graders(sandbox=settings.effective_sandbox), concurrency=settings.effective_grader_concurrency,
-        lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
-        max_attempts=settings.grader_max_attempts,
-    )
+    app.state.grader = grading_service(settings, app.state.db)
     app.state.sandbox_mode, app.state.sandbox_warning = sandbox_status(settings.effective_sandbox)
     app.state.hasher = make_hasher(
         memory_kib=settings.argon2_memory_kib,

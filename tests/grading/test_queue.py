@@ -126,7 +126,7 @@ def test_service_grades_and_records_its_presence(app, make_user) -> None:  # typ
         graded = _get(app, job)
         assert graded.status == SubmissionStatus.graded and graded.grader == "claims"
         assert graded.started_at <= graded.finished_at
-    from webapp.submissions.models import GraderWorker
+    from webapp.grading.models import GraderWorker
 
     with session_scope(app.state.db.read_session) as db:
         worker = db.get(GraderWorker, service.name)

@@ -18,7 +18,8 @@ from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.questions.editing import set_status, spec_of
 from webapp.questions.importer import export_bank
 from webapp.questions.models import Question, QuestionStatus
-from webapp.questions.verification import ReferenceCheck, reference_checker
+from webapp.grading.verification import reference_checker
+from webapp.questions.verification import ReferenceCheck
 from webapp.core.markup import render_markdown
 from webapp.web.rendering import flash, render
 from webapp.core.errors import ServiceError
@@ -82,7 +83,7 @@ def update_question(request: Request, db: SessionDep, admin: AdminUser, question
 
 def _save(request: Request, db: SessionDep, admin: AdminUser, data: FormData, *, question: Question | None,
           check: ReferenceCheck | None) -> Response:
-    form = parse_form(data)
+    form = parse_form(data.multi_items())
     action = str(data.get("action", "save"))
     if action == "run-reference":  # without JavaScript: the editor again, with the results under the solution
         return _editor(request, db, form, question=question, reference_result=curation.run_reference(check, form=form))
@@ -103,7 +104,7 @@ def preview_markdown(request: Request, admin: AdminUser, prompt: Annotated[str, 
 @router.post("/run-reference")
 def run_reference(request: Request, admin: AdminUser, data: FormDataDep, check: CheckDep) -> Response:
     """Grade the editor's reference solution now, exactly as candidates' code is graded."""
-    result = curation.run_reference(check, form=parse_form(data))
+    result = curation.run_reference(check, form=parse_form(data.multi_items()))
     return render(request, "admin/questions/_reference_result.html", {"result": result})
 
 

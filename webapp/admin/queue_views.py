@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from webapp.grading import repair as grading_queue
+from webapp.grading import queue
+from webapp.grading import overview as grading_queue
 from webapp.web.deps import AdminUser, SessionDep
 from webapp.web.errors import redirect
 from webapp.questions.models import QuestionRevision
@@ -23,10 +24,9 @@ def queue_dashboard(request: Request, db: SessionDep, admin: AdminUser) -> Respo
 
 
 @router.post("/requeue")
-def requeue(request: Request, db: SessionDep, admin: AdminUser, tasks: BackgroundTasks,
+def requeue(request: Request, db: SessionDep, admin: AdminUser,
             submission_id: Annotated[int | None, Form()] = None) -> Response:
-    count = grading_queue.requeue_failed(db, actor=admin, submission_id=submission_id)
-    tasks.add_task(request.app.state.grader.wake)
+    count = queue.requeue_failed(db, actor=admin, submission_id=submission_id)
     flash(request, f"{count} submission(s) queued again.", "success")
     return redirect(request, "/admin/queue")
 
@@ -46,8 +46,7 @@ def regrade_confirm(request: Request, db: SessionDep, admin: AdminUser, revision
 
 
 @router.post("/regrade/{revision_id}")
-def regrade(request: Request, db: SessionDep, admin: AdminUser, tasks: BackgroundTasks, revision_id: int) -> Response:
-    count = grading_queue.regrade_revision(db, revision=_revision_or_404(db, revision_id), actor=admin)
-    tasks.add_task(request.app.state.grader.wake)
+def regrade(request: Request, db: SessionDep, admin: AdminUser, revision_id: int) -> Response:
+    count = queue.regrade_revision(db, revision=_revision_or_404(db, revision_id), actor=admin)
     flash(request, f"{count} submission(s) queued for regrading.", "success")
     return redirect(request, "/admin/queue")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -15,7 +14,6 @@ from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQ
 from webapp.audit.service import record_event
 from webapp.core.db import utcnow
 from webapp.questions.models import Question, QuestionStatus
-from webapp.submissions.models import Submission
 from webapp.core.errors import Conflict, Invalid, NotFound
 
 
@@ -175,32 +173,3 @@ def check_practice_allowed(db: Session, *, user: User, question: Question, now: 
     if running is not None:
         raise Conflict({"form": f"This question is part of “{running}”, which you are taking now: "
                                             "answer it there. Practice opens again when it ends."})
-
-
-@dataclass
-class ReportRow:
-    position: int
-    question: Question
-    answers: list[Submission]  # every answer to the question in this attempt, oldest first
-
-    @property
-    def submission(self) -> Submission | None:
-        """The last answer: the one that counts."""
-        return self.answers[-1] if self.answers else None
-
-
-def attempt_answers(db: Session, *, attempt_id: int, question_id: int | None = None) -> list[Submission]:
-    """The answers given in an attempt (to one question, or to all), in the order they were sent."""
-    statement = select(Submission).where(Submission.attempt_id == attempt_id).order_by(Submission.id)
-    if question_id is not None:
-        statement = statement.where(Submission.question_id == question_id)
-    return list(db.scalars(statement))
-
-
-def report_rows(db: Session, *, attempt: AssessmentAttempt) -> list[ReportRow]:
-    """For each question, every answer the candidate gave to it inside this attempt."""
-    answers: dict[int, list[Submission]] = {}
-    for submission in attempt_answers(db, attempt_id=attempt.id):
-        answers.setdefault(submission.question_id, []).append(submission)
-    return [ReportRow(item.position, item.question, answers.get(item.question_id, []))
-            for item in attempt.assessment.items]

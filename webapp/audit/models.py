@@ -1,4 +1,8 @@
-"""The audit log: who changed what, and when."""
+"""The audit log: who changed what, and when.
+
+An event keeps the actor's email as it was when they acted, so the log reads no other table
+(and a later change of address does not rewrite history).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.identity.models import User
 from webapp.core.db import Base, UTCDateTime, utcnow
 
 
@@ -25,9 +28,13 @@ class AuditEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    actor_email: Mapped[str] = mapped_column(String(320), default="", server_default="", index=True)
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[str] = mapped_column(String(500), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    actor: Mapped[User | None] = relationship()
+    @property
+    def actor_label(self) -> str:
+        """Who acted, for people: their email, or "system" for the command line and the app itself."""
+        return self.actor_email or ("system" if self.actor_id is None else f"user {self.actor_id}")

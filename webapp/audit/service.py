@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from webapp.identity.models import User
 from webapp.audit.models import AuditEvent
+
+
+class Actor(Protocol):
+    """Whoever acts: a signed-in user (the log keeps their id and their email of the moment)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def email(self) -> str: ...
 
 
 def record_event(
     db: Session,
     *,
-    actor: User | None,
+    actor: Actor | None,
     action: str,
     target: str = "",
     summary: str = "",
@@ -22,6 +31,7 @@ def record_event(
     """Add an audit event to the current transaction (it commits with the change it records)."""
     event = AuditEvent(
         actor_id=actor.id if actor else None,
+        actor_email=actor.email if actor else "",
         action=action,
         target=target[:200],
         summary=summary[:500],

@@ -6,6 +6,10 @@ plus an expiry that heartbeats extend. A result is stored only while the token s
 matches, so a worker that lost its lease (too slow, or presumed dead) cannot overwrite
 or duplicate the grade of the worker that took over. Expired leases go back to the queue
 until the attempts run out; then the submission is failed with the error kept.
+
+Every change of a submission's grading status happens here: queueing a new answer, claiming,
+completing, failing, requeueing expired leases, and an admin's requeue or regrade. Each one
+that queues work wakes the graders when its transaction commits (``wakeup.wake_on_commit``).
 """
 
 from __future__ import annotations
@@ -19,10 +23,22 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
+from webapp.audit.service import Actor, record_event
 from webapp.core.db import utcnow
+from webapp.grading.wakeup import wake_on_commit
+from webapp.questions.models import QuestionRevision
 from webapp.submissions.models import Submission, SubmissionStatus
 
 QUEUED, RUNNING = SubmissionStatus.queued, SubmissionStatus.running
+
+
+def enqueue(db: Session, *, submission: Submission) -> Submission:
+    """Queue a new answer for grading; graders wake when the transaction commits."""
+    submission.status = QUEUED
+    db.add(submission)
+    db.flush()
+    wake_on_commit(db)
+    return submission
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,8 @@ def fail_job(db: Session, *, claim: Claim, error: str, max_attempts: int) -> Sub
         values["finished_at"] = utcnow()
     result = db.execute(update(Submission).where(_held(claim)).values(**values)
                         .execution_options(synchronize_session=False))
+    if result.rowcount and not final:
+        wake_on_commit(db)
     return values["status"] if result.rowcount else None
 
 
@@ -114,4 +132,36 @@ def requeue_expired_leases(db: Session, *, max_attempts: int) -> tuple[int, int]
                 error="A grader stopped responding; the submission was queued again.")
         .execution_options(synchronize_session=False)
     ).rowcount
+    if requeued:
+        wake_on_commit(db)
     return requeued, failed
+
+
+_REQUEUE = {"status": SubmissionStatus.queued, "attempts": 0, "lease_token": None, "lease_expires_at": None,
+            "started_at": None, "finished_at": None}
+
+
+def requeue_failed(db: Session, *, actor: Actor, submission_id: int | None = None) -> int:
+    """Queue failed submissions (one, or all) for a fresh set of attempts."""
+    statement = update(Submission).where(Submission.status == SubmissionStatus.failed)
+    if submission_id is not None:
+        statement = statement.where(Submission.id == submission_id)
+    count = db.execute(statement.values(**_REQUEUE).execution_options(synchronize_session=False)).rowcount
+    wake_on_commit(db)
+    record_event(db, actor=actor, action="queue.requeued", target=f"submission:{submission_id or 'all-failed'}",
+                 summary=f"{count} failed submission(s) queued again")
+    return count
+
+
+def regrade_revision(db: Session, *, revision: QuestionRevision, actor: Actor) -> int:
+    """Queue every finished submission of a revision again; old grades stay until replaced."""
+    count = db.execute(
+        update(Submission).where(Submission.revision_id == revision.id,
+                                 Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]))
+        .values(**_REQUEUE).execution_options(synchronize_session=False)
+    ).rowcount
+    wake_on_commit(db)
+    record_event(db, actor=actor, action="queue.regraded", target=f"revision:{revision.id}",
+                 summary=f"{count} submission(s) of “{revision.title}” (revision {revision.number}) queued for regrading",
+                 details={"question_id": revision.question_id, "count": count})
+    return count

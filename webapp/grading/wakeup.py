@@ -1,9 +1,9 @@
-"""Waking grader threads in other processes: PostgreSQL LISTEN/NOTIFY.
+"""Waking graders when work is queued: one call, ``wake_on_commit``, for every enqueue.
 
-A web process that queues an answer wakes its own grader threads directly. On PostgreSQL it
-also sends a NOTIFY in the queuing transaction (delivered at commit, dropped on rollback),
-so ``rehearse worker`` processes on other machines claim the job at once instead of at their
-next poll. Polling stays as the fallback: a lost notification costs one poll interval, never
+The process that queues work wakes its own grader threads once its transaction commits (an
+``after_commit`` hook, so a rolled-back enqueue wakes no one). On PostgreSQL it also sends a
+NOTIFY in the queuing transaction (delivered at commit, dropped on rollback), so ``rehearse
+worker`` processes on other machines claim the job at once instead of at their next poll. Polling stays as the fallback: a lost notification costs one poll interval, never
 a job. SQLite has no such channel; its graders live in the web process or on the same host.
 """
 
@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 log = logging.getLogger("rehearse.grading")
@@ -23,10 +23,43 @@ LISTEN_SLICE_SECONDS = 1.0  # how often the listener looks up to see whether it 
 RECONNECT_SECONDS = 2.0
 
 
-def announce_queued(db: Session) -> None:
-    """Tell grader processes that this transaction queues work (PostgreSQL only)."""
+_PENDING = "rehearse.wake_graders"
+_local_wakers: set[Callable[[], None]] = set()
+_wakers_lock = threading.Lock()
+
+
+def wake_on_commit(db: Session) -> None:
+    """This transaction queues work: wake the graders when (and only if) it commits."""
+    if db.info.get(_PENDING):
+        return
+    db.info[_PENDING] = True
     if db.get_bind().dialect.name == "postgresql":
         db.execute(select(func.pg_notify(CHANNEL, "")))
+
+
+def add_local_waker(wake: Callable[[], None]) -> None:
+    """Register a grader of this process to be woken by commits made in this process."""
+    with _wakers_lock:
+        _local_wakers.add(wake)
+
+
+def remove_local_waker(wake: Callable[[], None]) -> None:
+    with _wakers_lock:
+        _local_wakers.discard(wake)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(db: Session) -> None:
+    if db.info.pop(_PENDING, False):
+        with _wakers_lock:
+            wakers = list(_local_wakers)
+        for wake in wakers:
+            wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(db: Session) -> None:
+    db.info.pop(_PENDING, None)
 
 
 def supports_notifications(engine: Engine) -> bool:

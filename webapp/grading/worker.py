@@ -11,7 +11,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, joinedload
 from webapp.core.db import Database, session_scope, utcnow
 from webapp.grading import queue, wakeup
 from webapp.grading.graders import Grader, GradingTask
-from webapp.practice.scheduling import record_graded_answer
-from webapp.submissions.models import GraderWorker, Submission
+from webapp.grading.models import GraderWorker
+from webapp.submissions.models import Submission
 
 log = logging.getLogger("rehearse.grading")
 
@@ -34,6 +34,21 @@ def task_for(submission: Submission) -> GradingTask:
         code=submission.code, rubric=tuple(revision.rubric), choices=tuple(revision.choices),
         multiple=revision.multiple, hidden_tests=revision.hidden_tests, limits=dict(revision.limits),
     )
+
+
+@dataclass(frozen=True)
+class GradedAnswer:
+    """A grade just stored, as ``on_graded`` hooks see it (in the transaction that stored it)."""
+
+    submission_id: int
+    user_id: int
+    question_id: int
+    score: int
+    answered_at: datetime
+    practice: bool  # not part of an assessment or mock interview
+
+
+OnGraded = Callable[[Session, GradedAnswer], None]
 
 
 @dataclass(frozen=True)
@@ -72,8 +87,10 @@ class GradingService:
     """Owns the grader threads of one process."""
 
     def __init__(self, database: Database, graders: dict[str, Grader], *, concurrency: int,
-                 lease_seconds: float = 30, poll_seconds: float = 1.0, max_attempts: int = 3) -> None:
+                 lease_seconds: float = 30, poll_seconds: float = 1.0, max_attempts: int = 3,
+                 on_graded: Sequence[OnGraded] = ()) -> None:
         self.database = database
+        self.on_graded = tuple(on_graded)  # e.g. practice scheduling: features above grading, called here
         self.graders = graders
         self.concurrency = concurrency
         self.lanes = lanes(graders, concurrency)
@@ -102,10 +119,12 @@ class GradingService:
             self._threads.append(threading.Thread(target=self.listener.run, name="grader-listener", daemon=True))
         for thread in self._threads:
             thread.start()
+        wakeup.add_local_waker(self.wake)
         log.info("grader %s started: %d thread(s) for %s", self.name, len(self.lanes), sorted(self.graders))
 
     def stop(self, timeout: float = 10) -> None:
         """Finish jobs in hand (up to ``timeout``); unfinished leases expire and are retried elsewhere."""
+        wakeup.remove_local_waker(self.wake)
         self._stopping.set()
         self._wake.set()
         for thread in self._threads:
@@ -148,9 +167,12 @@ class GradingService:
         with session_scope(self.database.write_session) as db:
             stored = queue.complete_job(db, claim=claim, score=result.score, feedback=result.feedback,
                                         grader=grader.name, grader_version=grader.version)
-            if stored and job.practice:  # the practice schedule moves in the same transaction as the grade
-                record_graded_answer(db, user_id=job.user_id, question_id=job.question_id, score=result.score,
-                                     answered_at=job.queued_at)
+            if stored:  # what builds on a grade (the practice schedule) moves in the same transaction
+                graded = GradedAnswer(submission_id=claim.submission_id, user_id=job.user_id,
+                                      question_id=job.question_id, score=result.score, answered_at=job.queued_at,
+                                      practice=job.practice)
+                for hook in self.on_graded:
+                    hook(db, graded)
         if stored:
             self.jobs_done += 1
             log.info("graded submission %s: score %s (%s)", claim.submission_id, result.score, self.name)
@@ -184,12 +206,8 @@ class GradingService:
             queue.extend_leases(db, claims=claims, lease=self.lease)
             self._record_presence(db)
             requeued, failed = queue.requeue_expired_leases(db, max_attempts=self.max_attempts)
-            if requeued:
-                wakeup.announce_queued(db)
         if requeued or failed:
             log.warning("expired leases: %d requeued, %d failed", requeued, failed)
-        if requeued:
-            self.wake()
 
     def _record_presence(self, db) -> None:  # type: ignore[no-untyped-def]
         row = db.scalar(select(GraderWorker).where(GraderWorker.id == self.name))

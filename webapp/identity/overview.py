@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from webapp.identity.models import Role, User
 from webapp.audit.models import AuditEvent
@@ -25,6 +25,6 @@ def admin_overview(db: Session, *, recent: int = 10) -> AdminOverview:
         counts[role.value] = count
     inactive = db.scalar(select(func.count()).select_from(User).where(User.is_active.is_(False))) or 0
     events = db.scalars(
-        select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.at.desc()).limit(recent)
+        select(AuditEvent).order_by(AuditEvent.at.desc()).limit(recent)
     ).all()
     return AdminOverview(users_by_role=counts, inactive_users=inactive, recent_events=list(events))

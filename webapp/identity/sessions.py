@@ -1,6 +1,6 @@
-"""Browser sessions on top of Starlette's signed cookie.
+"""Browser sessions: what the signed session cookie holds, and when it is still valid.
 
-The cookie holds the id of an ``AuthSession`` row, the user id, the user's
+The web layer hands over the cookie's contents (Starlette's ``request.session``). The cookie holds the id of an ``AuthSession`` row, the user id, the user's
 session_version, when the session was issued and when it was last used. A session
 is valid only while its row exists (logout deletes it), the user is active, the
 version still matches (bumped to revoke every session at once) and neither the
@@ -10,11 +10,12 @@ idle nor the absolute timeout has passed.
 from __future__ import annotations
 
 import secrets
+from collections.abc import MutableMapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.requests import Request
 
 from webapp.identity.models import AuthSession, User
 from webapp.core.config import Settings
@@ -24,38 +25,36 @@ _AUTH_KEYS = ("sid", "uid", "sv", "iat", "seen")
 _SEEN_RESOLUTION = 60  # seconds: last_seen is refreshed at most this often
 
 
-def start_session(request: Request, db: Session, *, user: User) -> None:
+CookieData = MutableMapping[str, Any]
+
+
+def start_session(cookie: CookieData, db: Session, *, user: User, user_agent: str) -> None:
     """Sign the user in with a brand-new session (the old cookie's content is discarded)."""
-    row = AuthSession(
-        id=secrets.token_urlsafe(32),
-        user_id=user.id,
-        user_agent=request.headers.get("user-agent", "")[:255],
-    )
+    row = AuthSession(id=secrets.token_urlsafe(32), user_id=user.id, user_agent=user_agent[:255])
     db.add(row)
     now = int(utcnow().timestamp())
-    flashes = request.session.get("_flashes", [])
-    request.session.clear()
-    request.session.update(
+    flashes = cookie.get("_flashes", [])
+    cookie.clear()
+    cookie.update(
         sid=row.id, uid=user.id, sv=user.session_version, iat=now, seen=now,
         csrf=secrets.token_urlsafe(32),
     )
     if flashes:
-        request.session["_flashes"] = flashes
+        cookie["_flashes"] = flashes
 
 
-def end_session(request: Request, db: Session) -> None:
+def end_session(cookie: CookieData, db: Session) -> None:
     """Log this browser out: its session row is deleted, so a replayed cookie is worthless."""
-    sid = request.session.get("sid")
+    sid = cookie.get("sid")
     if isinstance(sid, str):
         row = db.get(AuthSession, sid)
         if row is not None:
             db.delete(row)
-    request.session.clear()
+    cookie.clear()
 
 
-def load_session_user(request: Request, db: Session, *, settings: Settings) -> User | None:
+def load_session_user(data: CookieData, db: Session, *, settings: Settings) -> User | None:
     """The signed-in user, or None (a stale, revoked or malformed session is cleared)."""
-    data = request.session
     if "sid" not in data:
         return None
     user = _validate(data, db, settings=settings)
@@ -69,7 +68,7 @@ def load_session_user(request: Request, db: Session, *, settings: Settings) -> U
     return user
 
 
-def _validate(data: dict, db: Session, *, settings: Settings) -> User | None:
+def _validate(data: CookieData, db: Session, *, settings: Settings) -> User | None:
     sid, uid, version = data.get("sid"), data.get("uid"), data.get("sv")
     issued, seen = data.get("iat"), data.get("seen")
     if not (isinstance(sid, str) and all(isinstance(v, int) for v in (uid, version, issued, seen))):

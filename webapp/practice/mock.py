@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from webapp.identity.models import User
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion, CandidateFeedback
-from webapp.assessments.service import report_rows
+from webapp.submissions.attempts import report_rows
 from webapp.questions.models import Difficulty, Question, QuestionStatus, Topic
 from webapp.submissions.models import Submission
 from webapp.core.errors import Invalid

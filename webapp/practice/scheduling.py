@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.core.db import lock_keys
+from webapp.grading.worker import GradedAnswer
 from webapp.practice.models import PracticeCard
 
 SCHEDULER = Scheduler(learning_steps=(timedelta(days=1),), relearning_steps=(timedelta(days=1),),
@@ -56,3 +57,10 @@ def record_graded_answer(db: Session, *, user_id: int, question_id: int, score: 
         db.add(row)
     row.state, row.due, row.last_review = card.to_dict(), card.due, answered_at
     row.last_score, row.last_rating, row.reviews = score, int(rating), (row.reviews or 0) + 1
+
+
+def on_graded(db: Session, graded: GradedAnswer) -> None:
+    """The grading service's hook: a practice answer's grade moves its card (others do not)."""
+    if graded.practice:
+        record_graded_answer(db, user_id=graded.user_id, question_id=graded.question_id, score=graded.score,
+                             answered_at=graded.answered_at)

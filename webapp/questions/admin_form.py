@@ -6,12 +6,13 @@ Repeated groups use indexed names (``rubric-0-point``, ``choice-1-text``, ``corr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.datastructures import FormData
 
 from webapp.questions.bank import QuestionSpec
 
@@ -82,12 +83,13 @@ _SCALARS = [name for name in QuestionForm.__dataclass_fields__ if name not in _G
 _ROWS = {"rubric": RubricRow, "choice": ChoiceRow, "correct": SolutionRow, "wrong": SolutionRow}
 
 
-def parse_form(data: FormData) -> QuestionForm:
-    """Read the editor's fields (unknown fields are ignored)."""
+def parse_form(items: Sequence[tuple[str, object]]) -> QuestionForm:
+    """Read the editor's fields, as (name, value) pairs in form order (unknown fields are ignored)."""
+    data = dict(items)  # a repeated scalar field: the last value counts, as in Starlette's FormData
     form = QuestionForm(**{name: str(data.get(name, "")) for name in _SCALARS})
     form.multiple = data.get("multiple") == "on"
     groups: dict[str, dict[int, dict[str, str]]] = {group: {} for group in _ROWS}
-    for key, value in data.multi_items():
+    for key, value in items:
         if (match := _INDEXED.match(key)) and isinstance(value, str):
             group, index, name = match.group(1), int(match.group(2)), match.group(3)
             groups[group].setdefault(index, {})[name] = value

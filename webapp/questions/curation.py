@@ -11,12 +11,11 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.identity.models import User
 from webapp.core.db import utcnow
 from webapp.questions.admin_form import QuestionForm, form_to_spec
-from webapp.grading.graders import GradeResult
 from webapp.questions.bank import MAX_FILE_BYTES, parse_document
 from webapp.questions.editing import create_question, revise_question
 from webapp.questions.importer import ImportPlan, apply_import, plan_import
 from webapp.questions.models import BankImport, Question, QuestionRevision, Topic
-from webapp.questions.verification import ReferenceCheck, solutions_problem
+from webapp.questions.verification import CheckFailed, CheckOutcome, ReferenceCheck, solutions_problem
 from webapp.core.errors import Malformed, ServiceError, TooLarge
 
 
@@ -58,7 +57,7 @@ def save_question_form(
         return None, exc.errors
 
 
-def run_reference(check: ReferenceCheck | None, *, form: QuestionForm) -> GradeResult | None:
+def run_reference(check: ReferenceCheck | None, *, form: QuestionForm) -> CheckOutcome | None:
     """Grade the editor's reference solution against its hidden tests, as candidates' code is graded."""
     if check is None:
         return None
@@ -68,7 +67,7 @@ def run_reference(check: ReferenceCheck | None, *, form: QuestionForm) -> GradeR
     try:
         return check(form.reference_solution, form.hidden_tests, limits)
     except Exception as exc:  # invalid hidden tests, or the runner failed: say so, as the queue would
-        return GradeResult(0, {"kind": "tests", "verdict": "grader error", "summary": str(exc), "tests": []})
+        return CheckFailed(str(exc))
 
 
 def _number(text: str) -> bool:

@@ -4,14 +4,41 @@ the reference and every known-correct solution must score 100, every known-wrong
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from webapp.grading.graders import Grader, GradeResult, GradingTask
-
-ReferenceCheck = Callable[..., GradeResult]  # (solution, hidden tests, limits, *, fail_fast=False)
 CHECK_THREADS = 2  # sandbox runs are mostly interpreter start-up; more threads than cores gain nothing
+
+
+class CheckOutcome(Protocol):
+    """How a solution scored against the hidden tests (a grader's result)."""
+
+    @property
+    def score(self) -> int: ...
+
+    @property
+    def feedback(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class CheckFailed:
+    """The outcome when the check itself could not run (bad hidden tests, a broken runner)."""
+
+    summary: str
+    score: int = 0
+    feedback: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.feedback.update({"kind": "tests", "verdict": "grader error", "summary": self.summary, "tests": []})
+
+
+class ReferenceCheck(Protocol):
+    """Grades one solution against hidden tests in the sandbox; the grading layer provides it."""
+
+    def __call__(self, solution: str, hidden_tests: str, limits: dict[str, Any], *,
+                 fail_fast: bool = False) -> CheckOutcome: ...
 
 
 class CodeQuestion(Protocol):
@@ -22,18 +49,6 @@ class CodeQuestion(Protocol):
     limits: Any
     correct_solutions: Any
     wrong_solutions: Any
-
-
-def reference_checker(code_grader: Grader | None) -> ReferenceCheck | None:
-    """A function grading (solution, hidden tests, limits), or None without a code grader."""
-    if code_grader is None:
-        return None
-
-    def check(solution: str, hidden_tests: str, limits: dict[str, Any], *, fail_fast: bool = False) -> GradeResult:
-        return code_grader.grade(GradingTask(kind="code", code=solution, hidden_tests=hidden_tests, limits=limits,
-                                             fail_fast=fail_fast))
-
-    return check
 
 
 def solutions_problem(check: ReferenceCheck | None, *, question: CodeQuestion) -> str | None:

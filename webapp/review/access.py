@@ -1,8 +1,10 @@
-"""Who may see which submission: the owner, admins, and interviewers outside other people's assessments."""
+"""Who may see which submission: the owner, admins, and interviewers outside other people's assessments
+(and fetching submissions through that rule)."""
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from webapp.identity.models import Role, User
 from webapp.assessments.models import Assessment, AssessmentAttempt
@@ -19,7 +21,7 @@ def staff_visible(user: User) -> ColumnElement[bool]:
 
 
 def visible_to(user: User) -> ColumnElement[bool]:
-    """SQL twin of ``submissions.service.can_view``: the user's own answers, and those they may review."""
+    """SQL twin of ``can_view``: the user's own answers, and those they may review."""
     if user.role == Role.candidate:
         return Submission.user_id == user.id
     return or_(Submission.user_id == user.id, staff_visible(user))
@@ -32,3 +34,27 @@ def can_review(user: User, submission: Submission) -> bool:
         return False
     return submission.attempt_id is None or submission.attempt is not None and \
         submission.attempt.assessment.owner_id == user.id
+
+
+def can_view(user: User, submission: Submission) -> bool:
+    return submission.user_id == user.id or can_review(user, submission)
+
+
+def get_submission(db: Session, *, submission_id: int, viewer: User) -> Submission | None:
+    """The submission if it exists and this viewer may see it (owner, interviewer or admin)."""
+    submission = db.scalar(
+        select(Submission).where(Submission.id == submission_id)
+        .options(joinedload(Submission.revision), joinedload(Submission.question), joinedload(Submission.user))
+    )
+    return submission if submission is not None and can_view(viewer, submission) else None
+
+
+def earlier_attempts(db: Session, *, submission: Submission, viewer: User, limit: int = 10) -> list[Submission]:
+    """The same user's other answers to the same question that this viewer may open, newest first."""
+    return list(db.scalars(
+        select(Submission).where(Submission.user_id == submission.user_id,
+                                 Submission.question_id == submission.question_id, Submission.id != submission.id,
+                                 visible_to(viewer))
+        .options(joinedload(Submission.attempt).joinedload(AssessmentAttempt.assessment))
+        .order_by(Submission.id.desc()).limit(limit)
+    ))

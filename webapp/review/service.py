@@ -14,9 +14,9 @@ from webapp.assessments.models import CandidateFeedback
 from webapp.audit.service import record_event
 from webapp.core.db import Database, session_scope, utcnow
 from webapp.review.models import Recommendation, Review, ReviewComment, ReviewState
-from webapp.submissions.models import Submission
+from webapp.submissions.models import Submission, SubmissionStatus
 from webapp.submissions.visibility import author_sees, shown_to
-from webapp.core.errors import Conflict, Forbidden, Invalid
+from webapp.core.errors import Conflict, Forbidden, Invalid, NotFound
 
 CLAIM_FOR = timedelta(minutes=30)
 RATINGS = ("missed", "partial", "met", "wrong")  # "wrong": the answer contradicts the point
@@ -200,3 +200,15 @@ def finished_review(db: Session, *, submission: Submission) -> dict[str, object]
     if review is None or review.state != ReviewState.submitted:
         return {"review": None, "comments": [], "review_pending": review is not None}
     return {"review": review, "comments": comments_for(db, submission_id=submission.id), "review_pending": False}
+
+
+def request_by_author(db: Session, *, submission: Submission, user: User) -> None:
+    """The candidate asks an interviewer to look at one of their graded answers."""
+    if submission.user_id != user.id:
+        raise NotFound({"form": "There is no such submission."})
+    if submission.attempt_id is not None:
+        raise Conflict({"form": "Answers given in an assessment or a mock interview are not "
+                                            "reviewed on request."})
+    if submission.status != SubmissionStatus.graded:
+        raise Conflict({"form": "You can ask for a review once your answer is graded."})
+    request_review(db, submission=submission)

@@ -12,10 +12,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from webapp.identity.models import User
 from webapp.assessments.models import AssessmentAttempt
-from webapp.core.db import utcnow
-from webapp.grading.worker_presence import RECENT
 from webapp.questions.models import Question, QuestionKind
-from webapp.submissions.models import GraderWorker, Submission, SubmissionStatus
+from webapp.submissions.models import Submission, SubmissionStatus
 
 PER_PAGE = 25
 
@@ -60,9 +58,3 @@ def list_history(db: Session, *, user: User, filters: HistoryFilters) -> History
     items = rows[:PER_PAGE]
     return HistoryPage(filters=filters, items=items, next_before=items[-1].id if more else None)
 
-
-def grading_available_for(db: Session, *, kind: str) -> bool:
-    """Whether some grader process seen recently grades this kind of question."""
-    since = utcnow() - RECENT
-    workers = db.scalars(select(GraderWorker).where(GraderWorker.last_heartbeat > since))
-    return any(kind in worker.kinds for worker in workers)

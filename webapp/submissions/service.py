@@ -1,4 +1,4 @@
-"""Answering questions, and reading answers back (history, one submission, its status)."""
+"""Checking an answer before it is queued, and where a queued answer stands."""
 
 from __future__ import annotations
 
@@ -6,18 +6,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from webapp.identity.models import User
 from webapp.assessments.models import AssessmentAttempt
 from webapp.assessments.service import check_can_answer, check_practice_allowed
-from webapp.review.service import request_review
 from webapp.core.db import utcnow
-from webapp.grading.wakeup import announce_queued
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus
 from webapp.submissions.uploads import CodeText, decode_code, read_upload
-from webapp.core.errors import Conflict, Invalid, NotFound, RateLimited, TooLarge
+from webapp.core.errors import Invalid, RateLimited, TooLarge
 
 MAX_ANSWER_CHARS = 20_000
 
@@ -38,9 +36,9 @@ class SubmissionPolicy:
     window: timedelta
 
 
-def submit_answer(db: Session, *, user: User, question: Question, answer: AnswerInput,
-                  policy: SubmissionPolicy, attempt: AssessmentAttempt | None = None) -> Submission:
-    """Validate and queue an answer to the question's current revision (raises a ServiceError).
+def new_submission(db: Session, *, user: User, question: Question, answer: AnswerInput,
+                   policy: SubmissionPolicy, attempt: AssessmentAttempt | None = None) -> Submission:
+    """A checked, unsaved answer to the question's current revision (raises a ServiceError).
 
     Inside an assessment the attempt must be running and its deadline not passed; outside, the
     question must not be part of an assessment the user is taking right now.
@@ -61,24 +59,7 @@ def submit_answer(db: Session, *, user: User, question: Question, answer: Answer
         code = _code_answer(answer, allowed=revision.allowed_extensions, max_bytes=policy.max_upload_bytes)
         submission.code, submission.code_filename = code.text, code.filename
         submission.code_size, submission.code_sha256 = code.size, code.sha256
-    db.add(submission)
-    db.flush()
-    announce_queued(db)
-    if attempt is not None:  # assessment answers always go to the interviewer's queue
-        request_review(db, submission=submission, replaces_older=True)
     return submission
-
-
-def request_candidate_review(db: Session, *, submission: Submission, user: User) -> None:
-    """The candidate asks an interviewer to look at one of their graded answers."""
-    if submission.user_id != user.id:
-        raise NotFound({"form": "There is no such submission."})
-    if submission.attempt_id is not None:
-        raise Conflict({"form": "Answers given in an assessment or a mock interview are not "
-                                            "reviewed on request."})
-    if submission.status != SubmissionStatus.graded:
-        raise Conflict({"form": "You can ask for a review once your answer is graded."})
-    request_review(db, submission=submission)
 
 
 def _check_rate(db: Session, *, user: User, policy: SubmissionPolicy) -> None:
@@ -123,21 +104,6 @@ def _code_answer(answer: AnswerInput, *, allowed: list[str], max_bytes: int) -> 
     return decode_code(data, filename="pasted code", field="code")
 
 
-def can_view(user: User, submission: Submission) -> bool:
-    from webapp.review.access import can_review  # review builds on submissions, not the other way round
-
-    return submission.user_id == user.id or can_review(user, submission)
-
-
-def get_submission(db: Session, *, submission_id: int, viewer: User) -> Submission | None:
-    """The submission if it exists and this viewer may see it (owner, interviewer or admin)."""
-    submission = db.scalar(
-        select(Submission).where(Submission.id == submission_id)
-        .options(joinedload(Submission.revision), joinedload(Submission.question), joinedload(Submission.user))
-    )
-    return submission if submission is not None and can_view(viewer, submission) else None
-
-
 def queue_position(db: Session, *, submission: Submission) -> int | None:
     """1 when next in line; None unless the submission is waiting."""
     if submission.status != SubmissionStatus.queued:
@@ -148,16 +114,3 @@ def queue_position(db: Session, *, submission: Submission) -> int | None:
             and_(Submission.queued_at == submission.queued_at, Submission.id < submission.id)),
     ))
     return (ahead or 0) + 1
-
-
-def earlier_attempts(db: Session, *, submission: Submission, viewer: User, limit: int = 10) -> list[Submission]:
-    """The same user's other answers to the same question that this viewer may open, newest first."""
-    from webapp.review.access import visible_to
-
-    return list(db.scalars(
-        select(Submission).where(Submission.user_id == submission.user_id,
-                                 Submission.question_id == submission.question_id, Submission.id != submission.id,
-                                 visible_to(viewer))
-        .options(joinedload(Submission.attempt).joinedload(AssessmentAttempt.assessment))
-        .order_by(Submission.id.desc()).limit(limit)
-    ))

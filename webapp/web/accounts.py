@@ -61,7 +61,7 @@ def register(
         values = {"email": email, "display_name": display_name}
         return render(request, "accounts/register.html", {"values": values, "errors": exc.errors},
                       block="form", status_code=422)
-    start_session(request, db, user=user)
+    start_session(request.session, db, user=user, user_agent=request.headers.get("user-agent", ""))
     flash(request, f"Welcome, {user.display_name}! Your account is ready.", "success")
     return redirect(request, "/")
 
@@ -86,13 +86,13 @@ def login(
     except Invalid as exc:
         context = {"next": safe_next(next), "email": email, "error": exc.errors["form"]}
         return render(request, "accounts/login.html", context, block="form", status_code=422)
-    start_session(request, db, user=user)
+    start_session(request.session, db, user=user, user_agent=request.headers.get("user-agent", ""))
     return redirect(request, safe_next(next))
 
 
 @router.post("/logout")
 def logout(request: Request, db: SessionDep) -> Response:
-    end_session(request, db)
+    end_session(request.session, db)
     flash(request, "You have been logged out.")
     return redirect(request, "/login")
 
@@ -122,6 +122,6 @@ def change_password(
     except Invalid as exc:
         return render(request, "accounts/password.html", {"errors": exc.errors}, block="form", status_code=422)
     # Every session was revoked; this browser gets a fresh one.
-    start_session(request, db, user=user)
+    start_session(request.session, db, user=user, user_agent=request.headers.get("user-agent", ""))
     flash(request, "Your password was changed. Other devices have been logged out.", "success")
     return redirect(request, "/")

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from webapp.identity.models import Role
 from webapp.assessments import service
+from webapp.submissions.attempts import report_rows
 from webapp.assessments.models import Assessment, AssessmentAttempt, CandidateFeedback
 from webapp.core.db import utcnow
 from webapp.web.deps import CurrentUser, SessionDep, StaffUser
@@ -91,7 +92,7 @@ def join(request: Request, db: SessionDep, user: CurrentUser, code: Annotated[st
 
 @router.get("/take/{attempt_id}")
 def take(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep) -> Response:
-    context = {"attempt": attempt, "rows": service.report_rows(db, attempt=attempt), "now": utcnow()}
+    context = {"attempt": attempt, "rows": report_rows(db, attempt=attempt), "now": utcnow()}
     return render(request, "assessments/take.html", context)
 
 
@@ -161,6 +162,6 @@ def report(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedD
     attempt = next((a for a in assessment.attempts if a.id == attempt_id), None)
     if attempt is None:
         raise HTTPException(404, "This candidate is not invited to this assessment.")
-    rows = service.report_rows(db, attempt=attempt)
+    rows = report_rows(db, attempt=attempt)
     return render(request, "assessments/report.html", {"assessment": assessment, "attempt": attempt, "rows": rows,
                                                        "now": utcnow()})

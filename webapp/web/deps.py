@@ -56,7 +56,7 @@ HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 
 def get_optional_user(request: Request, db: SessionDep, settings: SettingsDep) -> User | None:
     if not hasattr(request.state, "user"):
-        request.state.user = load_session_user(request, db, settings=settings)
+        request.state.user = load_session_user(request.session, db, settings=settings)
     return request.state.user
 
 

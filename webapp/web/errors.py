@@ -64,7 +64,7 @@ def _load_user_afresh(request: Request) -> None:
         return
     try:
         with session_scope(request.app.state.db.read_session) as db:
-            request.state.user = load_session_user(request, db, settings=request.app.state.settings)
+            request.state.user = load_session_user(request.session, db, settings=request.app.state.settings)
     except Exception:  # the error page must render even when the database is down
         request.state.user = None
 

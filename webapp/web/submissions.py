@@ -14,6 +14,9 @@ from webapp.web.deps import CurrentUser, SessionDep, SettingsDep
 from webapp.web.errors import http_status, redirect
 from webapp.questions.catalogue import get_visible_question
 from webapp.assessments import service as assessments
+from webapp.grading.worker_presence import grading_available_for
+from webapp.practice import answering
+from webapp.review import access
 from webapp.review import service as reviews
 from webapp.submissions import history, service
 from webapp.submissions.models import Submission
@@ -27,7 +30,7 @@ router = APIRouter()
 
 @router.post("/questions/{slug}/submissions")
 def submit(
-    request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, tasks: BackgroundTasks, slug: str,
+    request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, slug: str,
     answer: Annotated[str, Form()] = "", choice: Annotated[list[str], Form()] = [],  # noqa: B006
     code: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None,
     attempt_id: Annotated[int | None, Form(alias="attempt")] = None,
@@ -44,15 +47,14 @@ def submit(
     answer_input = service.AnswerInput(answer=answer, choices=tuple(choice), code=code,
                                        upload_name=file.filename if file else "", upload_data=upload)
     try:
-        submission = service.submit_answer(db, user=user, question=question, answer=answer_input, policy=policy,
-                                           attempt=attempt)
+        submission = answering.submit_answer(db, user=user, question=question, answer=answer_input, policy=policy,
+                                             attempt=attempt)
     except ServiceError as exc:
         context = {"question": question, "revision": question.current_revision, "errors": exc.errors,
                    "values": {"answer": answer, "code": code, "choices": choice}, "attempt": attempt}
         headers = {"HX-Retarget": "#answer-form", "HX-Reswap": "outerHTML"}
         return render(request, "questions/detail.html", context, block="answer_form", status_code=http_status(exc),
                       headers=headers)
-    tasks.add_task(request.app.state.grader.wake)
     if attempt is not None:
         flash(request, "Answer saved. You can change it until you submit the assessment or time runs out.", "success")
         return redirect(request, f"/assessments/take/{attempt.id}")
@@ -65,17 +67,17 @@ def _status(request: Request, db: SessionDep, submission: Submission, *, viewer:
     context = {
         "submission": submission,
         "position": service.queue_position(db, submission=submission),
-        "grading_available": history.grading_available_for(db, kind=submission.kind.value),
+        "grading_available": grading_available_for(db, kind=submission.kind.value),
         "poll_ms": poll_delay_ms((utcnow() - submission.queued_at).total_seconds()),
     }
     if full:
-        context["attempts"] = service.earlier_attempts(db, submission=submission, viewer=viewer)
+        context["attempts"] = access.earlier_attempts(db, submission=submission, viewer=viewer)
         context.update(reviews.finished_review(db, submission=submission))
     return render(request, "submissions/detail.html", context, block=None if full else "status")
 
 
 def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: int):  # type: ignore[no-untyped-def]
-    submission = service.get_submission(db, submission_id=submission_id, viewer=user)
+    submission = access.get_submission(db, submission_id=submission_id, viewer=user)
     if submission is None:
         raise HTTPException(404, "There is no such submission.")
     return submission
@@ -96,7 +98,7 @@ def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submi
 def request_review(request: Request, db: SessionDep, user: CurrentUser, submission_id: int) -> Response:
     submission = _owned_or_404(db, user, submission_id)
     try:
-        service.request_candidate_review(db, submission=submission, user=user)
+        reviews.request_by_author(db, submission=submission, user=user)
     except ServiceError as exc:
         raise HTTPException(http_status(exc), exc.errors["form"]) from None
     flash(request, "Review requested: an interviewer will look at this answer.", "success")

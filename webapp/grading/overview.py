@@ -1,4 +1,4 @@
-"""The grading queue as admins see it: counts, age, throughput, workers, failures, repairs."""
+"""What the admin queue page shows: counts, the oldest wait, live graders and failures (read only)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.identity.models import User
-from webapp.audit.service import record_event
 from webapp.core.db import utcnow
-from webapp.grading.wakeup import announce_queued
 from webapp.grading.worker_presence import RECENT
-from webapp.questions.models import QuestionRevision
-from webapp.submissions.models import GraderWorker, Submission, SubmissionStatus
+from webapp.grading.models import GraderWorker
+from webapp.submissions.models import Submission, SubmissionStatus
 
 WORKERS_SHOWN_FOR = timedelta(hours=1)
 
@@ -54,37 +51,7 @@ def _count(db: Session, *conditions) -> int:  # type: ignore[no-untyped-def]
     return db.scalar(select(func.count()).select_from(Submission).where(*conditions)) or 0
 
 
-_REQUEUE = {"status": SubmissionStatus.queued, "attempts": 0, "lease_token": None, "lease_expires_at": None,
-            "started_at": None, "finished_at": None}
-
-
-def requeue_failed(db: Session, *, actor: User, submission_id: int | None = None) -> int:
-    """Queue failed submissions (one, or all) for a fresh set of attempts."""
-    statement = update(Submission).where(Submission.status == SubmissionStatus.failed)
-    if submission_id is not None:
-        statement = statement.where(Submission.id == submission_id)
-    count = db.execute(statement.values(**_REQUEUE).execution_options(synchronize_session=False)).rowcount
-    announce_queued(db)
-    record_event(db, actor=actor, action="queue.requeued", target=f"submission:{submission_id or 'all-failed'}",
-                 summary=f"{count} failed submission(s) queued again")
-    return count
-
-
 def regrade_count(db: Session, *, revision_id: int) -> int:
     return db.scalar(select(func.count()).select_from(Submission).where(
         Submission.revision_id == revision_id, Submission.status.in_([SubmissionStatus.graded,
                                                                         SubmissionStatus.failed]))) or 0
-
-
-def regrade_revision(db: Session, *, revision: QuestionRevision, actor: User) -> int:
-    """Queue every finished submission of a revision again; old grades stay until replaced."""
-    count = db.execute(
-        update(Submission).where(Submission.revision_id == revision.id,
-                                 Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]))
-        .values(**_REQUEUE).execution_options(synchronize_session=False)
-    ).rowcount
-    announce_queued(db)
-    record_event(db, actor=actor, action="queue.regraded", target=f"revision:{revision.id}",
-                 summary=f"{count} submission(s) of “{revision.title}” (revision {revision.number}) queued for regrading",
-                 details={"question_id": revision.question_id, "count": count})
-    return count

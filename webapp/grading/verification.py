@@ -1,0 +1,21 @@
+"""The sandbox check that questions call before publishing code: a grader behind the
+``ReferenceCheck`` shape that ``questions/verification.py`` asks for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webapp.grading.graders import Grader, GradeResult, GradingTask
+from webapp.questions.verification import ReferenceCheck
+
+
+def reference_checker(code_grader: Grader | None) -> ReferenceCheck | None:
+    """A function grading (solution, hidden tests, limits), or None without a code grader."""
+    if code_grader is None:
+        return None
+
+    def check(solution: str, hidden_tests: str, limits: dict[str, Any], *, fail_fast: bool = False) -> GradeResult:
+        return code_grader.grade(GradingTask(kind="code", code=solution, hidden_tests=hidden_tests, limits=limits,
+                                             fail_fast=fail_fast))
+
+    return check
