@@ -28,16 +28,16 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from bench.common import create_postgres_database, drop_postgres_database, postgres_available
-from webapp.identity.models import Role, User
 from webapp.core.config import Settings
 from webapp.core.db import make_engine, utcnow
-from webapp.main import create_app
 from webapp.core.migrate import upgrade_to_head
+from webapp.identity.models import Role, User
+from webapp.identity.passwords import make_hasher
+from webapp.main import create_app
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.questions.importer import apply_import
 from webapp.questions.models import Question
 from webapp.review.models import Review
-from webapp.identity.passwords import make_hasher
 from webapp.submissions.models import Submission
 
 SIZES = (10_000, 100_000, 1_000_000)

@@ -23,14 +23,23 @@ import asyncio
 import re
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import cycle, islice
 
 import httpx2 as httpx
 
 from bench.answers import BANK, KINDS, RUNS, Answer, answers, graded_per_second, wait_graded
-from bench.common import (BenchSite, create_postgres_database, drop_postgres_database, free_port, make_site,
-                          percentile, postgres_available, spread, wait_healthy)
+from bench.common import (
+    BenchSite,
+    create_postgres_database,
+    drop_postgres_database,
+    free_port,
+    make_site,
+    percentile,
+    postgres_available,
+    spread,
+    wait_healthy,
+)
 from webapp.identity.models import User
 from webapp.identity.passwords import make_hasher
 from webapp.submissions.models import SubmissionStatus
@@ -78,11 +87,11 @@ async def _flat_out(posters: list[Poster], kind: str) -> tuple[dict[int, datetim
     sent: dict[int, datetime] = {}
     errors: list[str] = []
     work = iter(islice(cycle(answers(kind)), FLAT_OUT[kind]))
-    first = datetime.now(timezone.utc)
+    first = datetime.now(UTC)
 
     async def client(poster: Poster) -> None:
         for answer in work:  # shared: each answer is taken by whichever client is free
-            await _post(poster, answer, datetime.now(timezone.utc), sent, errors)
+            await _post(poster, answer, datetime.now(UTC), sent, errors)
 
     await asyncio.gather(*(client(p) for p in posters[:8]))
     if errors:
@@ -94,7 +103,7 @@ async def _steady(posters: list[Poster], kind: str, rate: float) -> tuple[dict[i
     sent: dict[int, datetime] = {}
     errors: list[str] = []
     loop = asyncio.get_running_loop()
-    start, wall = loop.time() + 0.1, datetime.now(timezone.utc) + timedelta(seconds=0.1)
+    start, wall = loop.time() + 0.1, datetime.now(UTC) + timedelta(seconds=0.1)
     tasks = []
     for n, answer in enumerate(islice(cycle(answers(kind)), int(rate * SECONDS[kind]))):
         await asyncio.sleep(max(0.0, start + n / rate - loop.time()))

@@ -21,11 +21,17 @@ from itertools import cycle, islice
 from sqlalchemy import select
 
 from bench.answers import KINDS, RUNS, TEXT_ANSWER, answers, graded_per_second, wait_graded
-from bench.common import (BenchSite, create_postgres_database, drop_postgres_database, make_site,
-                          postgres_available, spread)
-from webapp.identity.models import User
+from bench.common import (
+    BenchSite,
+    create_postgres_database,
+    drop_postgres_database,
+    make_site,
+    postgres_available,
+    spread,
+)
 from webapp.grading.graders import default_graders
 from webapp.grading.graders.base import GradingTask
+from webapp.identity.models import User
 from webapp.questions.models import Question
 from webapp.submissions.models import Submission
 

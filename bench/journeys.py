@@ -20,10 +20,10 @@ import httpx2 as httpx
 from sqlalchemy.orm import Session
 
 import webapp.models  # noqa: F401  (every table, so foreign keys resolve)
-from webapp.identity.models import User
 from webapp.core.config import Settings
-from webapp.questions.bank import QuestionSpec, default_bank_dir, read_path
+from webapp.identity.models import User
 from webapp.identity.passwords import make_hasher
+from webapp.questions.bank import QuestionSpec, default_bank_dir, read_path
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 STATUS_POLL = re.compile(r'hx-get="(/submissions/\d+/status)" hx-trigger="load delay:(\d+)ms"')

@@ -117,10 +117,10 @@ def populate(site: BenchSite, count: int = QUESTIONS) -> str:
 
 def add_submissions(site: BenchSite, count: int = SUBMISSIONS) -> int:
     """The candidate answers bank text questions ``count`` times; all graded here. Returns the last id."""
-    from webapp.identity.models import User
     from webapp.core.db import Database
     from webapp.grading.graders import default_graders
     from webapp.grading.worker import GradingService
+    from webapp.identity.models import User
     from webapp.questions.models import Question
     from webapp.submissions.models import Submission
 

@@ -25,8 +25,21 @@ import time
 import httpx2 as httpx
 
 from bench.common import BenchSite, free_port, make_site, rss_mib, spread, stop_server, wait_healthy
-from bench.load import (CLIENT_CPU, LOGIN_CONCURRENCY, RATE_SECONDS, SERVER_CPU, TOKEN, WRK_CONNECTIONS, WRK_SECONDS,
-                        WRK_THREADS, logins, open_loop, pinned, require_wrk, wrk)
+from bench.load import (
+    CLIENT_CPU,
+    LOGIN_CONCURRENCY,
+    RATE_SECONDS,
+    SERVER_CPU,
+    TOKEN,
+    WRK_CONNECTIONS,
+    WRK_SECONDS,
+    WRK_THREADS,
+    logins,
+    open_loop,
+    pinned,
+    require_wrk,
+    wrk,
+)
 from bench.page_data import EMAIL, PASSWORD, QUESTIONS, SUBMISSIONS, add_submissions, populate
 
 RUNS = 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         "Written by `make bench` (not part of `make test`). Every figure is min / median / max over several runs,",
         "and each is compared with a reference measured in the same command.",
         "",
-        f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}{partial}",
+        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}{partial}",
         f"- Machine: {machine()}",
         f"- Versions: {versions}",
         "",

@@ -16,7 +16,6 @@ Run: ``.venv/bin/python -m bench.sandbox_overhead`` (``make bench`` runs every b
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -27,7 +26,7 @@ from bench.common import spread
 from webapp.grading.graders.base import GradingTask
 from webapp.grading.graders.code import CodeGrader
 from webapp.grading.sandbox import Limits, Sandbox, SandboxUnavailable, make_sandbox, run_challenge
-from webapp.grading.sandbox.boxes import Box, Program, ProcessSandbox
+from webapp.grading.sandbox.boxes import Box, ProcessSandbox, Program
 from webapp.questions.bank import default_bank_dir, read_path
 
 RUNS = 10

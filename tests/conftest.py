@@ -14,15 +14,15 @@ from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 import webapp.models  # noqa: F401
-from webapp.identity.models import Role, User
+from tests.helpers import csrf_token, login
 from webapp.core.config import Settings
 from webapp.core.db import Base, Database, session_scope
-from webapp.main import create_app
 from webapp.core.migrate import upgrade_to_head
+from webapp.identity.models import Role, User
+from webapp.identity.passwords import make_hasher
+from webapp.main import create_app
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.questions.importer import apply_import
-from webapp.identity.passwords import make_hasher
-from tests.helpers import csrf_token, login
 
 PASSWORD = "correct horse battery staple"
 

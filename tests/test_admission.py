@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx2 as httpx
 from starlette.types import Receive, Scope, Send
 
-from webapp.web.admission import AdmissionLimitMiddleware
 from webapp.core.config import Settings
 from webapp.main import create_app
+from webapp.web.admission import AdmissionLimitMiddleware
 
 
 class SlowApp:

@@ -14,8 +14,8 @@ from sqlalchemy import event, select, text
 
 from tests.conftest import PASSWORD
 from tests.helpers import login
-from webapp.identity.models import Role
 from webapp.core.db import session_scope, utcnow
+from webapp.identity.models import Role
 from webapp.questions.models import Question
 from webapp.review.models import Review
 from webapp.submissions.models import Submission, SubmissionStatus

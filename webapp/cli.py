@@ -7,28 +7,27 @@ import getpass
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from webapp import cli_grading
-from webapp.identity import accounts
-from webapp.identity.models import Role, User
 from webapp.core.config import Settings, get_settings, grader_connections
 from webapp.core.db import Database, session_scope
+from webapp.core.errors import ServiceError
 from webapp.core.migrate import upgrade_to_head
-from webapp.questions import importer
 from webapp.grading import mutation_analysis
 from webapp.grading.graders import default_graders, shipped_synonyms
 from webapp.grading.graders.text import RubricGrader
 from webapp.grading.text_calibration import calibration_problem, grade_calibration
-from webapp.questions.bank import default_bank_dir, read_path
 from webapp.grading.verification import reference_checker
-from webapp.questions.verification import solutions_problem
+from webapp.identity import accounts
+from webapp.identity.models import Role, User
 from webapp.identity.passwords import make_hasher
-from webapp.core.errors import ServiceError
+from webapp.questions import importer
+from webapp.questions.bank import default_bank_dir, read_path
+from webapp.questions.verification import solutions_problem
 
 
 @contextmanager

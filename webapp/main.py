@@ -12,27 +12,27 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from webapp.web import health
-from webapp.web import accounts as account_views
 from webapp.admin import audit_views, calibration_views, queue_views, user_views
-from webapp.admin import views as admin_views
-from webapp.web.admission import AdmissionLimitMiddleware
 from webapp.admin import question_views as question_admin_views
-from webapp.web import questions as question_views
-from webapp.web import assessments as assessment_views
-from webapp.web import practice as progress_views
-from webapp.web import review as review_views
-from webapp.web import submissions as submission_views
+from webapp.admin import views as admin_views
+from webapp.assembly import grading_service
 from webapp.core.config import PROJECT_ROOT, Settings, get_settings
 from webapp.core.db import Database
-from webapp.web.errors import install_error_handlers
 from webapp.grading.sandbox import sandbox_status
-from webapp.assembly import grading_service
+from webapp.identity.passwords import make_hasher
 from webapp.questions.bank import MAX_FILE_BYTES
+from webapp.web import accounts as account_views
+from webapp.web import assessments as assessment_views
+from webapp.web import health
+from webapp.web import practice as progress_views
+from webapp.web import questions as question_views
+from webapp.web import review as review_views
+from webapp.web import submissions as submission_views
+from webapp.web.admission import AdmissionLimitMiddleware
 from webapp.web.body_limit import BodySizeLimitMiddleware
 from webapp.web.csrf import verify_csrf
+from webapp.web.errors import install_error_handlers
 from webapp.web.headers import SecurityHeadersMiddleware
-from webapp.identity.passwords import make_hasher
 
 log = logging.getLogger("rehearse")
 

@@ -1,10 +1,10 @@
 """Imports every model module so Base.metadata knows all tables (Alembic, tests)."""
 
-from webapp.identity.models import AuthSession, LoginFailure, User  # noqa: F401
-from webapp.audit.models import AuditEvent  # noqa: F401
-from webapp.questions.models import BankImport, Question, QuestionRevision, QuestionTag, Topic  # noqa: F401
-from webapp.grading.models import GraderWorker  # noqa: F401
-from webapp.submissions.models import Submission  # noqa: F401
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion  # noqa: F401
-from webapp.review.models import Review, ReviewComment  # noqa: F401
+from webapp.audit.models import AuditEvent  # noqa: F401
+from webapp.grading.models import GraderWorker  # noqa: F401
+from webapp.identity.models import AuthSession, LoginFailure, User  # noqa: F401
 from webapp.practice.models import PracticeCard, PracticeSettings  # noqa: F401
+from webapp.questions.models import BankImport, Question, QuestionRevision, QuestionTag, Topic  # noqa: F401
+from webapp.review.models import Review, ReviewComment  # noqa: F401
+from webapp.submissions.models import Submission  # noqa: F401

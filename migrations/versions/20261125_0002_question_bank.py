@@ -6,10 +6,10 @@ Create Date: 2026-11-25 03:53:22.609386
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import webapp.core.db
+from alembic import op
 
+import webapp.core.db
 
 revision = '0002'
 down_revision = '0001'

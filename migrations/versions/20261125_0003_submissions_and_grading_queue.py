@@ -6,10 +6,10 @@ Create Date: 2026-11-25 04:05:27.996778
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import webapp.core.db
+from alembic import op
 
+import webapp.core.db
 
 revision = '0003'
 down_revision = '0002'

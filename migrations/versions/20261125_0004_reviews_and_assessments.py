@@ -6,10 +6,10 @@ Create Date: 2026-11-25 04:28:37.840657
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import webapp.core.db
+from alembic import op
 
+import webapp.core.db
 
 revision = '0004'
 down_revision = '0003'

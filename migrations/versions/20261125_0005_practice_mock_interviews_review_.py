@@ -6,10 +6,10 @@ Create Date: 2026-11-25 04:50:21.759115
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-import webapp.core.db
+from alembic import op
 
+import webapp.core.db
 
 revision = '0005'
 down_revision = '0004'

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from argon2 import extract_parameters
-from argon2 import Type
+from argon2 import Type, extract_parameters
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login, logout, post_form, register
-from webapp.identity.models import Role, User
 from webapp.core.db import session_scope
+from webapp.identity.models import Role, User
 
 
 def _user(app, email: str) -> User:  # type: ignore[no-untyped-def]

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from webapp.identity.models import Role, User
 from webapp.core.db import session_scope
+from webapp.identity.models import Role, User
 from webapp.submissions.models import Submission, SubmissionStatus
 
 

@@ -9,8 +9,8 @@ import time_machine
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from webapp.identity.models import Role
 from webapp.core.db import utcnow
+from webapp.identity.models import Role
 
 
 def _post(client, path, data=None):  # type: ignore[no-untyped-def]

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from webapp.identity.models import Role
 from webapp.audit.models import AuditEvent
 from webapp.core.db import session_scope, utcnow
+from webapp.identity.models import Role
 from webapp.practice.models import PracticeCard
 from webapp.submissions.models import Submission
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from webapp.identity.models import Role
 from webapp.core.db import session_scope, utcnow
+from webapp.identity.models import Role
 from webapp.submissions.models import Submission
 
 

@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 
 from tests.e2e.accounts import create_account, signed_in_page
 
-
 CODE = '''from fastapi import FastAPI
 
 app = FastAPI()

@@ -8,8 +8,7 @@ import socket
 import httpx2 as httpx
 from sqlalchemy import select
 
-from tests.grading.processes import (all_graded, counts_by_status, free_port, make_site, queue_text_answers,
-                                     wait_for)
+from tests.grading.processes import all_graded, counts_by_status, free_port, make_site, queue_text_answers, wait_for
 from webapp.submissions.models import Submission, SubmissionStatus
 
 

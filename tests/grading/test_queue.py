@@ -7,11 +7,11 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select
 
-from webapp.identity.models import Role
 from webapp.core.db import session_scope, utcnow
 from webapp.grading import queue
 from webapp.grading.graders.base import GradeResult, GradingTask
 from webapp.grading.worker import GradingService
+from webapp.identity.models import Role
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.questions.importer import apply_import
 from webapp.questions.models import Question

@@ -22,7 +22,13 @@ import pytest
 
 from tests.sandbox_processes import job_processes, with_token
 from webapp.grading.sandbox import (
-    Limits, Sandbox, SandboxUnavailable, make_sandbox, run_program, sandbox_status, shared_sandbox,
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+    make_sandbox,
+    run_program,
+    sandbox_status,
+    shared_sandbox,
 )
 from webapp.grading.sandbox.linux import python_roots
 from webapp.grading.sandbox.watch import TRUNCATED

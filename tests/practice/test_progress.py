@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, select, text
 
-from webapp.identity.models import Role, User
 from webapp.core.db import session_scope, utcnow
+from webapp.identity.models import Role, User
 from webapp.practice.models import PracticeCard
-from webapp.practice.topics import practice_state
-from webapp.practice.scheduling import record_graded_answer, rating_for
+from webapp.practice.scheduling import rating_for, record_graded_answer
 from webapp.practice.stats import progress_for
+from webapp.practice.topics import practice_state
 from webapp.questions.models import Question
 from webapp.submissions.models import Submission, SubmissionStatus
 
-NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("score, rating", [(0, 1), (39, 1), (40, 2), (69, 2), (70, 3), (89, 3), (90, 4), (100, 4)])

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import login
-from webapp.identity.models import Role
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
 from webapp.core.db import session_scope, utcnow
+from webapp.identity.models import Role
 from webapp.questions.models import Question
 from webapp.submissions.models import Submission, SubmissionStatus
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from webapp.core.db import session_scope
+from webapp.questions.curation import get_question
 from webapp.questions.editing import set_status
 from webapp.questions.models import QuestionStatus
-from webapp.questions.curation import get_question
 
 
 def _slugs(html: str) -> list[str]:

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from webapp.identity.models import Role
 from webapp.audit.models import AuditEvent
 from webapp.core.db import session_scope
+from webapp.identity.models import Role
 from webapp.questions.curation import get_question
 
 TEXT_QUESTION = {

@@ -8,8 +8,8 @@ import pytest
 
 from webapp.grading.graders.code import CodeGrader
 from webapp.grading.sandbox import SandboxUnavailable, shared_sandbox
-from webapp.questions.bank import check_references, default_bank_dir, read_path
 from webapp.grading.verification import reference_checker
+from webapp.questions.bank import check_references, default_bank_dir, read_path
 from webapp.questions.verification import solutions_problem
 
 BANK = read_path(default_bank_dir())

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from webapp.identity.models import Role
 from webapp.core.db import session_scope
+from webapp.identity.models import Role
 from webapp.questions.curation import get_question
 from webapp.review.models import Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -66,8 +66,9 @@ def test_claims_keep_two_interviewers_apart(app, bank, make_user, make_client): 
 
 
 def test_expired_claim_can_be_taken_over(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
-    import time_machine
     from datetime import timedelta
+
+    import time_machine
 
     from webapp.core.db import utcnow
 

@@ -14,9 +14,9 @@ from starlette.testclient import TestClient
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
-from webapp.identity.models import Role
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
 from webapp.core.db import session_scope, utcnow
+from webapp.identity.models import Role
 from webapp.questions.models import BankImport, Question
 from webapp.review.models import ReviewComment
 from webapp.submissions.models import Submission, SubmissionStatus

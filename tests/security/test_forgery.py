@@ -213,8 +213,8 @@ def test_a_broken_report_fails_the_job_for_admins_and_never_becomes_a_score(app,
     from tests.conftest import PASSWORD
     from tests.helpers import login
     from tests.security.conftest import PROBE_TESTS, REFERENCE
-    from webapp.identity.models import Role
     from webapp.core.db import session_scope
+    from webapp.identity.models import Role
     from webapp.questions.models import QuestionRevision
     from webapp.submissions.models import Submission
 

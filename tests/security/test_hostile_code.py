@@ -15,9 +15,10 @@ import socket
 
 import pytest
 
-from tests.security.conftest import PROBE, REFERENCE, graded_honestly, needs_another_user, needs_bwrap
 from tests.sandbox_processes import gone, kill_with_token
+from tests.security.conftest import PROBE, REFERENCE, graded_honestly, needs_another_user, needs_bwrap
 from webapp.core.config import PROJECT_ROOT
+
 
 # resource exhaustion ---------------------------------------------------------------------------
 @pytest.mark.parametrize("code, verdict", [

@@ -8,9 +8,9 @@ import time_machine
 
 from tests.conftest import PASSWORD
 from tests.helpers import login, logout, post_form
-from webapp.identity.models import Role, User
-from webapp.identity.accounts import set_active, set_role
 from webapp.core.db import session_scope, utcnow
+from webapp.identity.accounts import set_active, set_role
+from webapp.identity.models import Role, User
 
 
 def _signed_in(client, user) -> bool:  # type: ignore[no-untyped-def]

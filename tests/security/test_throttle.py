@@ -52,7 +52,7 @@ class _WatchingHasher(PasswordHasher):
         self.engine = engine
         self.checked_out: list[int] = []
 
-    def verify(self, hash, password):  # type: ignore[no-untyped-def]  # noqa: A002
+    def verify(self, hash, password):  # type: ignore[no-untyped-def]
         self.checked_out.append(self.engine.pool.checkedout())
         return super().verify(hash, password)
 

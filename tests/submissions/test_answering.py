@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from tests.helpers import login
-from webapp.identity.models import Role
 from webapp.core.db import session_scope
-from webapp.questions.editing import set_status
+from webapp.identity.models import Role
 from webapp.questions.curation import get_question
+from webapp.questions.editing import set_status
 from webapp.questions.models import QuestionStatus
 from webapp.submissions.models import Submission
 

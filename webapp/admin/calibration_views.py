@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
+from webapp.core.errors import ServiceError
+from webapp.questions.models import Question
 from webapp.review import calibration
 from webapp.web.deps import AdminUser, SessionDep
 from webapp.web.errors import http_status, redirect
-from webapp.questions.models import Question
 from webapp.web.rendering import flash, render
-from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/admin/calibration")
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Reques
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from webapp.web.deps import AdminUser, FormDataDep, SessionDep
-from webapp.web.errors import http_status, redirect
+from webapp.core.errors import ServiceError
+from webapp.core.markup import render_markdown
+from webapp.grading.verification import reference_checker
 from webapp.questions import curation
 from webapp.questions.admin_form import QuestionForm, apply_action, form_from_spec, parse_form
 from webapp.questions.bank import dump_yaml
@@ -18,11 +19,10 @@ from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.questions.editing import set_status, spec_of
 from webapp.questions.importer import export_bank
 from webapp.questions.models import Question, QuestionStatus
-from webapp.grading.verification import reference_checker
 from webapp.questions.verification import ReferenceCheck
-from webapp.core.markup import render_markdown
+from webapp.web.deps import AdminUser, FormDataDep, SessionDep
+from webapp.web.errors import http_status, redirect
 from webapp.web.rendering import flash, render
-from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/admin/questions")
 ALL_STATUSES = tuple(QuestionStatus)

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from webapp.grading import queue
 from webapp.grading import overview as grading_queue
+from webapp.grading import queue
+from webapp.questions.models import QuestionRevision
 from webapp.web.deps import AdminUser, SessionDep
 from webapp.web.errors import redirect
-from webapp.questions.models import QuestionRevision
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/queue")

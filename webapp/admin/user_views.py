@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from webapp.identity.models import Role, User
-
+from webapp.core.errors import ServiceError
 from webapp.identity import administration as users
+from webapp.identity.models import Role, User
 from webapp.web.deps import AdminUser, HasherDep, SessionDep
 from webapp.web.errors import http_status, redirect
 from webapp.web.rendering import flash, render
-from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/admin/users")
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.identity.models import User
 from webapp.core.db import Base, UTCDateTime, utcnow
+from webapp.identity.models import User
 from webapp.questions.models import Question
 
 

@@ -9,13 +9,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from webapp.identity.models import Role, User
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion, CandidateFeedback
 from webapp.audit.service import record_event
 from webapp.core.db import utcnow
-from webapp.questions.models import Question, QuestionStatus
 from webapp.core.errors import Conflict, Invalid, NotFound
-
+from webapp.identity.models import Role, User
+from webapp.questions.models import Question, QuestionStatus
 
 MAX_QUESTIONS = 20
 

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
-    def _production_needs_secrets(self) -> "Settings":
+    def _production_needs_secrets(self) -> Settings:
         if self.env == "production":
             if not self.secret_key:
                 raise ValueError("REHEARSE_SECRET_KEY is required when REHEARSE_ENV=production")

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.core.db import utcnow
-from webapp.grading.worker_presence import RECENT
 from webapp.grading.models import GraderWorker
+from webapp.grading.worker_presence import RECENT
 from webapp.submissions.models import Submission, SubmissionStatus
 
 WORKERS_SHOWN_FOR = timedelta(hours=1)

@@ -11,14 +11,13 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.identity import throttle
-from webapp.identity.models import Role, User
 from webapp.audit.service import record_event
 from webapp.core.db import lock_keys
+from webapp.core.errors import Invalid
+from webapp.identity import throttle
+from webapp.identity.models import Role, User
 from webapp.identity.passwords import password_problem, verify_password
 from webapp.identity.sessions import revoke_all_sessions
-from webapp.core.errors import Invalid
-
 
 INVALID_LOGIN = "Email or password is incorrect."
 

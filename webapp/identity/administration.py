@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from webapp.identity.models import Role, User
-from webapp.identity.accounts import set_active, set_role
 from webapp.audit.service import record_event
-from webapp.identity.sessions import revoke_all_sessions
 from webapp.core.errors import Conflict
+from webapp.identity.accounts import set_active, set_role
+from webapp.identity.models import Role, User
+from webapp.identity.sessions import revoke_all_sessions
 
 PER_PAGE = 30
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.identity.models import Role, User
 from webapp.audit.models import AuditEvent
+from webapp.identity.models import Role, User
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.identity.models import AuthSession, User
 from webapp.core.config import Settings
 from webapp.core.db import utcnow
+from webapp.identity.models import AuthSession, User
 
 _AUTH_KEYS = ("sid", "uid", "sv", "iat", "seen")
 _SEEN_RESOLUTION = 60  # seconds: last_seen is refreshed at most this often

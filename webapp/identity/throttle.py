@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from webapp.identity.models import LoginFailure
-from webapp.core.errors import RateLimited
 from webapp.core.db import utcnow
+from webapp.core.errors import RateLimited
+from webapp.identity.models import LoginFailure
 
 
 class TooManyAttempts(RateLimited):

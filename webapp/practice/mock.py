@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.identity.models import User
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion, CandidateFeedback
-from webapp.submissions.attempts import report_rows
-from webapp.questions.models import Difficulty, Question, QuestionStatus, Topic
-from webapp.submissions.models import Submission
 from webapp.core.errors import Invalid
+from webapp.identity.models import User
+from webapp.questions.models import Difficulty, Question, QuestionStatus, Topic
+from webapp.submissions.attempts import report_rows
+from webapp.submissions.models import Submission
 
 LENGTHS = (3, 5, 8)
 MINUTES = (15, 30, 45, 60)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import mean
 
 from sqlalchemy import ColumnElement, Date, case, cast, func, select, true
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.identity.models import User
 from webapp.assessments.models import CandidateFeedback
+from webapp.identity.models import User
 from webapp.practice.models import PracticeCard
 from webapp.questions.models import Question, QuestionStatus, Topic
 from webapp.review.access import visible_to
@@ -111,7 +111,7 @@ def activity(db: Session, *, user: User, today: date, seen: Seen) -> tuple[list[
     start = today - timedelta(days=365)
     rows = db.execute(
         select(day, func.count(), func.avg(case((seen.scored, Submission.score))))
-        .where(Submission.user_id == user.id, Submission.queued_at >= datetime.combine(start, time.min, timezone.utc),
+        .where(Submission.user_id == user.id, Submission.queued_at >= datetime.combine(start, time.min, UTC),
                seen.counted)
         .group_by(day)
     ).all()

@@ -6,9 +6,8 @@ Repeated groups use indexed names (``rubric-0-point``, ``choice-1-text``, ``corr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -74,7 +73,7 @@ class QuestionForm:
     calibration: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def blank(cls) -> "QuestionForm":
+    def blank(cls) -> QuestionForm:
         return cls(rubric=[RubricRow()], choices=[ChoiceRow(id="a"), ChoiceRow(id="b")])
 
 

@@ -13,13 +13,18 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
-    BaseModel, Field, StringConstraints, ValidationError, ValidationInfo, field_validator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from webapp.questions.hidden_tests import HiddenTestsProblem, collect_tests
 from webapp.questions.rubric_spec import CalibrationSpec, RubricPointSpec
-from webapp.questions.spec_types import NonEmpty, Slug, Tag, StrictModel
+from webapp.questions.spec_types import NonEmpty, Slug, StrictModel, Tag
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
@@ -93,7 +98,7 @@ class QuestionSpec(StrictModel):
         return sorted(set(tags))
 
     @model_validator(mode="after")
-    def _check_kind(self, info: ValidationInfo) -> "QuestionSpec":
+    def _check_kind(self, info: ValidationInfo) -> QuestionSpec:
         if self.kind == "text" and not 1 <= len(self.rubric) <= 8:
             raise ValueError("a text question needs a rubric of 1 to 8 points")
         if self.kind == "choice":

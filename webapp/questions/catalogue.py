@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from urllib.parse import urlencode
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
@@ -32,7 +31,7 @@ class QuestionFilters(BaseModel):
     status: str = ""  # admins only; candidates always see published questions
     page: int = Field(default=1, ge=1, le=10_000)
 
-    def cleaned(self) -> "QuestionFilters":
+    def cleaned(self) -> QuestionFilters:
         """Unknown values are ignored rather than refused, so a stale link still shows something."""
         return self.model_copy(update={
             "q": self.q.strip()[:200], "tag": self.tag.strip().lower()[:40],

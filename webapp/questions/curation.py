@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.identity.models import User
 from webapp.core.db import utcnow
+from webapp.core.errors import Malformed, ServiceError, TooLarge
+from webapp.identity.models import User
 from webapp.questions.admin_form import QuestionForm, form_to_spec
 from webapp.questions.bank import MAX_FILE_BYTES, parse_document
 from webapp.questions.editing import create_question, revise_question
 from webapp.questions.importer import ImportPlan, apply_import, plan_import
 from webapp.questions.models import BankImport, Question, QuestionRevision, Topic
 from webapp.questions.verification import CheckFailed, CheckOutcome, ReferenceCheck, solutions_problem
-from webapp.core.errors import Malformed, ServiceError, TooLarge
 
 
 def list_topics(db: Session) -> list[Topic]:

@@ -9,14 +9,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.identity.models import User
 from webapp.audit.service import record_event
-from webapp.questions.bank import QuestionSpec, TopicSpec
 from webapp.core.errors import Invalid
-from webapp.questions.verification import ReferenceCheck, solutions_problem
+from webapp.identity.models import User
+from webapp.questions.bank import QuestionSpec, TopicSpec
 from webapp.questions.models import (
-    Difficulty, Question, QuestionKind, QuestionRevision, QuestionStatus, QuestionTag, Topic,
+    Difficulty,
+    Question,
+    QuestionKind,
+    QuestionRevision,
+    QuestionStatus,
+    QuestionTag,
+    Topic,
 )
+from webapp.questions.verification import ReferenceCheck, solutions_problem
 
 # The fields of a spec that live in a revision (the rest is catalogue data on Question).
 REVISION_FIELDS = (

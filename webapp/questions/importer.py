@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.identity.models import User
 from webapp.audit.service import record_event
+from webapp.identity.models import User
 from webapp.questions.bank import BankError, ParsedBank, QuestionSpec, check_references, dump_yaml
 from webapp.questions.editing import create_question, revise_question, spec_of, upsert_topic
 from webapp.questions.hidden_tests import HiddenTestsProblem, collect_tests

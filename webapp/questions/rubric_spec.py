@@ -69,7 +69,7 @@ class RubricPointSpec(StrictModel):
         return docs
 
     @model_validator(mode="after")
-    def _check(self) -> "RubricPointSpec":
+    def _check(self) -> RubricPointSpec:
         if not self.claims and not self.phrases and not self.patterns:
             raise ValueError("a rubric point needs at least one claim (or pattern)")
         if self.need > max(1, len(self.claims or self.phrases) + bool(self.patterns)):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.identity.models import Role, User
 from webapp.assessments.models import Assessment, AssessmentAttempt
+from webapp.identity.models import Role, User
 from webapp.submissions.models import Submission
 
 

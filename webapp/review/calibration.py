@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.identity.models import User
 from webapp.audit.service import record_event
+from webapp.core.errors import Conflict, NotFound
 from webapp.grading.evaluation.statistics import pearson, weighted_kappa
+from webapp.identity.models import User
 from webapp.questions.bank import CalibrationSpec
 from webapp.questions.editing import revise_question, spec_of
 from webapp.questions.models import Question, QuestionKind
 from webapp.review.models import Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
-from webapp.core.errors import Conflict, NotFound
 
 GRADER_ORDER = {"contradicted": 0, "missed": 1, "partly": 2, "met": 3}
 RATING_ORDER = {"wrong": 0, "missed": 1, "partial": 2, "met": 3}

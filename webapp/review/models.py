@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.identity.models import User
 from webapp.core.db import Base, UTCDateTime, utcnow
+from webapp.identity.models import User
 
 
 class Recommendation(str, enum.Enum):

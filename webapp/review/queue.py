@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from webapp.identity.models import User
 from webapp.assessments.models import Assessment, AssessmentAttempt
 from webapp.core.db import utcnow
+from webapp.identity.models import User
 from webapp.questions.models import Question, Topic
 from webapp.review.access import staff_visible
 from webapp.review.models import Review, ReviewState

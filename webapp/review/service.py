@@ -9,14 +9,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.identity.models import User
 from webapp.assessments.models import CandidateFeedback
 from webapp.audit.service import record_event
 from webapp.core.db import Database, session_scope, utcnow
+from webapp.core.errors import Conflict, Forbidden, Invalid, NotFound
+from webapp.identity.models import User
 from webapp.review.models import Recommendation, Review, ReviewComment, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
 from webapp.submissions.visibility import author_sees, shown_to
-from webapp.core.errors import Conflict, Forbidden, Invalid, NotFound
 
 CLAIM_FOR = timedelta(minutes=30)
 RATINGS = ("missed", "partial", "met", "wrong")  # "wrong": the answer contradicts the point

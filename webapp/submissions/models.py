@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.identity.models import User
 from webapp.assessments.models import AssessmentAttempt
 from webapp.core.db import Base, UTCDateTime, utcnow
+from webapp.identity.models import User
 from webapp.questions.models import Question, QuestionKind, QuestionRevision
 
 

@@ -8,14 +8,14 @@ from datetime import timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from webapp.identity.models import User
 from webapp.assessments.models import AssessmentAttempt
 from webapp.assessments.service import check_can_answer, check_practice_allowed
 from webapp.core.db import utcnow
+from webapp.core.errors import Invalid, RateLimited, TooLarge
+from webapp.identity.models import User
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus
 from webapp.submissions.uploads import CodeText, decode_code, read_upload
-from webapp.core.errors import Invalid, RateLimited, TooLarge
 
 MAX_ANSWER_CHARS = 20_000
 

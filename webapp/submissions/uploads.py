@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
+
 from webapp.core.errors import Invalid, Malformed, TooLarge
 
 DEFAULT_EXTENSIONS = (".py", ".txt", ".md")

@@ -16,8 +16,8 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
 
-from webapp.identity.models import User
 from webapp.assessments.models import Assessment, AssessmentAttempt, CandidateFeedback
+from webapp.identity.models import User
 from webapp.submissions.models import Submission
 
 _AT_LEAST = {

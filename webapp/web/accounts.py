@@ -9,15 +9,21 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from webapp.core.errors import Invalid
 from webapp.identity import accounts as service
 from webapp.identity.accounts import LoginPolicy
+from webapp.identity.sessions import end_session, start_session
 from webapp.web.deps import (
-    CurrentUser, HasherDep, OptionalUser, ReadSessionDep, SessionDep, SettingsDep, client_address,
+    CurrentUser,
+    HasherDep,
+    OptionalUser,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    client_address,
 )
 from webapp.web.errors import redirect
-from webapp.identity.sessions import end_session, start_session
 from webapp.web.rendering import flash, render
-from webapp.core.errors import Invalid
 
 router = APIRouter()
 FormStr = Annotated[str, Form()]

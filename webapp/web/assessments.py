@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from webapp.identity.models import Role
 from webapp.assessments import service
-from webapp.submissions.attempts import report_rows
 from webapp.assessments.models import Assessment, AssessmentAttempt, CandidateFeedback
 from webapp.core.db import utcnow
+from webapp.core.errors import ServiceError
+from webapp.identity.models import Role
+from webapp.questions.catalogue import QuestionFilters, browse_questions
+from webapp.submissions.attempts import report_rows
 from webapp.web.deps import CurrentUser, SessionDep, StaffUser
 from webapp.web.errors import http_status, redirect
-from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.web.rendering import flash, render
-from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/assessments")
 

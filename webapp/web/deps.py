@@ -10,12 +10,12 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from webapp.identity.models import Role, User
 from webapp.core.config import Settings
 from webapp.core.db import session_scope
 from webapp.core.errors import Forbidden
-from webapp.web.csrf import SAFE_METHODS
+from webapp.identity.models import Role, User
 from webapp.identity.sessions import load_session_user
+from webapp.web.csrf import SAFE_METHODS
 
 
 class LoginRequired(Exception):

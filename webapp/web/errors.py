@@ -12,13 +12,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from webapp.identity.throttle import TooManyAttempts
 from webapp.core.db import session_scope
 from webapp.core.errors import Conflict, Forbidden, Invalid, Malformed, NotFound, RateLimited, ServiceError, TooLarge
-from webapp.web.deps import LoginRequired, PasswordChangeRequired
-from webapp.web.csrf import CSRFError
-from webapp.web.headers import apply_security_headers
 from webapp.identity.sessions import load_session_user
+from webapp.identity.throttle import TooManyAttempts
+from webapp.web.csrf import CSRFError
+from webapp.web.deps import LoginRequired, PasswordChangeRequired
+from webapp.web.headers import apply_security_headers
 from webapp.web.rendering import is_partial, render
 
 log = logging.getLogger("rehearse.errors")

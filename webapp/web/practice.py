@@ -7,18 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from webapp.identity.models import Role, User
 from webapp.assessments.service import my_attempt
 from webapp.core.db import utcnow
-from webapp.web.deps import CurrentUser, OptionalUser, SessionDep, StaffUser
-from webapp.web.errors import http_status, redirect
-from webapp.practice import charts
-from webapp.practice import mock
+from webapp.core.errors import ServiceError
+from webapp.identity.models import Role, User
+from webapp.practice import charts, mock
 from webapp.practice import topics as practice
 from webapp.practice.stats import progress_for
 from webapp.questions.curation import list_topics
+from webapp.web.deps import CurrentUser, OptionalUser, SessionDep, StaffUser
+from webapp.web.errors import http_status, redirect
 from webapp.web.rendering import flash, render
-from webapp.core.errors import ServiceError
 
 router = APIRouter()
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from webapp.identity.models import Role
-from webapp.web.deps import CurrentUser, SessionDep
 from webapp.questions.catalogue import QuestionFilters, all_tags, browse_questions, get_visible_question
+from webapp.web.deps import CurrentUser, SessionDep
 from webapp.web.rendering import render
 
 router = APIRouter()

@@ -8,17 +8,16 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from webapp.core.errors import ServiceError
 from webapp.identity.models import User
+from webapp.review import queue, service
+from webapp.review.access import can_review, earlier_attempts, get_submission
+from webapp.review.models import Recommendation, ReviewComment
 from webapp.submissions.attempts import attempt_answers
+from webapp.submissions.models import Submission
 from webapp.web.deps import FormDataDep, SessionDep, StaffUser
 from webapp.web.errors import http_status, redirect
-from webapp.review import queue, service
-from webapp.review.access import can_review
-from webapp.review.models import Recommendation, ReviewComment
-from webapp.submissions.models import Submission
-from webapp.review.access import earlier_attempts, get_submission
 from webapp.web.rendering import flash, is_partial, render
-from webapp.core.errors import ServiceError
 
 router = APIRouter(prefix="/review")
 

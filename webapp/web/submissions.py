@@ -8,22 +8,21 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from webapp.identity.models import Role, User
-from webapp.core.db import utcnow
-from webapp.web.deps import CurrentUser, SessionDep, SettingsDep
-from webapp.web.errors import http_status, redirect
-from webapp.questions.catalogue import get_visible_question
 from webapp.assessments import service as assessments
+from webapp.core.db import utcnow
+from webapp.core.errors import ServiceError
 from webapp.grading.worker_presence import grading_available_for
+from webapp.identity.models import Role, User
 from webapp.practice import answering
+from webapp.questions.catalogue import get_visible_question
 from webapp.review import access
 from webapp.review import service as reviews
 from webapp.submissions import history, service
 from webapp.submissions.models import Submission
 from webapp.submissions.presenting import poll_delay_ms
-
+from webapp.web.deps import CurrentUser, SessionDep, SettingsDep
+from webapp.web.errors import http_status, redirect
 from webapp.web.rendering import flash, is_partial, render
-from webapp.core.errors import ServiceError
 
 router = APIRouter()
 

@@ -23,8 +23,8 @@ from typing import Any
 
 from webapp.grading.graders.base import GradeResult, GradingTask
 from webapp.grading.graders.text_quality import UNEXPLAINED, confidence_of, quality_flags
-from webapp.language.patterns import compiled_pattern
 from webapp.language.passages import Sentence, sentences
+from webapp.language.patterns import compiled_pattern
 from webapp.language.statements import Claim, find, parse_claim, split_misconception
 from webapp.language.words import Token, Vocabulary
 

@@ -8,7 +8,7 @@ nothing is isolated, ``auto`` prefers bwrap. A new sandbox runs one probe progra
 from __future__ import annotations
 
 import subprocess
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from webapp.grading.sandbox.boxes import BwrapSandbox, ProcessSandbox, Sandbox
 from webapp.grading.sandbox.challenge import ChallengeRun, run_challenge
@@ -45,7 +45,7 @@ def _probed(sandbox: Sandbox) -> Sandbox:
     return sandbox
 
 
-@lru_cache(maxsize=None)
+@cache
 def shared_sandbox(mode: str) -> Sandbox:
     """One sandbox per mode per process (the probe runs once)."""
     return make_sandbox(mode)

@@ -34,8 +34,18 @@ from pathlib import Path
 
 from webapp.grading.sandbox.limits import Limits, rlimits
 from webapp.grading.sandbox.linux import (
-    JOB_MARKER, SANDBOX_UID, SandboxUnavailable, expose, job_environment, memfd, python_roots, quietly,
-    reachability_plan, tasks_of, wait_group_gone, wait_readable,
+    JOB_MARKER,
+    SANDBOX_UID,
+    SandboxUnavailable,
+    expose,
+    job_environment,
+    memfd,
+    python_roots,
+    quietly,
+    reachability_plan,
+    tasks_of,
+    wait_group_gone,
+    wait_readable,
 )
 
 log = logging.getLogger("rehearse.sandbox")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import resource
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

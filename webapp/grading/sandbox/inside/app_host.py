@@ -83,7 +83,7 @@ def main():
 
     try:
         asyncio.run(serve())
-    except BaseException as exc:  # noqa: BLE001  (the app ended the server: say so, then leave)
+    except BaseException as exc:
         _status(status_fd, "stopped", message=_short(f"{type(exc).__name__}: {exc}"))
     else:
         _status(status_fd, "stopped", message="the server stopped (the lifespan failed, or the app asked it to)")
