@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install setup bench clean
+.PHONY: run test install setup check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,check]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -26,6 +26,12 @@ run: setup
 test: install
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+# Lint, strict types and the import contracts between packages (docs/architecture.md).
+check: install
+	$(BIN)/ruff check webapp tests bench migrations
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # Benchmarks (minutes; not part of `make test`): writes docs/benchmarks.md.
 # `make bench SUITES="bench.grading_capacity bench.feedback"` re-runs only those sections.

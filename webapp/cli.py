@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from webapp import cli_grading
+from webapp.assembly import grading_service
 from webapp.core.config import Settings, get_settings, grader_connections
 from webapp.core.db import Database, session_scope
 from webapp.core.errors import ServiceError
@@ -40,7 +42,7 @@ def _db(settings: Settings) -> Iterator[Session]:
         database.dispose()
 
 
-def _hasher(settings: Settings):  # type: ignore[no-untyped-def]
+def _hasher(settings: Settings) -> PasswordHasher:
     return make_hasher(memory_kib=settings.argon2_memory_kib, time_cost=settings.argon2_time_cost,
                        parallelism=settings.argon2_parallelism)
 
@@ -70,8 +72,6 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     """Grade queued submissions until SIGTERM/SIGINT; finishes the jobs in hand first."""
     import signal
     import threading
-
-    from webapp.assembly import grading_service
 
     _configure_logging()
     concurrency = args.concurrency or settings.effective_grader_concurrency or 1
@@ -159,8 +159,8 @@ def cmd_questions_check(args: argparse.Namespace, settings: Settings) -> None:
             print(f"{spec.slug}: {problem or 'every known solution scores as labelled'}", flush=True)
             problems += bool(problem)
         elif spec.kind == "text":
-            outcomes = grade_calibration(text_grader, question=spec)  # type: ignore[arg-type]
-            problem = calibration_problem(text_grader, question=spec)  # type: ignore[arg-type]
+            outcomes = grade_calibration(text_grader, question=spec)
+            problem = calibration_problem(text_grader, question=spec)
             print(f"{spec.slug}: {problem or 'every calibration answer scores in its range'}", flush=True)
             if args.verbose:
                 for outcome in outcomes:
@@ -270,10 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     do_export = questions_sub.add_parser("export", help="write the bank as YAML files into a directory")
     do_export.add_argument("directory")
     do_export.set_defaults(handler=cmd_questions_export)
-    check = questions_sub.add_parser("check", help="validate a bank file, grade its calibration answers, run its code questions' known solutions")
+    check = questions_sub.add_parser("check", help="validate a bank file, grade its calibration answers, "
+                                                       "run its code questions' known solutions")
     check.add_argument("path", help="a .yaml file or a directory of them")
     check.add_argument("slug", nargs="?", help="only this question")
-    check.add_argument("--verbose", "-v", action="store_true", help="show every calibration answer's score and verdicts")
+    check.add_argument("--verbose", "-v", action="store_true",
+                       help="show every calibration answer's score and verdicts")
     check.set_defaults(handler=cmd_questions_check)
     mutants = questions_sub.add_parser("mutants", help="mutation analysis of code challenges' hidden tests")
     mutants.add_argument("slug", nargs="?", help="one challenge (default: all)")

@@ -15,6 +15,7 @@ router = APIRouter(prefix="/admin/audit")
 
 
 @router.get("")
-def audit_log(request: Request, db: SessionDep, admin: AdminUser, filters: Annotated[AuditFilters, Query()]) -> Response:
+def audit_log(request: Request, db: SessionDep, admin: AdminUser,
+              filters: Annotated[AuditFilters, Query()]) -> Response:
     page = list_events(db, filters=filters)
     return render(request, "admin/audit.html", {"page": page, "filters": filters}, block="results")

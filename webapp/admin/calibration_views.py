@@ -39,5 +39,5 @@ def add_example(request: Request, db: SessionDep, admin: AdminUser, submission_i
     except ServiceError as exc:
         raise HTTPException(http_status(exc), exc.message) from None
     flash(request, f"Answer {submission_id} is now a calibration example of “{question.title}” (revision "
-                   f"{question.current_revision.number}).", "success")  # type: ignore[union-attr]
+                   f"{question.revision.number}).", "success")
     return redirect(request, f"/admin/calibration/{question.id}")

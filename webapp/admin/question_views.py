@@ -14,7 +14,7 @@ from webapp.core.markup import render_markdown
 from webapp.grading.verification import reference_checker
 from webapp.questions import curation
 from webapp.questions.admin_form import QuestionForm, apply_action, form_from_spec, parse_form
-from webapp.questions.bank import dump_yaml
+from webapp.questions.bank import MAX_FILE_BYTES, dump_yaml
 from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.questions.editing import set_status, spec_of
 from webapp.questions.importer import export_bank
@@ -92,7 +92,7 @@ def _save(request: Request, db: SessionDep, admin: AdminUser, data: FormData, *,
     saved, errors = curation.save_question_form(db, form=form, question=question, actor=admin, check=check)
     if saved is None:
         return _editor(request, db, form, question=question, errors=errors, status_code=422)
-    flash(request, f"Saved “{saved.title}” (revision {saved.current_revision.number}).", "success")  # type: ignore[union-attr]
+    flash(request, f"Saved “{saved.title}” (revision {saved.revision.number}).", "success")
     return redirect(request, f"/admin/questions/{saved.slug}/edit")
 
 
@@ -146,7 +146,7 @@ def stage_import(request: Request, db: SessionDep, admin: AdminUser, file: Annot
                  check: CheckDep) -> Response:
     try:
         staged, plan = curation.stage_import(db, filename=file.filename or "", content=file.file.read(
-            curation.MAX_FILE_BYTES + 1), actor=admin, check=check)
+            MAX_FILE_BYTES + 1), actor=admin, check=check)
     except ServiceError as exc:
         context = {"plan": None, "staged": None, "error": exc.message}
         return render(request, "admin/questions/import.html", context, status_code=http_status(exc))

@@ -5,30 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.audit.models import AuditEvent
+from webapp.core.listing import ListFilters, split_page
 
 PER_PAGE = 50
 
 
-class AuditFilters(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class AuditFilters(ListFilters):
+    cursor = ("before",)
 
     actor: str = Field(default="", max_length=320)
     action: str = Field(default="", max_length=64)
     since: date | None = None
     until: date | None = None
     before: int | None = Field(default=None, ge=1)
-
-    def query_string(self, **override: object) -> str:
-        values = {"actor": self.actor, "action": self.action, "since": self.since or "", "until": self.until or "",
-                  **override}
-        return urlencode({k: v for k, v in values.items() if v})
 
 
 @dataclass
@@ -57,7 +52,6 @@ def list_events(db: Session, *, filters: AuditFilters) -> AuditPage:
         statement = statement.where(AuditEvent.at < _day_start(filters.until) + timedelta(days=1))
     if filters.before:
         statement = statement.where(AuditEvent.id < filters.before)
-    rows = list(db.scalars(statement.limit(PER_PAGE + 1)))
-    items = rows[:PER_PAGE]
+    items, last = split_page(list(db.scalars(statement.limit(PER_PAGE + 1))), PER_PAGE)
     actions = list(db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
-    return AuditPage(items=items, next_before=items[-1].id if len(rows) > PER_PAGE else None, actions=actions)
+    return AuditPage(items=items, next_before=last.id if last else None, actions=actions)

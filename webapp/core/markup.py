@@ -70,7 +70,11 @@ def highlight_code(code: str, language: str = "python") -> Markup:
     return Markup(highlight(code, lexer, _NUMBERED))
 
 
+def _style_css(style: str) -> str:
+    css: str = HtmlFormatter(style=style).get_style_defs(".highlight")  # type: ignore[no-untyped-call]  # untyped in stubs
+    return css
+
+
 def pygments_css() -> str:
-    light = HtmlFormatter(style="default").get_style_defs(".highlight")
-    dark = HtmlFormatter(style="monokai").get_style_defs(".highlight")
+    light, dark = (_style_css(style) for style in ("default", "monokai"))
     return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"

@@ -1,6 +1,7 @@
 """Browser sessions: what the signed session cookie holds, and when it is still valid.
 
-The web layer hands over the cookie's contents (Starlette's ``request.session``). The cookie holds the id of an ``AuthSession`` row, the user id, the user's
+The web layer hands over the cookie's contents (Starlette's ``request.session``). The cookie
+holds the id of an ``AuthSession`` row, the user id, the user's
 session_version, when the session was issued and when it was last used. A session
 is valid only while its row exists (logout deletes it), the user is active, the
 version still matches (bumped to revoke every session at once) and neither the
@@ -71,7 +72,8 @@ def load_session_user(data: CookieData, db: Session, *, settings: Settings) -> U
 def _validate(data: CookieData, db: Session, *, settings: Settings) -> User | None:
     sid, uid, version = data.get("sid"), data.get("uid"), data.get("sv")
     issued, seen = data.get("iat"), data.get("seen")
-    if not (isinstance(sid, str) and all(isinstance(v, int) for v in (uid, version, issued, seen))):
+    if not (isinstance(sid, str) and isinstance(uid, int) and isinstance(version, int)
+            and isinstance(issued, int) and isinstance(seen, int)):
         return None
     now = utcnow().timestamp()
     if now - seen > settings.session_idle_minutes * 60:

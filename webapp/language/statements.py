@@ -30,7 +30,8 @@ _NOT_NEGATIONS = {(word_key(a), word_key(b)) for a, b in (("not", "only"), ("not
                                                           ("or", "not"))}
 _FILLERS = [tuple(word_key(w) for w in f.split()) for f in (
     "all about", "then there is", "then there are", "there is the whole", "we have", "you have", "what matters is",
-    "the key thing is", "the main thing is", "comes down to", "think of", "not forget", "of course", "as well as", "in my view",
+    "the key thing is", "the main thing is", "comes down to", "think of", "not forget", "of course", "as well as",
+    "in my view",
     "i would say", "another thing is", "also important is", "plus the", "and then the", "then the",
 )]
 # Words after a claim that take it back: "per-field authorization is redundant", "query limits

@@ -12,6 +12,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import simplemma
 import snowballstemmer
@@ -34,7 +35,7 @@ he she his her them i my me one also only just more most very such own same othe
 _local = threading.local()
 
 
-def _stemmer() -> snowballstemmer.stemmer:  # type: ignore[name-defined]
+def _stemmer() -> Any:  # snowballstemmer ships no types
     # Snowball stemmers keep state while they work: one per thread.
     if not hasattr(_local, "stemmer"):
         _local.stemmer = snowballstemmer.stemmer("english")

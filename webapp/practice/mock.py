@@ -15,7 +15,7 @@ from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQ
 from webapp.core.errors import Invalid
 from webapp.identity.models import User
 from webapp.questions.models import Difficulty, Question, QuestionStatus, Topic
-from webapp.submissions.attempts import report_rows
+from webapp.submissions.attempts import ReportRow, report_rows
 from webapp.submissions.models import Submission
 
 LENGTHS = (3, 5, 8)
@@ -65,7 +65,7 @@ class WeakPoint:
 
 @dataclass
 class MockSummary:
-    rows: list
+    rows: list[ReportRow]
     total: int | None  # None (with nothing else graded) while the mock runs: feedback comes at the end
     possible: int
     minutes_used: int | None

@@ -11,8 +11,10 @@ schedule can be explained and tested.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from fsrs import Card, Rating, Scheduler
+from fsrs.card import CardDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,13 +51,13 @@ def record_graded_answer(db: Session, *, user_id: int, question_id: int, score: 
                                                PracticeCard.question_id == question_id))
     if row is not None and answered_at <= row.last_review:
         return
-    card = Card.from_dict(row.state) if row is not None else Card()
+    card = Card.from_dict(cast(CardDict, row.state)) if row is not None else Card()
     rating = rating_for(score)
     card, _ = SCHEDULER.review_card(card, rating, review_datetime=answered_at)
     if row is None:
         row = PracticeCard(user_id=user_id, question_id=question_id, reviews=0)
         db.add(row)
-    row.state, row.due, row.last_review = card.to_dict(), card.due, answered_at
+    row.state, row.due, row.last_review = dict(card.to_dict()), card.due, answered_at
     row.last_score, row.last_rating, row.reviews = score, int(rating), (row.reviews or 0) + 1
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from statistics import mean
 
 from sqlalchemy import ColumnElement, Date, case, cast, func, select, true
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from webapp.assessments.models import CandidateFeedback
 from webapp.identity.models import User
@@ -56,7 +56,7 @@ class Progress:
         return [t for t in self.topics if t.tried]
 
 
-def _day(db: Session, column):  # type: ignore[no-untyped-def]
+def _day(db: Session, column: InstrumentedAttribute[datetime]) -> ColumnElement[date]:
     """The UTC calendar day of a timestamp column, on either backend."""
     if db.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("UTC", column), Date)
@@ -91,9 +91,10 @@ def topic_mastery(db: Session, *, user: User, now: datetime, seen: Seen) -> list
     ).all()
     tried: dict[int, int] = defaultdict(int)
     per_topic: dict[int, list[int]] = defaultdict(list)
-    for topic_id, _, score in best:
+    for row in best:
+        topic_id, score = int(row[0]), row[2]
         tried[topic_id] += 1
-        if score is not None:  # tried, but its score is not shown (an answer in a running assessment)
+        if isinstance(score, int):  # tried, but its score is not shown (an answer in a running assessment)
             per_topic[topic_id].append(score)
     totals = db.execute(
         select(Topic.id, Topic.slug, Topic.name, func.count(Question.id))

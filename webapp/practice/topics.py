@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.identity.models import User
@@ -82,7 +82,7 @@ def _weak(db: Session, user: User, now: datetime) -> NextPractice | None:
     return None
 
 
-def _carded(user: User):  # type: ignore[no-untyped-def]
+def _carded(user: User) -> Select[int]:
     return select(PracticeCard.question_id).where(PracticeCard.user_id == user.id)
 
 

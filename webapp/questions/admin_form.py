@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from pydantic import ValidationError
@@ -85,7 +85,9 @@ _ROWS = {"rubric": RubricRow, "choice": ChoiceRow, "correct": SolutionRow, "wron
 def parse_form(items: Sequence[tuple[str, object]]) -> QuestionForm:
     """Read the editor's fields, as (name, value) pairs in form order (unknown fields are ignored)."""
     data = dict(items)  # a repeated scalar field: the last value counts, as in Starlette's FormData
-    form = QuestionForm(**{name: str(data.get(name, "")) for name in _SCALARS})
+    form = QuestionForm()
+    for name in _SCALARS:  # every scalar field of the editor is text
+        setattr(form, name, str(data.get(name, "")))
     form.multiple = data.get("multiple") == "on"
     groups: dict[str, dict[int, dict[str, str]]] = {group: {} for group in _ROWS}
     for key, value in items:
@@ -98,11 +100,12 @@ def parse_form(items: Sequence[tuple[str, object]]) -> QuestionForm:
     return form
 
 
-def _row(cls: type, values: dict[str, str]) -> Any:
-    known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+def _row(cls: type[RubricRow | ChoiceRow | SolutionRow], values: dict[str, str]) -> Any:
+    names = {f.name for f in fields(cls)}
+    known: dict[str, str | bool] = {k: v for k, v in values.items() if k in names}
     if cls is ChoiceRow:
         known["correct"] = known.get("correct") == "on"
-    return cls(**known)
+    return cls(**known)  # type: ignore[arg-type]  # each value's type follows its field: text, or a checkbox
 
 
 def form_from_spec(spec: QuestionSpec) -> QuestionForm:
@@ -129,7 +132,9 @@ def apply_action(form: QuestionForm, action: str) -> QuestionForm:
     """Structural edits: add-rubric, remove-rubric-2, up-choice-1, down-wrong-0, ..."""
     verb, _, rest = action.partition("-")
     group, _, index_text = rest.partition("-")
-    rows = {"rubric": form.rubric, "choice": form.choices, "correct": form.correct, "wrong": form.wrong}.get(group)
+    groups: dict[str, list[Any]] = {"rubric": form.rubric, "choice": form.choices, "correct": form.correct,
+                                    "wrong": form.wrong}
+    rows = groups.get(group)
     if rows is None:
         return form
     if verb == "add" and len(rows) < MAX_ITEMS:
@@ -137,7 +142,7 @@ def apply_action(form: QuestionForm, action: str) -> QuestionForm:
         if group == "choice":
             rows[-1].id = _next_choice_id(form.choices)
         return form
-    if not index_text.isdigit() or not 0 <= int(index_text) < len(rows):
+    if not (index_text.isascii() and index_text.isdigit()) or not 0 <= int(index_text) < len(rows):
         return form
     index = int(index_text)
     if verb == "remove":
@@ -207,7 +212,8 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
         if loc and loc[0] in names and len(loc) >= 3:
             key = f"{names[loc[0]]}-{loc[1]}-{loc[2]}" if names[loc[0]] else loc[-1]
         elif loc and loc[0] in names and len(loc) == 2 and names[loc[0]]:
-            key = f"{names[loc[0]]}-{loc[1]}-{'claims' if loc[0] == 'rubric' else 'text' if loc[0] == 'choices' else 'code'}"
+            field_name = "claims" if loc[0] == "rubric" else "text" if loc[0] == "choices" else "code"
+            key = f"{names[loc[0]]}-{loc[1]}-{field_name}"
         elif loc and loc[0] == "limits" and len(loc) >= 2:
             key = loc[1]
         elif loc and loc[0] == "equivalent_mutants":

@@ -183,7 +183,8 @@ def parse_document(text: str, *, filename: str, into: ParsedBank | None = None) 
     if data is None:
         return bank
     if not isinstance(data, dict) or not set(data) <= {"topics", "questions", "synonyms"}:
-        bank.errors.append(BankError(filename, "", "", "expected a mapping with 'topics', 'questions' and/or 'synonyms'"))
+        bank.errors.append(BankError(filename, "", "",
+                                     "expected a mapping with 'topics', 'questions' and/or 'synonyms'"))
         return bank
     for index, raw in enumerate(data.get("topics") or []):
         _validate_into(bank, TopicSpec, raw, filename, f"topics[{index}]", bank.topics)
@@ -197,7 +198,8 @@ def parse_document(text: str, *, filename: str, into: ParsedBank | None = None) 
     return bank
 
 
-def _validate_into(bank: ParsedBank, model: type[BaseModel], raw: Any, filename: str, where: str, out: list) -> None:  # type: ignore[type-arg]
+def _validate_into(bank: ParsedBank, model: type[BaseModel], raw: Any, filename: str, where: str,
+                   out: list[Any]) -> None:
     label = raw.get("slug", where) if isinstance(raw, dict) else where
     try:
         out.append(model.model_validate(raw))

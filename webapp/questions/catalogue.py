@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from webapp.core.listing import ListFilters
 from webapp.questions.models import Difficulty, Question, QuestionKind, QuestionStatus, QuestionTag, Topic
 from webapp.questions.search import matching_questions
 
@@ -18,10 +19,10 @@ PER_PAGE = 20
 _DIFFICULTY_ORDER = case({"easy": 0, "medium": 1, "hard": 2}, value=Question.difficulty)
 
 
-class QuestionFilters(BaseModel):
+class QuestionFilters(ListFilters):
     """What the question list is filtered by (also the query string of /questions)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    quiet_defaults = ("page",)
 
     q: str = ""
     topic: str = ""
@@ -39,11 +40,6 @@ class QuestionFilters(BaseModel):
             "kind": self.kind if self.kind in QuestionKind.__members__ else "",
             "status": self.status if self.status in QuestionStatus.__members__ else "",
         })
-
-    def query_string(self, **override: object) -> str:
-        values = {"q": self.q, "topic": self.topic, "difficulty": self.difficulty, "kind": self.kind,
-                  "tag": self.tag, "status": self.status, "page": self.page, **override}
-        return urlencode({k: v for k, v in values.items() if v and not (k == "page" and v == 1)})
 
 
 @dataclass
@@ -71,7 +67,7 @@ def _conditions(
     """The WHERE clause of the filters, applied to questions directly (an ``id IN (subquery)``
     made SQLite read every published row twice)."""
     wanted = [QuestionStatus(filters.status)] if filters.status else list(statuses)
-    conditions = [Question.status.in_(wanted)]
+    conditions: list[ColumnElement[bool]] = [Question.status.in_(wanted)]
     if filters.topic and with_topic:
         conditions.append(Question.topic.has(Topic.slug == filters.topic))
     if filters.difficulty:
@@ -103,7 +99,8 @@ def browse_questions(
     return QuestionPage(filters=filters, items=items, total=total, topic_counts=topic_counts)
 
 
-def _topic_counts(db: Session, filters: QuestionFilters, statuses: Sequence[QuestionStatus], ranked: Select | None) -> tuple[list[TopicCount], int]:  # type: ignore[type-arg]
+def _topic_counts(db: Session, filters: QuestionFilters, statuses: Sequence[QuestionStatus],
+                  ranked: Select[Any, Any] | None) -> tuple[list[TopicCount], int]:
     """Per topic, how many questions match every filter but the topic itself; and the total.
 
     The total needs no query of its own: it is the count of the chosen topic, or the sum of all.

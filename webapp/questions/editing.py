@@ -118,13 +118,13 @@ def revise_question(db: Session, *, question: Question, spec: QuestionSpec, acto
     if not changed_fields:
         return False
     _apply_catalogue(db, question, spec)
-    if content_hash(revision_content(spec)) != question.current_revision.content_hash:  # type: ignore[union-attr]
+    if content_hash(revision_content(spec)) != question.revision.content_hash:
         _add_revision(db, question, spec, actor)
     if spec.status != question.status.value:
         question.status = QuestionStatus(spec.status)
     record_event(db, actor=actor, action="question.revised", target=f"question:{question.slug}",
                  summary=f"changed: {', '.join(changed_fields)}",
-                 details={"fields": changed_fields, "revision": question.current_revision.number})  # type: ignore[union-attr]
+                 details={"fields": changed_fields, "revision": question.revision.number})
     return True
 
 

@@ -53,7 +53,8 @@ def collect_tests(source: str) -> list[HiddenTest]:
     tests: list[HiddenTest] = []
     for node in tree.body:
         if isinstance(node, ast.AsyncFunctionDef) and node.name.startswith("test_"):
-            raise HiddenTestsProblem(f"{node.name} is async: hidden tests are plain functions (the app is async enough)")
+            raise HiddenTestsProblem(f"{node.name} is async: hidden tests are plain functions "
+                                     "(the app is async enough)")
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id.startswith("test_") for t in targets):

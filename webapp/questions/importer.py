@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -144,7 +145,7 @@ def current_specs(db: Session) -> list[QuestionSpec]:
     return [spec_of(q) for q in questions]
 
 
-def export_bank(db: Session) -> dict[str, object]:
+def export_bank(db: Session) -> dict[str, list[dict[str, Any]]]:
     """The whole bank (every status) in the import format."""
     topics = db.scalars(select(Topic).order_by(Topic.position, Topic.slug)).all()
     return {
@@ -164,9 +165,9 @@ def export_to_directory(db: Session, *, directory: Path) -> list[Path]:
     written = [directory / "topics.yaml"]
     written[0].write_text(dump_yaml({"topics": data["topics"]}), encoding="utf-8")
     by_topic: dict[str, list[dict[str, object]]] = {}
-    for question in data["questions"]:  # type: ignore[union-attr]
+    for question in data["questions"]:
         by_topic.setdefault(str(question["topic"]), []).append(question)
-    for index, topic in enumerate(data["topics"], start=1):  # type: ignore[arg-type]
+    for index, topic in enumerate(data["topics"], start=1):
         questions = by_topic.pop(topic["slug"], [])
         if questions:
             path = directory / f"{index:02d}-{topic['slug']}.yaml"

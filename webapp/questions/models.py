@@ -85,6 +85,13 @@ class Question(Base):
     )
 
     @property
+    def revision(self) -> QuestionRevision:
+        """The current revision: every saved question has one (created with its first revision)."""
+        if self.current_revision is None:
+            raise LookupError(f"question {self.slug!r} has no current revision")
+        return self.current_revision
+
+    @property
     def tag_names(self) -> list[str]:
         return [t.tag for t in self.tags]
 

@@ -77,6 +77,7 @@ class RubricPointSpec(StrictModel):
         return self
 
 
+CalibrationKind = Literal["strong", "partial", "off_topic", "wrong", "dressed"]
 CALIBRATION_BOUNDS = {  # expected score range of each kind of calibration answer
     "strong": (80, 100), "partial": (15, 79), "off_topic": (0, 20), "wrong": (0, 35), "dressed": (0, 35),
 }
@@ -85,7 +86,7 @@ CALIBRATION_BOUNDS = {  # expected score range of each kind of calibration answe
 class CalibrationSpec(StrictModel):
     """An answer with the score range it must get: the bank's own regression test of its rubric."""
 
-    expect: Literal["strong", "partial", "off_topic", "wrong", "dressed"]
+    expect: CalibrationKind
     answer: NonEmpty
     at_least: int | None = Field(default=None, ge=0, le=100)
     at_most: int | None = Field(default=None, ge=0, le=100)

@@ -7,8 +7,9 @@ in the migrations; ``matching_questions`` hides the difference.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import Select, column, func, literal_column, select, table, text
+from sqlalchemy import ColumnClause, Select, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 # The indexed expression on PostgreSQL; the query must repeat it exactly to use the index.
@@ -26,7 +27,7 @@ def search_terms(query: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(query)][:MAX_TERMS]
 
 
-def matching_questions(db: Session, *, query: str) -> Select | None:  # type: ignore[type-arg]
+def matching_questions(db: Session, *, query: str) -> Select[Any, Any] | None:
     """A select of (question_id, rank) for the query, best first; None when it has no words.
 
     Every word must match; the last one also matches as a prefix, for search-as-you-type.
@@ -39,7 +40,7 @@ def matching_questions(db: Session, *, query: str) -> Select | None:  # type: ig
     return _postgres(terms)
 
 
-def _sqlite(terms: list[str]) -> Select:  # type: ignore[type-arg]
+def _sqlite(terms: list[str]) -> Select[Any, Any]:
     match = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'
     fts = table(SQLITE_FTS_TABLE, column("rowid"))
     return (
@@ -50,9 +51,9 @@ def _sqlite(terms: list[str]) -> Select:  # type: ignore[type-arg]
     )
 
 
-def _postgres(terms: list[str]) -> Select:  # type: ignore[type-arg]
+def _postgres(terms: list[str]) -> Select[Any, Any]:
     query = func.to_tsquery(literal_column("'english'"), " & ".join(terms[:-1] + [f"{terms[-1]}:*"]))
-    document = literal_column(PG_DOCUMENT)
+    document: ColumnClause[str] = literal_column(PG_DOCUMENT)
     return (
         select(literal_column("questions.id").label("question_id"), (-func.ts_rank(document, query)).label("rank"))
         .select_from(table("questions"))

@@ -57,7 +57,8 @@ def solutions_problem(check: ReferenceCheck | None, *, question: CodeQuestion) -
         return "Code grading is not available on this server, so the reference solution cannot be verified."
     limits = _limits(question.limits)
     runs = [("The reference solution", question.reference_solution, True)]
-    runs += [(f"The known-correct solution “{label}”", code, True) for label, code in _pairs(question.correct_solutions)]
+    runs += [(f"The known-correct solution “{label}”", code, True)
+             for label, code in _pairs(question.correct_solutions)]
     runs += [(f"The known-wrong solution “{label}”", code, False) for label, code in _pairs(question.wrong_solutions)]
 
     def verdict(run: tuple[str, str, bool]) -> str | None:

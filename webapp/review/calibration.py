@@ -20,9 +20,9 @@ from webapp.audit.service import record_event
 from webapp.core.errors import Conflict, NotFound
 from webapp.grading.evaluation.statistics import pearson, weighted_kappa
 from webapp.identity.models import User
-from webapp.questions.bank import CalibrationSpec
 from webapp.questions.editing import revise_question, spec_of
 from webapp.questions.models import Question, QuestionKind
+from webapp.questions.rubric_spec import CalibrationKind, CalibrationSpec
 from webapp.review.models import Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
 
@@ -45,7 +45,9 @@ class Agreement:
 
     @property
     def exact(self) -> float | None:
-        return sum(g == i for g, i in zip(self.grader, self.interviewer)) / self.count if self.count else None
+        if not self.count:
+            return None
+        return sum(g == i for g, i in zip(self.grader, self.interviewer, strict=True)) / self.count
 
     @property
     def kappa(self) -> float | None:
@@ -96,7 +98,8 @@ def interviewer_score(review: Review, rubric: list[dict[str, Any]]) -> int | Non
     ½), else the automatic score they accepted without rating points."""
     if review.final_score is not None:
         return review.final_score
-    rated = [(point["weight"], review.point_ratings.get(str(i))) for i, point in enumerate(rubric)]
+    rated: list[tuple[int, str | None]] = [(int(point["weight"]), review.point_ratings.get(str(i)))
+                                           for i, point in enumerate(rubric)]
     if not any(rating for _, rating in rated):
         return review.grader_score
     total = sum(weight for weight, _ in rated) or 1
@@ -147,7 +150,7 @@ def add_calibration_example(db: Session, *, submission_id: int, actor: User) -> 
     if any(example.answer.strip() == submission.answer_text.strip() for example in spec.calibration):
         raise Conflict("This answer is already a calibration example of the question.")
     wrong = "wrong" in review.point_ratings.values()
-    expect = ("wrong" if wrong and human <= 35 else "strong" if human >= 80
+    expect: CalibrationKind = ("wrong" if wrong and human <= 35 else "strong" if human >= 80
               else "off_topic" if human <= 20 else "partial")
     grader = graded_score(submission, review)
     example = CalibrationSpec(expect=expect, answer=submission.answer_text, at_least=max(0, human - BAND),

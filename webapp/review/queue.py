@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import and_, or_, select
+from pydantic import Field
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from webapp.assessments.models import Assessment, AssessmentAttempt
 from webapp.core.db import utcnow
+from webapp.core.listing import ListFilters, split_page
 from webapp.identity.models import User
 from webapp.questions.models import Question, Topic
 from webapp.review.access import staff_visible
@@ -23,8 +23,8 @@ from webapp.submissions.models import Submission, SubmissionStatus
 PER_PAGE = 30
 
 
-class ReviewFilters(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class ReviewFilters(ListFilters):
+    cursor = ("after", "after_provisional")
 
     state: Literal["awaiting", "claimed", "reviewed", "all"] = "awaiting"
     question: str = Field(default="", max_length=80)
@@ -35,10 +35,6 @@ class ReviewFilters(BaseModel):
     max_score: int | None = Field(default=None, ge=0, le=100)
     after: int | None = Field(default=None, ge=1)
     after_provisional: bool | None = None  # the keyset cursor is (provisional, submission id)
-
-    def query_string(self, **override: object) -> str:
-        values = self.model_dump(exclude_none=True) | override
-        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
 
 
 @dataclass
@@ -55,7 +51,7 @@ class ReviewQueuePage:
     next_provisional: bool = False
 
 
-def _state_condition(state: str, now: datetime):  # type: ignore[no-untyped-def]
+def _state_condition(state: str, now: datetime) -> ColumnElement[bool] | None:
     if state == "claimed":
         return and_(Review.state == ReviewState.in_progress, Review.claim_expires_at > now)
     if state == "reviewed":
@@ -99,12 +95,12 @@ def review_queue(db: Session, *, viewer: User, filters: ReviewFilters) -> Review
         statement = statement.where(Submission.score <= filters.max_score)
     if filters.after:
         later = and_(Submission.provisional.is_(bool(filters.after_provisional)), Review.submission_id > filters.after)
-        statement = statement.where(or_(later, Submission.provisional.is_(False)) if filters.after_provisional else later)
-    rows = db.execute(statement).unique().all()
-    items = [ReviewQueueItem(submission, review) for submission, review in rows[:PER_PAGE]]
-    last = items[-1].submission if len(rows) > PER_PAGE else None
-    return ReviewQueuePage(items=items, next_after=last.id if last else None, now=now,
-                           next_provisional=bool(last and last.provisional))
+        after = or_(later, Submission.provisional.is_(False)) if filters.after_provisional else later
+        statement = statement.where(after)
+    rows, last = split_page(db.execute(statement).unique().all(), PER_PAGE)
+    items = [ReviewQueueItem(submission, review) for submission, review in rows]
+    return ReviewQueuePage(items=items, next_after=last[0].id if last else None, now=now,
+                           next_provisional=bool(last and last[0].provisional))
 
 
 def assessments_for_filter(db: Session, *, viewer: User) -> list[Assessment]:

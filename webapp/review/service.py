@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from webapp.assessments.models import CandidateFeedback
 from webapp.audit.service import record_event
-from webapp.core.db import Database, session_scope, utcnow
+from webapp.core.db import Database, rows_changed, session_scope, utcnow
 from webapp.core.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.identity.models import User
 from webapp.review.models import Recommendation, Review, ReviewComment, ReviewState
@@ -64,14 +64,14 @@ def claim(db: Session, *, submission: Submission, reviewer: User) -> Review:
         holder = review.reviewer.display_name if review.reviewer else "someone"
         raise Conflict({"form": f"{holder} is reviewing this until {review.claim_expires_at:%H:%M} UTC."})
     # Compare-and-set, so two reviewers taking over an expired claim cannot both win.
-    taken = db.execute(
+    taken = rows_changed(db,
         update(Review).where(Review.id == review.id, Review.state == review.state,
                              Review.reviewer_id.is_(None) if review.reviewer_id is None
                              else Review.reviewer_id == review.reviewer_id)
         .values(reviewer_id=reviewer.id, state=ReviewState.in_progress, claim_expires_at=now + CLAIM_FOR,
                 claimed_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not taken:
         raise Conflict({"form": "Someone else has just claimed this submission."})
     db.refresh(review)
@@ -120,7 +120,7 @@ def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card:
         review.grader_verdicts = [str(p.get("verdict") or ("met" if p.get("covered") else "missed"))
                                   for p in submission.feedback.get("points", [])]
         record_event(db, actor=reviewer, action="review.submitted", target=f"submission:{submission.id}",
-                     summary=f"recommendation {recommendation.value}")  # type: ignore[union-attr]
+                     summary=f"recommendation {recommendation.value if recommendation else 'none'}")
         if overriding:
             record_event(db, actor=reviewer, action="review.score_overridden", target=f"submission:{submission.id}",
                          summary=f"{submission.score} → {final}: {review.override_reason}"[:500],

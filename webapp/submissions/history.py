@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.assessments.models import AssessmentAttempt
+from webapp.core.listing import ListFilters, split_page
 from webapp.identity.models import User
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -18,18 +18,13 @@ from webapp.submissions.models import Submission, SubmissionStatus
 PER_PAGE = 25
 
 
-class HistoryFilters(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class HistoryFilters(ListFilters):
+    cursor = ("before",)
 
     status: SubmissionStatus | None = None
     kind: QuestionKind | None = None
     question: str = Field(default="", max_length=80)
     before: int | None = Field(default=None, ge=1)
-
-    def query_string(self, **override: object) -> str:
-        values = {"status": self.status.value if self.status else "", "kind": self.kind.value if self.kind else "",
-                  "question": self.question, **override}
-        return urlencode({k: v for k, v in values.items() if v})
 
 
 @dataclass
@@ -53,8 +48,6 @@ def list_history(db: Session, *, user: User, filters: HistoryFilters) -> History
         statement = statement.where(Submission.question.has(Question.slug == filters.question))
     if filters.before:
         statement = statement.where(Submission.id < filters.before)
-    rows = list(db.scalars(statement).unique())
-    more = len(rows) > PER_PAGE
-    items = rows[:PER_PAGE]
-    return HistoryPage(filters=filters, items=items, next_before=items[-1].id if more else None)
+    items, last = split_page(list(db.scalars(statement).unique()), PER_PAGE)
+    return HistoryPage(filters=filters, items=items, next_before=last.id if last else None)
 

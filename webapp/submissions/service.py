@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from webapp.assessments.models import AssessmentAttempt
 from webapp.assessments.service import check_can_answer, check_practice_allowed
 from webapp.core.db import utcnow
-from webapp.core.errors import Invalid, RateLimited, TooLarge
+from webapp.core.errors import Invalid, NotFound, RateLimited, TooLarge
 from webapp.identity.models import User
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -49,6 +50,8 @@ def new_submission(db: Session, *, user: User, question: Question, answer: Answe
         check_practice_allowed(db, user=user, question=question, now=utcnow())
     _check_rate(db, user=user, policy=policy)
     revision = question.current_revision
+    if revision is None:  # a question without a revision is never shown as open for answers
+        raise NotFound({"form": "This question has no published text to answer yet."})
     submission = Submission(user_id=user.id, question_id=question.id, revision_id=revision.id, kind=revision.kind,
                             attempt_id=attempt.id if attempt else None)
     if revision.kind == QuestionKind.text:
@@ -65,11 +68,11 @@ def new_submission(db: Session, *, user: User, question: Question, answer: Answe
 def _check_rate(db: Session, *, user: User, policy: SubmissionPolicy) -> None:
     since = utcnow() - policy.window
     recent = db.scalar(select(func.count()).select_from(Submission)
-                       .where(Submission.user_id == user.id, Submission.queued_at > since))
+                       .where(Submission.user_id == user.id, Submission.queued_at > since)) or 0
     if recent >= policy.per_window:
         minutes = int(policy.window.total_seconds() // 60)
         raise RateLimited({"form": f"You have sent {recent} answers in the last {minutes} minutes. "
-                                            "Take a short break and try again."})
+                                   "Take a short break and try again."})
 
 
 def _text_answer(text: str) -> str:
@@ -81,7 +84,7 @@ def _text_answer(text: str) -> str:
     return text
 
 
-def _choices(chosen: tuple[str, ...], choices: list[dict], *, multiple: bool) -> list[str]:  # type: ignore[type-arg]
+def _choices(chosen: tuple[str, ...], choices: list[dict[str, Any]], *, multiple: bool) -> list[str]:
     valid = {c["id"] for c in choices}
     picked = list(dict.fromkeys(chosen))
     if not picked:

@@ -68,7 +68,7 @@ def create_assessment(request: Request, db: SessionDep, user: StaffUser, title: 
         assessment = service.create_assessment(db, owner=user, title=title, slugs=questions, minutes=time_limit,
                                                candidate_feedback=candidate_feedback)
     except ServiceError as exc:
-        values = {"title": title, "time_limit": time_limit, "questions": questions,
+        values: dict[str, object] = {"title": title, "time_limit": time_limit, "questions": questions,
                   "candidate_feedback": candidate_feedback}
         return _builder(request, db, errors=exc.errors, values=values, status_code=http_status(exc))
     flash(request, "Assessment created. Invite candidates below or share the invite code.", "success")

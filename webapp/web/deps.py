@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from argon2 import PasswordHasher
@@ -27,11 +27,13 @@ class PasswordChangeRequired(Exception):
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_hasher(request: Request) -> PasswordHasher:
-    return request.app.state.hasher
+    hasher: PasswordHasher = request.app.state.hasher
+    return hasher
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -57,7 +59,8 @@ HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 def get_optional_user(request: Request, db: SessionDep, settings: SettingsDep) -> User | None:
     if not hasattr(request.state, "user"):
         request.state.user = load_session_user(request.session, db, settings=settings)
-    return request.state.user
+    user: User | None = request.state.user
+    return user
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
@@ -76,7 +79,7 @@ def get_current_user(request: Request, user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_role(*roles: Role):  # type: ignore[no-untyped-def]
+def require_role(*roles: Role) -> Callable[[User], User]:
     """A dependency that lets through signed-in users with one of ``roles`` (others get 403)."""
 
     def guard(user: CurrentUser) -> User:

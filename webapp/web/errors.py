@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
+from typing import TypeVar, cast
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -21,6 +23,7 @@ from webapp.web.deps import LoginRequired, PasswordChangeRequired
 from webapp.web.headers import apply_security_headers
 from webapp.web.rendering import is_partial, render
 
+E = TypeVar("E", bound=Exception)
 log = logging.getLogger("rehearse.errors")
 
 MESSAGES = {
@@ -132,12 +135,20 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+def _on(app: FastAPI, kind: type[E], handle: Callable[[Request, E], Awaitable[Response]]) -> None:
+    """Register ``handle`` for ``kind`` (typed: Starlette calls it only with that kind)."""
+    async def handler(request: Request, exc: Exception) -> Response:
+        return await handle(request, cast(E, exc))
+
+    app.add_exception_handler(kind, handler)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(LoginRequired, _login_required)
-    app.add_exception_handler(PasswordChangeRequired, _password_change)
-    app.add_exception_handler(ServiceError, _refused)
-    app.add_exception_handler(CSRFError, _csrf)
-    app.add_exception_handler(TooManyAttempts, _throttled)
-    app.add_exception_handler(Exception, _server_error)
+    _on(app, StarletteHTTPException, _http_error)
+    _on(app, RequestValidationError, _validation_error)
+    _on(app, LoginRequired, _login_required)
+    _on(app, PasswordChangeRequired, _password_change)
+    _on(app, ServiceError, _refused)
+    _on(app, CSRFError, _csrf)
+    _on(app, TooManyAttempts, _throttled)
+    _on(app, Exception, _server_error)

@@ -13,6 +13,7 @@ from webapp.core.config import PROJECT_ROOT
 from webapp.core.db import session_scope, utcnow
 from webapp.core.markup import highlight_code, render_markdown, render_markdown_inline
 from webapp.review.presenting import comments_by_line, highlighted_lines
+from webapp.review.service import unseen_reviews
 from webapp.submissions.presenting import highlight_evidence
 from webapp.submissions.visibility import shown_to
 from webapp.web.csrf import csrf_token
@@ -35,8 +36,6 @@ def flash(request: Request, message: str, category: str = "info") -> None:
 
 def _new_reviews(request: Request) -> int:
     """Finished reviews the signed-in candidate has not opened (evaluated only by the navigation)."""
-    from webapp.review.service import unseen_reviews
-
     user = getattr(request.state, "user", None)
     if user is None or user.role.value != "candidate":
         return 0

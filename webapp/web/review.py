@@ -106,7 +106,8 @@ def add_comment(request: Request, db: SessionDep, user: StaffUser, submission: R
             return render(request, "review/_comment_form.html",
                           {"submission": submission, "line": line, "errors": exc.errors, "body": body},
                           status_code=http_status(exc))
-        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=http_status(exc), comment_line=line)
+        return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=http_status(exc),
+                     comment_line=line)
     if is_partial(request):
         comments = [c for c in service.comments_for(db, submission_id=submission.id) if c.line == line]
         return render(request, "review/_line_comments.html", {"submission": submission, "line": line,

@@ -44,7 +44,7 @@ def submit(
     policy = service.SubmissionPolicy(settings.max_upload_bytes, settings.submissions_per_window,
                                       timedelta(minutes=settings.submission_window_minutes))
     answer_input = service.AnswerInput(answer=answer, choices=tuple(choice), code=code,
-                                       upload_name=file.filename if file else "", upload_data=upload)
+                                       upload_name=file.filename or "" if file else "", upload_data=upload)
     try:
         submission = answering.submit_answer(db, user=user, question=question, answer=answer_input, policy=policy,
                                              attempt=attempt)
@@ -63,7 +63,7 @@ def submit(
 
 
 def _status(request: Request, db: SessionDep, submission: Submission, *, viewer: User, full: bool = False) -> Response:
-    context = {
+    context: dict[str, object] = {
         "submission": submission,
         "position": service.queue_position(db, submission=submission),
         "grading_available": grading_available_for(db, kind=submission.kind.value),
@@ -75,7 +75,7 @@ def _status(request: Request, db: SessionDep, submission: Submission, *, viewer:
     return render(request, "submissions/detail.html", context, block=None if full else "status")
 
 
-def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: int):  # type: ignore[no-untyped-def]
+def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: int) -> Submission:
     submission = access.get_submission(db, submission_id=submission_id, viewer=user)
     if submission is None:
         raise HTTPException(404, "There is no such submission.")
@@ -88,8 +88,8 @@ def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submi
     submission = _owned_or_404(db, user, submission_id)
     response = _status(request, db, submission, full=True, viewer=user)
     review = reviews.get_review(db, submission_id=submission.id)
-    if reviews.needs_seen_mark(review=review, viewer=user, submission=submission, now=utcnow()):
-        tasks.add_task(reviews.mark_seen, request.app.state.db, review_id=review.id)  # type: ignore[union-attr]
+    if review is not None and reviews.needs_seen_mark(review=review, viewer=user, submission=submission, now=utcnow()):
+        tasks.add_task(reviews.mark_seen, request.app.state.db, review_id=review.id)
     return response
 
 

@@ -1,0 +1,35 @@
+"""What every list page shares: filters read from the query string and written back into
+links, and keyset pages read with one row more than they show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar, TypeVar
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict
+
+Row = TypeVar("Row")
+
+
+class ListFilters(BaseModel):
+    """A list's filters; ``query_string`` writes them back for links (empty values left out)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    cursor: ClassVar[tuple[str, ...]] = ()  # where a page continues: never carried into other links
+    quiet_defaults: ClassVar[tuple[str, ...]] = ()  # left out of links while at their default
+
+    def query_string(self, **override: object) -> str:
+        values: dict[str, object] = {k: v for k, v in self.model_dump(mode="json").items() if k not in self.cursor}
+        values.update(override)
+        fields = type(self).model_fields
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)
+                          and not (k in self.quiet_defaults and v == fields[k].default)})
+
+
+def split_page(rows: Sequence[Row], per_page: int) -> tuple[list[Row], Row | None]:
+    """The rows to show from a query limited to ``per_page + 1``, and the last shown row when
+    there are more (its key is where the next page starts), else None."""
+    items = list(rows[:per_page])
+    return items, items[-1] if len(rows) > per_page and items else None
