@@ -12,22 +12,14 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from webapp.admin import audit_views, calibration_views, queue_views, user_views
-from webapp.admin import question_views as question_admin_views
-from webapp.admin import views as admin_views
+from webapp.admin import routes as admin_routes
 from webapp.assembly import grading_service
 from webapp.core.config import PROJECT_ROOT, Settings, get_settings
 from webapp.core.db import Database
 from webapp.grading.sandbox import sandbox_status
 from webapp.identity.passwords import make_hasher
 from webapp.questions.bank import MAX_FILE_BYTES
-from webapp.web import accounts as account_views
-from webapp.web import assessments as assessment_views
-from webapp.web import health
-from webapp.web import practice as progress_views
-from webapp.web import questions as question_views
-from webapp.web import review as review_views
-from webapp.web import submissions as submission_views
+from webapp.web import routes as site_routes
 from webapp.web.admission import AdmissionLimitMiddleware
 from webapp.web.body_limit import BodySizeLimitMiddleware
 from webapp.web.csrf import verify_csrf
@@ -93,17 +85,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
-    app.include_router(health.router)
-    app.include_router(progress_views.router)
-    app.include_router(account_views.router)
-    app.include_router(admin_views.router)
-    app.include_router(user_views.router)
-    app.include_router(audit_views.router)
-    app.include_router(queue_views.router)
-    app.include_router(calibration_views.router)
-    app.include_router(question_admin_views.router)
-    app.include_router(question_views.router)
-    app.include_router(submission_views.router)
-    app.include_router(review_views.router)
-    app.include_router(assessment_views.router)
+    app.include_router(site_routes.router)
+    app.include_router(admin_routes.router)
     return app

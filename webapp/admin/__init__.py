@@ -1,0 +1,1 @@
+"""The admin pages: routes only (what they change lives in the packages below)."""

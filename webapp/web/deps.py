@@ -91,8 +91,10 @@ def require_role(*roles: Role) -> Callable[[User], User]:
     return guard
 
 
-AdminUser = Annotated[User, Depends(require_role(Role.admin))]
-StaffUser = Annotated[User, Depends(require_role(Role.interviewer, Role.admin))]
+require_admin = require_role(Role.admin)
+require_staff = require_role(Role.interviewer, Role.admin)
+AdminUser = Annotated[User, Depends(require_admin)]
+StaffUser = Annotated[User, Depends(require_staff)]
 
 
 async def form_data(request: Request) -> FormData:

@@ -15,11 +15,11 @@ from webapp.review.access import can_review, earlier_attempts, get_submission
 from webapp.review.models import Recommendation, ReviewComment
 from webapp.submissions.attempts import attempt_answers
 from webapp.submissions.models import Submission
-from webapp.web.deps import FormDataDep, SessionDep, StaffUser
+from webapp.web.deps import FormDataDep, SessionDep, StaffUser, require_staff
 from webapp.web.errors import http_status, redirect
 from webapp.web.rendering import flash, is_partial, render
 
-router = APIRouter(prefix="/review")
+router = APIRouter(prefix="/review", dependencies=[Depends(require_staff)])  # interviewers and admins only
 
 
 def reviewable(db: SessionDep, user: StaffUser, submission_id: int) -> Submission:
