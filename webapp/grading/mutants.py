@@ -88,9 +88,12 @@ def _focus(old: str, new: str, width: int = 90) -> tuple[str, str]:
     signature still shows."""
     if max(len(old), len(new)) <= width:
         return old, new
-    start = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
+    start = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
     begin = max(0, start - width // 2)
-    cut = lambda text: ("…" if begin else "") + text[begin:begin + width] + ("…" if len(text) > begin + width else "")
+
+    def cut(text: str) -> str:
+        return ("…" if begin else "") + text[begin:begin + width] + ("…" if len(text) > begin + width else "")
+
     return cut(old), cut(new)
 
 
@@ -104,15 +107,20 @@ def _changes(node: ast.AST) -> Iterator[tuple[str, Callable[[Any], Any], int]]:
         for field in ("body", "orelse", "finalbody"):
             for i, statement in enumerate(getattr(node, field, []) or []):
                 if isinstance(statement, (ast.Expr, ast.Raise, ast.AugAssign)) and not _docstring(statement):
-                    yield ("statement", lambda n, f=field, i=i: getattr(n, f).__setitem__(i, ast.Pass()),
-                           statement.lineno)
+                    def drop(n: Any, f: str = field, i: int = i) -> None:  # defaults: this field and index
+                        getattr(n, f).__setitem__(i, ast.Pass())
+
+                    yield "statement", drop, statement.lineno
 
 
 def _node_changes(node: ast.AST) -> Iterator[tuple[str, Callable[[Any], Any]]]:
     if isinstance(node, ast.Compare):
         for i, op in enumerate(node.ops):
             if type(op) in COMPARE_SWAPS:
-                yield "compare", lambda n, i=i: n.ops.__setitem__(i, COMPARE_SWAPS[type(n.ops[i])]())
+                def swap(n: Any, i: int = i) -> None:
+                    n.ops.__setitem__(i, COMPARE_SWAPS[type(n.ops[i])]())
+
+                yield "compare", swap
     elif isinstance(node, ast.BoolOp):
         yield "boolean", lambda n: setattr(n, "op", ast.Or() if isinstance(n.op, ast.And) else ast.And())
     elif isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in BINOP_SWAPS:
@@ -131,8 +139,10 @@ def _node_changes(node: ast.AST) -> Iterator[tuple[str, Callable[[Any], Any]]]:
         for i, decorator in enumerate(node.decorator_list):
             if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute) \
                     and decorator.func.attr in METHOD_SWAPS:
-                yield "route method", lambda n, i=i: setattr(
-                    n.decorator_list[i].func, "attr", METHOD_SWAPS[n.decorator_list[i].func.attr])
+                def swap_method(n: Any, i: int = i) -> None:
+                    n.decorator_list[i].func.attr = METHOD_SWAPS[n.decorator_list[i].func.attr]
+
+                yield "route method", swap_method
 
 
 def _constant_changes(node: ast.Constant) -> Iterator[tuple[str, Callable[[Any], Any]]]:
@@ -153,9 +163,15 @@ def _call_changes(node: ast.Call) -> Iterator[tuple[str, Callable[[Any], Any]]]:
     for i, keyword in enumerate(node.keywords):
         if keyword.arg is None:
             continue
-        yield "keyword dropped", lambda n, i=i: n.keywords.pop(i)
+        def drop(n: Any, i: int = i) -> None:
+            n.keywords.pop(i)
+
+        yield "keyword dropped", drop
         if keyword.arg in KEYWORD_SWAPS:
-            yield "keyword", lambda n, i=i: setattr(n.keywords[i], "arg", KEYWORD_SWAPS[n.keywords[i].arg])
+            def swap(n: Any, i: int = i) -> None:
+                n.keywords[i].arg = KEYWORD_SWAPS[n.keywords[i].arg]
+
+            yield "keyword", swap
 
 
 def _docstring(statement: ast.stmt) -> bool:
@@ -179,7 +195,7 @@ def _scopes(tree: ast.Module) -> dict[int, str]:
     for node in ast.walk(tree):  # docstrings are prose, not behaviour: never mutated
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and _docstring(body[0]):
-            body[0].value._docstring = True  # type: ignore[attr-defined]
+            body[0].value._docstring = True
     return scopes
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.core.db import utcnow
@@ -47,7 +47,7 @@ def queue_overview(db: Session, *, failed_limit: int = 50) -> QueueOverview:
     return QueueOverview(counts, oldest, graded, workers, failed, now)
 
 
-def _count(db: Session, *conditions) -> int:  # type: ignore[no-untyped-def]
+def _count(db: Session, *conditions: ColumnElement[bool]) -> int:
     return db.scalar(select(func.count()).select_from(Submission).where(*conditions)) or 0
 
 

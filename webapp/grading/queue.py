@@ -18,9 +18,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Executable, and_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.audit.service import Actor, record_event
@@ -72,18 +72,22 @@ def claim_next_job(db: Session, *, worker: str, kinds: Sequence[str], lease: tim
     return Claim(row.id, token, row.attempts) if row else None
 
 
-def _held(claim: Claim):  # type: ignore[no-untyped-def]
+def _held(claim: Claim) -> ColumnElement[bool]:
     return and_(Submission.id == claim.submission_id, Submission.status == RUNNING,
                 Submission.lease_token == claim.token)
+
+
+def _changed(db: Session, statement: Executable) -> int:
+    """Run an UPDATE and say how many rows it changed (an UPDATE's result is always a CursorResult)."""
+    return cast(CursorResult[Any], db.execute(statement)).rowcount
 
 
 def extend_leases(db: Session, *, claims: Sequence[Claim], lease: timedelta) -> int:
     """Heartbeat: push the expiry of the leases we still hold."""
     extended = 0
     for claim in claims:
-        result = db.execute(update(Submission).where(_held(claim)).values(lease_expires_at=utcnow() + lease)
-                            .execution_options(synchronize_session=False))
-        extended += result.rowcount
+        extended += _changed(db, update(Submission).where(_held(claim)).values(lease_expires_at=utcnow() + lease)
+                             .execution_options(synchronize_session=False))
     return extended
 
 
@@ -91,7 +95,8 @@ def complete_job(
     db: Session, *, claim: Claim, score: int, feedback: dict[str, Any], grader: str, grader_version: str
 ) -> bool:
     """Store the grade if we still hold the lease; False means another worker owns the job now."""
-    result = db.execute(
+    changed = _changed(
+        db,
         update(Submission).where(_held(claim))
         .values(status=SubmissionStatus.graded, score=score, feedback=feedback, grader=grader,
                 provisional=bool(feedback.get("provisional")),
@@ -99,7 +104,7 @@ def complete_job(
                 error="")
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return changed == 1
 
 
 def fail_job(db: Session, *, claim: Claim, error: str, max_attempts: int) -> SubmissionStatus | None:
@@ -109,29 +114,31 @@ def fail_job(db: Session, *, claim: Claim, error: str, max_attempts: int) -> Sub
     values["status"] = SubmissionStatus.failed if final else QUEUED
     if final:
         values["finished_at"] = utcnow()
-    result = db.execute(update(Submission).where(_held(claim)).values(**values)
-                        .execution_options(synchronize_session=False))
-    if result.rowcount and not final:
+    changed = _changed(db, update(Submission).where(_held(claim)).values(**values)
+                       .execution_options(synchronize_session=False))
+    if changed and not final:
         wake_on_commit(db)
-    return values["status"] if result.rowcount else None
+    return values["status"] if changed else None
 
 
 def requeue_expired_leases(db: Session, *, max_attempts: int) -> tuple[int, int]:
     """Jobs whose worker stopped heartbeating: retried, or failed when out of attempts."""
     now = utcnow()
     expired = and_(Submission.status == RUNNING, Submission.lease_expires_at < now)
-    failed = db.execute(
+    failed = _changed(
+        db,
         update(Submission).where(expired, Submission.attempts >= max_attempts)
         .values(status=SubmissionStatus.failed, finished_at=now, lease_token=None, lease_expires_at=None,
                 error="The grader stopped responding (worker lost or too slow) on every attempt.")
         .execution_options(synchronize_session=False)
-    ).rowcount
-    requeued = db.execute(
+    )
+    requeued = _changed(
+        db,
         update(Submission).where(expired)
         .values(status=QUEUED, lease_token=None, lease_expires_at=None,
                 error="A grader stopped responding; the submission was queued again.")
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if requeued:
         wake_on_commit(db)
     return requeued, failed
@@ -146,7 +153,7 @@ def requeue_failed(db: Session, *, actor: Actor, submission_id: int | None = Non
     statement = update(Submission).where(Submission.status == SubmissionStatus.failed)
     if submission_id is not None:
         statement = statement.where(Submission.id == submission_id)
-    count = db.execute(statement.values(**_REQUEUE).execution_options(synchronize_session=False)).rowcount
+    count = _changed(db, statement.values(**_REQUEUE).execution_options(synchronize_session=False))
     wake_on_commit(db)
     record_event(db, actor=actor, action="queue.requeued", target=f"submission:{submission_id or 'all-failed'}",
                  summary=f"{count} failed submission(s) queued again")
@@ -155,13 +162,15 @@ def requeue_failed(db: Session, *, actor: Actor, submission_id: int | None = Non
 
 def regrade_revision(db: Session, *, revision: QuestionRevision, actor: Actor) -> int:
     """Queue every finished submission of a revision again; old grades stay until replaced."""
-    count = db.execute(
+    count = _changed(
+        db,
         update(Submission).where(Submission.revision_id == revision.id,
                                  Submission.status.in_([SubmissionStatus.graded, SubmissionStatus.failed]))
         .values(**_REQUEUE).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     wake_on_commit(db)
     record_event(db, actor=actor, action="queue.regraded", target=f"revision:{revision.id}",
-                 summary=f"{count} submission(s) of “{revision.title}” (revision {revision.number}) queued for regrading",
+                 summary=f"{count} submission(s) of “{revision.title}” (revision {revision.number}) "
+                         "queued for regrading",
                  details={"question_id": revision.question_id, "count": count})
     return count

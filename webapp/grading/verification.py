@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from webapp.grading.graders import Grader, GradeResult, GradingTask
-from webapp.questions.verification import ReferenceCheck
 
 
-def reference_checker(code_grader: Grader | None) -> ReferenceCheck | None:
+class SolutionGrader(Protocol):
+    """Grades one solution in the sandbox: a ``questions.verification.ReferenceCheck`` that
+    also keeps the grader's full result (mutation analysis reads it)."""
+
+    def __call__(self, solution: str, hidden_tests: str, limits: dict[str, Any], *,
+                 fail_fast: bool = False) -> GradeResult: ...
+
+
+def reference_checker(code_grader: Grader | None) -> SolutionGrader | None:
     """A function grading (solution, hidden tests, limits), or None without a code grader."""
     if code_grader is None:
         return None

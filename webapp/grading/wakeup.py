@@ -3,8 +3,9 @@
 The process that queues work wakes its own grader threads once its transaction commits (an
 ``after_commit`` hook, so a rolled-back enqueue wakes no one). On PostgreSQL it also sends a
 NOTIFY in the queuing transaction (delivered at commit, dropped on rollback), so ``rehearse
-worker`` processes on other machines claim the job at once instead of at their next poll. Polling stays as the fallback: a lost notification costs one poll interval, never
-a job. SQLite has no such channel; its graders live in the web process or on the same host.
+worker`` processes on other machines claim the job at once instead of at their next poll.
+Polling stays as the fallback: a lost notification costs one poll interval, never a job.
+SQLite has no such channel; its graders live in the web process or on the same host.
 """
 
 from __future__ import annotations

@@ -209,7 +209,7 @@ class GradingService:
         if requeued or failed:
             log.warning("expired leases: %d requeued, %d failed", requeued, failed)
 
-    def _record_presence(self, db) -> None:  # type: ignore[no-untyped-def]
+    def _record_presence(self, db: Session) -> None:
         row = db.scalar(select(GraderWorker).where(GraderWorker.id == self.name))
         if row is None:
             row = GraderWorker(id=self.name, hostname=socket.gethostname(), pid=os.getpid(),

@@ -47,7 +47,8 @@ class EvaluationReport:
                               [score_band(a.label.score) for a in self.graded], 5)
 
     def _pairs(self) -> list[tuple[str, str]]:
-        return [(label, verdict) for a in self.graded for label, verdict in zip(a.label.points, a.verdicts)]
+        return [(label, verdict) for a in self.graded
+                for label, verdict in zip(a.label.points, a.verdicts, strict=False)]
 
     @property
     def point_agreement(self) -> float:

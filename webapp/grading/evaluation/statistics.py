@@ -24,12 +24,13 @@ def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     if len(xs) < 2:
         return None
     mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
-    cov = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys))
+    cov = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=False))
     var_x = sum((x - mean_x) ** 2 for x in xs)
     var_y = sum((y - mean_y) ** 2 for y in ys)
     if var_x == 0 or var_y == 0:
         return None
-    return cov / (var_x * var_y) ** 0.5
+    root: float = (var_x * var_y) ** 0.5  # a positive product: a real root (** on floats is typed Any)
+    return cov / root
 
 
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
@@ -46,7 +47,7 @@ def weighted_kappa(xs: Sequence[int], ys: Sequence[int], categories: int) -> flo
     if not xs:
         return None
     observed = [[0.0] * categories for _ in range(categories)]
-    for x, y in zip(xs, ys):
+    for x, y in zip(xs, ys, strict=False):
         observed[x][y] += 1
     total = len(xs)
     row = [sum(observed[i]) for i in range(categories)]

@@ -96,7 +96,10 @@ class RubricGrader:
         need = max(1, min(int(rubric_point.get("need") or 1), len(claims) + bool(rubric_point.get("patterns"))))
         verdict = ("contradicted" if judgement.contradictions else "met" if met >= need
                    else "partly" if met else "missed")
-        evidence_sentences = sorted(set(judgement.asserted.values()) | ({pattern_sentence} - {None}))  # type: ignore[arg-type]
+        evidence = set(judgement.asserted.values())
+        if pattern_sentence is not None:
+            evidence.add(pattern_sentence)
+        evidence_sentences = sorted(evidence)
         result: dict[str, Any] = {
             "point": rubric_point["point"], "weight": rubric_point["weight"], "verdict": verdict,
             "covered": verdict in ("met", "partly"), "claims_found": met, "claims_needed": need,

@@ -8,7 +8,7 @@ nothing is isolated, ``auto`` prefers bwrap. A new sandbox runs one probe progra
 from __future__ import annotations
 
 import subprocess
-from functools import cache, lru_cache
+from functools import cache
 
 from webapp.grading.sandbox.boxes import BwrapSandbox, ProcessSandbox, Sandbox
 from webapp.grading.sandbox.challenge import ChallengeRun, run_challenge

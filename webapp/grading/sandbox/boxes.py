@@ -205,8 +205,11 @@ class BwrapSandbox(Sandbox):
             if init is not None:
                 wait_readable(init, KILL_GRACE)
 
-        return Box(proc, kill_all=kill_all, wait_all_gone=wait_all_gone,
-                   cleanup=lambda: init is not None and os.close(init))
+        def close_init() -> None:
+            if init is not None:
+                os.close(init)
+
+        return Box(proc, kill_all=kill_all, wait_all_gone=wait_all_gone, cleanup=close_init)
 
 
 def _namespace_init(info_fd: int) -> int | None:

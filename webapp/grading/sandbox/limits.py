@@ -23,7 +23,8 @@ class Limits:
     def from_dict(cls, data: Mapping[str, Any] | None) -> Limits:
         """A question's ``limits`` (unknown keys and nulls ignored, defaults for the rest)."""
         kinds = {f.name: float if f.type == "float" else int for f in fields(cls)}
-        return cls(**{k: kinds[k](v) for k, v in (data or {}).items() if k in kinds and v is not None})
+        values: dict[str, Any] = {k: kinds[k](v) for k, v in (data or {}).items() if k in kinds and v is not None}
+        return cls(**values)  # each value converted to its own field's type above
 
     @property
     def work_dir_bytes(self) -> int:

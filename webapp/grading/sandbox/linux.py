@@ -123,7 +123,7 @@ def expose(plan: dict[str, list[str]]) -> None:
     for blocked, paths in plan.items():
         fds = [os.open(p, os.O_PATH | os.O_CLOEXEC) for p in paths]  # opened in this namespace, before hiding
         check(_libc.mount(b"tmpfs", blocked.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755,size=1m"), "tmpfs")
-        for path, fd in zip(paths, fds):
+        for path, fd in zip(paths, fds, strict=True):
             if os.path.isdir(f"/proc/self/fd/{fd}"):
                 os.makedirs(path, exist_ok=True)
             else:

@@ -55,7 +55,7 @@ def run_program(sandbox: Sandbox, *, source: str, limits: Limits,
     code = box.finish()
     exit_code, sig = (None, -code) if code < 0 else (code, None)
     if sandbox.mode == "bwrap" and exit_code and 128 < exit_code < 160:
-        exit_code, sig = None, exit_code - 128  # bwrap reports a command killed by signal N as 128+N
+        sig, exit_code = exit_code - 128, None  # bwrap reports a command killed by signal N as 128+N
     if state["over"] or not finished:
         sig = sig or signal.SIGKILL
     return ProgramResult(exit_code=exit_code, signal=sig, timed_out=not finished, stdout=out.text(),

@@ -12,6 +12,10 @@ runner in another box, from what the app answers over the socket.
 Standalone on purpose: the standard library, plus uvicorn to serve.
 """
 
+# The candidate's solution.py exists only in the box, beside this script. Not a type: ignore on the import
+# line: that line is in the traceback the candidate reads when their module fails to import.
+# mypy: disable-error-code="import-not-found"
+
 import json
 import os
 import sys
@@ -20,23 +24,24 @@ import traceback
 MESSAGE_LIMIT = 500
 
 
-def _option(name, default=None):
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+def _int_option(name: str) -> int:
+    """An option the grader always passes (an fd or a count): without it the host stops at once."""
+    return int(sys.argv[sys.argv.index(name) + 1])
 
 
-def _short(text):
+def _short(text: object) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
-def _status(fd, event, **fields):
+def _status(fd: int, event: str, **fields: object) -> None:
     try:
         os.write(fd, (json.dumps({"event": event, **fields}) + "\n").encode())
     except OSError:
         pass  # the grader stopped listening, or the candidate closed it: only its own loss
 
 
-def _import_error(exc):
+def _import_error(exc: BaseException) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith("solution.py")]
     where = f" (solution.py line {frames[-1].lineno})" if frames else ""
     if isinstance(exc, SyntaxError) and exc.filename and exc.filename.endswith("solution.py"):
@@ -44,13 +49,13 @@ def _import_error(exc):
     return _short(f"{type(exc).__name__}: {exc}{where}")
 
 
-def main():
+def main() -> None:
     if "--nproc" in sys.argv:
         import resource
 
-        count = int(_option("--nproc"))
+        count = _int_option("--nproc")
         resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
-    listen_fd, status_fd = int(_option("--listen-fd")), int(_option("--status-fd"))
+    listen_fd, status_fd = _int_option("--listen-fd"), _int_option("--status-fd")
     sys.path.insert(0, os.getcwd())
     try:
         import solution
@@ -73,7 +78,7 @@ def main():
                             timeout_graceful_shutdown=0)
     server = uvicorn.Server(config)
 
-    async def serve():
+    async def serve() -> None:
         serving = asyncio.ensure_future(server.serve())
         while not server.started and not serving.done():
             await asyncio.sleep(0.002)

@@ -27,6 +27,12 @@ import sys
 import time
 import types
 
+TYPE_CHECKING = False  # mypy reads it as typing's; this way the box never imports typing
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    import httpx2
+
 MESSAGE_LIMIT = 500
 RESPONSE_LIMIT = 1 << 20
 FIXTURES = ("client", "new_client", "source")
@@ -40,33 +46,41 @@ class ResponseTooLarge(Exception):
     pass
 
 
-def _option(name):
+def _option(name: str) -> str | None:
     return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else None
 
 
-def _short(text):
+def _int_option(name: str) -> int:
+    """An option the grader always passes (an fd or a count): without it the runner stops at once."""
+    return int(sys.argv[sys.argv.index(name) + 1])
+
+
+def _short(text: object) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
 class Report:
-    def __init__(self, fd):
+    def __init__(self, fd: int) -> None:
         self.fd = fd
 
-    def send(self, event, **fields):
+    def send(self, event: str, **fields: object) -> None:
         data = (json.dumps({"event": event, **fields}) + "\n").encode()
         while data:
             data = data[os.write(self.fd, data):]
 
 
-def _helpers(httpx2, websockets):
+def _helpers() -> types.ModuleType:
+    import httpx2  # the first import of it, once the job is read
+    from httpx2 import websockets
+
     module = types.ModuleType("rehearse_tests")
 
-    def weight(points):
+    def weight(points: int) -> "Callable[[Callable[..., object]], Callable[..., object]]":
         """``@weight(3)``: this test counts three times (read by the grader from the source)."""
         return lambda function: function
 
-    def wait_for(condition, timeout=2.0, interval=0.02):
+    def wait_for(condition: "Callable[[], object]", timeout: float = 2.0, interval: float = 0.02) -> object:
         """Poll ``condition()`` until it is truthy (returned) or ``timeout`` passes (its last value)."""
         end = time.monotonic() + timeout
         while True:
@@ -75,19 +89,20 @@ def _helpers(httpx2, websockets):
                 return value
             time.sleep(interval)
 
-    module.weight, module.wait_for = weight, wait_for
-    module.WebSocketDisconnect = websockets.WebSocketDisconnect
-    module.WebSocketRejected = websockets.WebSocketUpgradeError
-    module.httpx2 = httpx2
+    vars(module).update(weight=weight, wait_for=wait_for, WebSocketDisconnect=websockets.WebSocketDisconnect,
+                        WebSocketRejected=websockets.WebSocketUpgradeError, httpx2=httpx2)
     return module
 
 
-def _clients(httpx2, socket_path, timeout):
+def _clients(socket_path: str | None,
+             timeout: float) -> "tuple[list[httpx2.Client], Callable[[], httpx2.Client]]":
+    import httpx2
+
     class Capped(httpx2.SyncByteStream):
-        def __init__(self, inner):
+        def __init__(self, inner: httpx2.SyncByteStream) -> None:
             self.inner = inner
 
-        def __iter__(self):
+        def __iter__(self) -> "Iterator[bytes]":
             seen = 0
             for chunk in self.inner:
                 seen += len(chunk)
@@ -95,11 +110,11 @@ def _clients(httpx2, socket_path, timeout):
                     raise ResponseTooLarge(f"a response was larger than {RESPONSE_LIMIT >> 20} MiB")
                 yield chunk
 
-        def close(self):
+        def close(self) -> None:
             self.inner.close()
 
     class CappedResponse(httpx2.Response):  # the decoded body too: a gzip bomb stops at the cap
-        def iter_bytes(self, chunk_size=None):
+        def iter_bytes(self, chunk_size: int | None = None) -> "Iterator[bytes]":
             seen = 0
             for chunk in super().iter_bytes(chunk_size):
                 seen += len(chunk)
@@ -108,15 +123,16 @@ def _clients(httpx2, socket_path, timeout):
                 yield chunk
 
     class CappedTransport(httpx2.HTTPTransport):
-        def handle_request(self, request):
+        def handle_request(self, request: httpx2.Request) -> httpx2.Response:
             response = super().handle_request(request)
+            assert isinstance(response.stream, httpx2.SyncByteStream)  # always, from the sync transport
             response.stream = Capped(response.stream)
             response.__class__ = CappedResponse
             return response
 
-    made = []
+    made: list[httpx2.Client] = []
 
-    def new_client():
+    def new_client() -> httpx2.Client:
         client = httpx2.Client(transport=CappedTransport(uds=socket_path), base_url="http://testserver",
                                timeout=timeout)
         made.append(client)
@@ -125,12 +141,15 @@ def _clients(httpx2, socket_path, timeout):
     return made, new_client
 
 
-def _describe(exc, httpx2, websockets, seconds):
+def _describe(exc: BaseException, seconds: float) -> tuple[str, str]:
+    import httpx2
+    from httpx2 import websockets
+
     if isinstance(exc, TestTimeout) or isinstance(exc, httpx2.TimeoutException):
         return "timeout", f"the app did not answer within {seconds:g} s"
     if isinstance(exc, AssertionError):
         return "failed", _short(exc) if str(exc) else "an assertion failed"
-    known = [
+    known: list[tuple[type[BaseException], str]] = [
         (httpx2.ConnectError, "could not connect to the app: it is not running (see its output)"),
         (httpx2.RemoteProtocolError, f"the app's answer was not valid HTTP ({exc})"),
         (httpx2.NetworkError, "the app closed the connection without answering"),
@@ -146,11 +165,11 @@ def _describe(exc, httpx2, websockets, seconds):
     return "error", _short(f"{type(exc).__name__}: {exc}")
 
 
-def _alarm(_signum, _frame):
+def _alarm(_signum: int, _frame: types.FrameType | None) -> None:
     raise TestTimeout()
 
 
-def _load(source):
+def _load(source: str) -> list[tuple[str, types.FunctionType]]:
     module = types.ModuleType("hidden_tests")
     module.__file__ = "<hidden tests>"
     sys.modules["hidden_tests"] = module
@@ -164,8 +183,10 @@ def _load(source):
     return tests
 
 
-def _run_one(fn, *, new_client, made, source, seconds, httpx2, websockets):
-    fixtures = {"client": new_client, "new_client": lambda: new_client, "source": lambda: source}
+def _run_one(fn: types.FunctionType, *, new_client: "Callable[[], httpx2.Client]", made: "list[httpx2.Client]",
+             source: str, seconds: float) -> tuple[str, str, float]:
+    fixtures: dict[str, Callable[[], object]] = {
+        "client": new_client, "new_client": lambda: new_client, "source": lambda: source}
     wanted = fn.__code__.co_varnames[:fn.__code__.co_argcount]
     started = time.perf_counter()
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -173,7 +194,7 @@ def _run_one(fn, *, new_client, made, source, seconds, httpx2, websockets):
         fn(**{name: fixtures[name]() for name in wanted})
         outcome, message = "passed", ""
     except BaseException as exc:
-        outcome, message = _describe(exc, httpx2, websockets, seconds)
+        outcome, message = _describe(exc, seconds)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     duration = round((time.perf_counter() - started) * 1000, 1)
@@ -188,32 +209,29 @@ def _run_one(fn, *, new_client, made, source, seconds, httpx2, websockets):
     return outcome, message, duration
 
 
-def main():
+def main() -> None:
     if "--nproc" in sys.argv:
         import resource
 
-        count = int(_option("--nproc"))
+        count = _int_option("--nproc")
         resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
-    report = Report(int(_option("--report-fd")))
-    with os.fdopen(int(_option("--input-fd")), "rb") as handle:
+    report = Report(_int_option("--report-fd"))
+    with os.fdopen(_int_option("--input-fd"), "rb") as handle:
         job = json.loads(handle.read())
-    import httpx2
-    from httpx2 import websockets
-
-    sys.modules["rehearse_tests"] = _helpers(httpx2, websockets)
+    sys.modules["rehearse_tests"] = _helpers()
     try:
         tests = _load(job["hidden_tests"])
     except BaseException as exc:
         report.send("load_error", message=_short(f"{type(exc).__name__}: {exc}"))
         os._exit(0)
     report.send("loaded", tests=[name for name, _ in tests])
-    with os.fdopen(int(_option("--go-fd")), "rb") as go:
+    with os.fdopen(_int_option("--go-fd"), "rb") as go:
         line = go.readline().split()
     if not line or line[0] != b"go":
         os._exit(0)  # the app never came up: nothing to test
     end = time.monotonic() + float(line[1])
     seconds = float(job.get("test_seconds", 5))
-    made, new_client = _clients(httpx2, _option("--socket"), seconds)
+    made, new_client = _clients(_option("--socket"), seconds)
     signal.signal(signal.SIGALRM, _alarm)
     failed = False
     for name, fn in tests:
@@ -224,7 +242,7 @@ def main():
                         message="not run: an earlier test failed" if skip else "not run: the time limit was reached")
             continue
         outcome, message, duration = _run_one(fn, new_client=new_client, made=made, source=job["solution"],
-                                              seconds=min(seconds, left), httpx2=httpx2, websockets=websockets)
+                                              seconds=min(seconds, left))
         report.send("result", name=name, outcome=outcome, message=message, duration_ms=duration)
         failed = failed or outcome != "passed"
     report.send("done")
