@@ -7,6 +7,7 @@ from typing import Any
 
 from webapp.grading.graders.base import GradeResult, GradingTask
 from webapp.grading.graders.text import RubricGrader
+from webapp.questions.kinds import QuestionKind
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class CalibrationOutcome:
 
 
 def text_task(rubric: list[dict[str, Any]], answer: str) -> GradingTask:
-    return GradingTask(kind="text", answer_text=answer, rubric=tuple(rubric))
+    return GradingTask(kind=QuestionKind.text, answer_text=answer, rubric=tuple(rubric))
 
 
 def grade_calibration(grader: RubricGrader, *, question: Any) -> list[CalibrationOutcome]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from webapp.grading.graders import Grader, GradeResult, GradingTask
+from webapp.questions.kinds import QuestionKind
 
 
 class SolutionGrader(Protocol):
@@ -22,7 +23,7 @@ def reference_checker(code_grader: Grader | None) -> SolutionGrader | None:
         return None
 
     def check(solution: str, hidden_tests: str, limits: dict[str, Any], *, fail_fast: bool = False) -> GradeResult:
-        return code_grader.grade(GradingTask(kind="code", code=solution, hidden_tests=hidden_tests, limits=limits,
-                                             fail_fast=fail_fast))
+        return code_grader.grade(GradingTask(kind=QuestionKind.code, code=solution, hidden_tests=hidden_tests,
+                                             limits=limits, fail_fast=fail_fast))
 
     return check

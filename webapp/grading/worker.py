@@ -30,7 +30,7 @@ log = logging.getLogger("rehearse.grading")
 def task_for(submission: Submission) -> GradingTask:
     revision = submission.revision
     return GradingTask(
-        kind=submission.kind.value, answer_text=submission.answer_text, choice_ids=tuple(submission.choice_ids),
+        kind=submission.kind, answer_text=submission.answer_text, choice_ids=tuple(submission.choice_ids),
         code=submission.code, rubric=tuple(revision.rubric), choices=tuple(revision.choices),
         multiple=revision.multiple, hidden_tests=revision.hidden_tests, limits=dict(revision.limits),
     )

@@ -10,24 +10,9 @@ from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.db import Base, UTCDateTime, utcnow
+from webapp.questions.kinds import Difficulty, QuestionKind, QuestionStatus
 
-
-class QuestionStatus(str, enum.Enum):
-    draft = "draft"
-    published = "published"
-    archived = "archived"
-
-
-class QuestionKind(str, enum.Enum):
-    text = "text"
-    choice = "choice"
-    code = "code"
-
-
-class Difficulty(str, enum.Enum):
-    easy = "easy"
-    medium = "medium"
-    hard = "hard"
+__all__ = ["Difficulty", "QuestionKind", "QuestionStatus"]  # re-exported: models are where most code looks
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from webapp.questions.kinds import QuestionKind
+
 
 @dataclass(frozen=True)
 class GradingTask:
     """One answer to one question revision, as the grader needs it."""
 
-    kind: str
+    kind: QuestionKind
     answer_text: str = ""
     choice_ids: tuple[str, ...] = ()
     code: str = ""
