@@ -25,6 +25,7 @@ from webapp.web.body_limit import BodySizeLimitMiddleware
 from webapp.web.csrf import verify_csrf
 from webapp.web.errors import install_error_handlers
 from webapp.web.headers import SecurityHeadersMiddleware
+from webapp.web.rendering import use_routes_of
 
 log = logging.getLogger("rehearse")
 
@@ -87,4 +88,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(site_routes.router)
     app.include_router(admin_routes.router)
+    use_routes_of(app)
     return app

@@ -11,7 +11,7 @@ from webapp.core.errors import ServiceError
 from webapp.questions.models import Question
 from webapp.review import calibration
 from webapp.web.deps import AdminUser, SessionDep
-from webapp.web.errors import http_status, redirect
+from webapp.web.errors import http_status, redirect_to
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/calibration")
@@ -40,4 +40,4 @@ def add_example(request: Request, db: SessionDep, admin: AdminUser, submission_i
         raise HTTPException(http_status(exc), exc.message) from None
     flash(request, f"Answer {submission_id} is now a calibration example of “{question.title}” (revision "
                    f"{question.revision.number}).", "success")
-    return redirect(request, f"/admin/calibration/{question.id}")
+    return redirect_to(request, "calibration_question", question_id=question.id)

@@ -21,7 +21,7 @@ from webapp.questions.importer import export_bank
 from webapp.questions.models import Question, QuestionStatus
 from webapp.questions.verification import ReferenceCheck
 from webapp.web.deps import AdminUser, FormDataDep, SessionDep
-from webapp.web.errors import http_status, redirect
+from webapp.web.errors import http_status, redirect_to
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/questions")
@@ -93,7 +93,7 @@ def _save(request: Request, db: SessionDep, admin: AdminUser, data: FormData, *,
     if saved is None:
         return _editor(request, db, form, question=question, errors=errors, status_code=422)
     flash(request, f"Saved “{saved.title}” (revision {saved.revision.number}).", "success")
-    return redirect(request, f"/admin/questions/{saved.slug}/edit")
+    return redirect_to(request, "edit_question", slug=saved.slug)
 
 
 @router.post("/preview")
@@ -115,9 +115,9 @@ def change_status(request: Request, db: SessionDep, admin: AdminUser, question: 
         set_status(db, question=question, status=status, actor=admin, check=check)
     except ServiceError as exc:
         flash(request, exc.errors["status"], "error")
-        return redirect(request, f"/admin/questions/{question.slug}/edit")
+        return redirect_to(request, "edit_question", slug=question.slug)
     flash(request, f"“{question.title}” is now {status.value}.", "success")
-    return redirect(request, f"/admin/questions/{question.slug}/edit")
+    return redirect_to(request, "edit_question", slug=question.slug)
 
 
 @router.get("/{slug}/revisions")
@@ -164,7 +164,7 @@ def apply_import(request: Request, db: SessionDep, admin: AdminUser, import_id: 
         return render(request, "admin/questions/import.html", {"plan": plan, "staged": None, "error": ""},
                       status_code=422)
     flash(request, f"Import done: {plan.summary()}.", "success")
-    return redirect(request, "/admin/questions")
+    return redirect_to(request, "admin_question_list")
 
 
 @router.get("/export")

@@ -11,7 +11,7 @@ from webapp.grading import overview as grading_queue
 from webapp.grading import queue
 from webapp.questions.models import QuestionRevision
 from webapp.web.deps import AdminUser, SessionDep
-from webapp.web.errors import redirect
+from webapp.web.errors import redirect_to
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/queue")
@@ -28,7 +28,7 @@ def requeue(request: Request, db: SessionDep, admin: AdminUser,
             submission_id: Annotated[int | None, Form()] = None) -> Response:
     count = queue.requeue_failed(db, actor=admin, submission_id=submission_id)
     flash(request, f"{count} submission(s) queued again.", "success")
-    return redirect(request, "/admin/queue")
+    return redirect_to(request, "queue_dashboard")
 
 
 def _revision_or_404(db: SessionDep, revision_id: int) -> QuestionRevision:
@@ -49,4 +49,4 @@ def regrade_confirm(request: Request, db: SessionDep, admin: AdminUser, revision
 def regrade(request: Request, db: SessionDep, admin: AdminUser, revision_id: int) -> Response:
     count = queue.regrade_revision(db, revision=_revision_or_404(db, revision_id), actor=admin)
     flash(request, f"{count} submission(s) queued for regrading.", "success")
-    return redirect(request, "/admin/queue")
+    return redirect_to(request, "queue_dashboard")

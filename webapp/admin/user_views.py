@@ -11,7 +11,7 @@ from webapp.core.errors import ServiceError
 from webapp.identity import administration as users
 from webapp.identity.models import Role, User
 from webapp.web.deps import AdminUser, HasherDep, SessionDep
-from webapp.web.errors import http_status, redirect
+from webapp.web.errors import http_status, redirect_to
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/users")
@@ -48,7 +48,7 @@ def change_role(request: Request, db: SessionDep, admin: AdminUser, user: Target
     except ServiceError as exc:
         return _list(request, db, users.UserFilters(), error=exc.errors["form"], status_code=http_status(exc))
     flash(request, f"{user.email} is now {role.value}; their sessions were ended.", "success")
-    return redirect(request, "/admin/users")
+    return redirect_to(request, "user_list")
 
 
 @router.post("/{user_id}/active")
@@ -59,7 +59,7 @@ def change_active(request: Request, db: SessionDep, admin: AdminUser, user: Targ
     except ServiceError as exc:
         return _list(request, db, users.UserFilters(), error=exc.errors["form"], status_code=http_status(exc))
     flash(request, f"{user.email} was {'reactivated' if active else 'deactivated and logged out'}.", "success")
-    return redirect(request, "/admin/users")
+    return redirect_to(request, "user_list")
 
 
 @router.post("/{user_id}/password-reset")

@@ -22,7 +22,7 @@ from webapp.web.deps import (
     SettingsDep,
     client_address,
 )
-from webapp.web.errors import redirect
+from webapp.web.errors import redirect, redirect_to
 from webapp.web.rendering import flash, render
 
 router = APIRouter()
@@ -42,7 +42,7 @@ def safe_next(target: str | None) -> str:
 @router.get("/register")
 def register_form(request: Request, user: OptionalUser) -> Response:
     if user is not None:
-        return redirect(request, "/")
+        return redirect_to(request, "home")
     return render(request, "accounts/register.html", {"values": {}, "errors": {}})
 
 
@@ -69,7 +69,7 @@ def register(
                       block="form", status_code=422)
     start_session(request.session, db, user=user, user_agent=request.headers.get("user-agent", ""))
     flash(request, f"Welcome, {user.display_name}! Your account is ready.", "success")
-    return redirect(request, "/")
+    return redirect_to(request, "home")
 
 
 @router.get("/login")
@@ -100,7 +100,7 @@ def login(
 def logout(request: Request, db: SessionDep) -> Response:
     end_session(request.session, db)
     flash(request, "You have been logged out.")
-    return redirect(request, "/login")
+    return redirect_to(request, "login_form")
 
 
 @router.post("/account/logout-everywhere")
@@ -108,7 +108,7 @@ def logout_everywhere(request: Request, db: SessionDep, user: CurrentUser) -> Re
     service.logout_everywhere(db, user=user)
     request.session.clear()
     flash(request, "You have been logged out on every device.")
-    return redirect(request, "/login")
+    return redirect_to(request, "login_form")
 
 
 @router.get("/account/password")
@@ -130,4 +130,4 @@ def change_password(
     # Every session was revoked; this browser gets a fresh one.
     start_session(request.session, db, user=user, user_agent=request.headers.get("user-agent", ""))
     flash(request, "Your password was changed. Other devices have been logged out.", "success")
-    return redirect(request, "/")
+    return redirect_to(request, "home")

@@ -15,7 +15,7 @@ from webapp.identity.models import Role
 from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.submissions.attempts import report_rows
 from webapp.web.deps import CurrentUser, SessionDep, StaffUser
-from webapp.web.errors import http_status, redirect
+from webapp.web.errors import http_status, redirect_to
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/assessments")
@@ -72,7 +72,7 @@ def create_assessment(request: Request, db: SessionDep, user: StaffUser, title: 
                   "candidate_feedback": candidate_feedback}
         return _builder(request, db, errors=exc.errors, values=values, status_code=http_status(exc))
     flash(request, "Assessment created. Invite candidates below or share the invite code.", "success")
-    return redirect(request, f"/assessments/{assessment.id}")
+    return redirect_to(request, "assessment_detail", assessment_id=assessment.id)
 
 
 @router.get("/join")
@@ -87,7 +87,7 @@ def join(request: Request, db: SessionDep, user: CurrentUser, code: Annotated[st
     except ServiceError as exc:
         return render(request, "assessments/join.html", {"code": code, "errors": exc.errors},
                       status_code=http_status(exc))
-    return redirect(request, f"/assessments/take/{attempt.id}")
+    return redirect_to(request, "take", attempt_id=attempt.id)
 
 
 @router.get("/take/{attempt_id}")
@@ -99,7 +99,7 @@ def take(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDe
 @router.post("/take/{attempt_id}/start")
 def start(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep) -> Response:
     service.start(db, attempt=attempt)
-    return redirect(request, f"/assessments/take/{attempt.id}")
+    return redirect_to(request, "take", attempt_id=attempt.id)
 
 
 @router.get("/take/{attempt_id}/questions/{position}")
@@ -119,7 +119,7 @@ def finish(request: Request, db: SessionDep, user: CurrentUser, attempt: Attempt
     except ServiceError as exc:
         raise HTTPException(http_status(exc), exc.errors["form"]) from None
     flash(request, "Assessment submitted. Your interviewer will review it.", "success")
-    return redirect(request, f"/assessments/take/{attempt.id}")
+    return redirect_to(request, "take", attempt_id=attempt.id)
 
 
 def _detail(request: Request, assessment: Assessment, *, errors: dict[str, str] | None = None,
@@ -143,7 +143,7 @@ def change_feedback(request: Request, db: SessionDep, user: StaffUser, assessmen
         return _detail(request, assessment, errors=exc.errors, status_code=http_status(exc))
     flash(request, f"Saved: once the assessment ends, candidates see {assessment.candidate_feedback.label.lower()}.",
           "success")
-    return redirect(request, f"/assessments/{assessment.id}")
+    return redirect_to(request, "assessment_detail", assessment_id=assessment.id)
 
 
 @router.post("/{assessment_id}/invite")
@@ -154,7 +154,7 @@ def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedD
     except ServiceError as exc:
         return _detail(request, assessment, errors=exc.errors, status_code=http_status(exc), emails=emails)
     flash(request, f"Invited {', '.join(invited)}.", "success")
-    return redirect(request, f"/assessments/{assessment.id}")
+    return redirect_to(request, "assessment_detail", assessment_id=assessment.id)
 
 
 @router.get("/{assessment_id}/report/{attempt_id}")

@@ -59,6 +59,12 @@ def redirect(request: Request, url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
+def redirect_to(request: Request, name: str, *, fragment: str = "", **params: object) -> Response:
+    """``redirect`` to a route by its name (``#fragment`` appended when given)."""
+    path = str(request.app.url_path_for(name, **params))
+    return redirect(request, f"{path}#{fragment}" if fragment else path)
+
+
 def _load_user_afresh(request: Request) -> None:
     # The navigation of an error page should still know who is signed in; the request's
     # own database session was rolled back by the error, so look the user up again.
@@ -100,11 +106,11 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
 
 async def _login_required(request: Request, exc: LoginRequired) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return redirect(request, f"/login?next={quote(target, safe='/')}")
+    return redirect(request, f"{request.app.url_path_for('login_form')}?next={quote(target, safe='/')}")
 
 
 async def _password_change(request: Request, exc: PasswordChangeRequired) -> Response:
-    return redirect(request, "/account/password")
+    return redirect_to(request, "password_form")
 
 
 async def _refused(request: Request, exc: ServiceError) -> Response:

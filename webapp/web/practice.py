@@ -16,7 +16,7 @@ from webapp.practice import topics as practice
 from webapp.practice.stats import progress_for
 from webapp.questions.curation import list_topics
 from webapp.web.deps import CurrentUser, OptionalUser, SessionDep, StaffUser
-from webapp.web.errors import http_status, redirect
+from webapp.web.errors import http_status, redirect_to
 from webapp.web.rendering import flash, render
 
 router = APIRouter()
@@ -62,7 +62,7 @@ def choose_topics(request: Request, db: SessionDep, user: CurrentUser,
     chosen = practice.choose_topics(db, user=user, topics=topics)
     flash(request, f"New questions will come from {len(chosen) or 'all'} topic{'s' if len(chosen) != 1 else ''}.",
           "success")
-    return redirect(request, "/practice")
+    return redirect_to(request, "practice_page")
 
 
 @router.get("/practice/mock")
@@ -84,7 +84,7 @@ def start_mock(request: Request, db: SessionDep, user: CurrentUser, topics: Anno
         return render(request, "progress/mock.html", {"topics": all_topics, "mocks": mock.my_mocks(db, user=user),
                                                       "lengths": mock.LENGTHS, "minutes": mock.MINUTES,
                                                       "errors": exc.errors}, status_code=http_status(exc))
-    return redirect(request, f"/assessments/take/{attempt.id}")
+    return redirect_to(request, "take", attempt_id=attempt.id)
 
 
 @router.get("/practice/mock/{attempt_id}")

@@ -6,6 +6,7 @@ from typing import Any
 
 from jinja2_fragments.fastapi import Jinja2Blocks
 from sqlalchemy.orm import object_session
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -62,6 +63,13 @@ def _page_context(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Blocks(directory=PROJECT_ROOT / "templates", context_processors=[_page_context])
 templates.env.globals["app_name"] = "Rehearse"
+
+
+def use_routes_of(app: Starlette) -> None:
+    """Templates build links from route names: ``path_for('submission_detail', submission_id=1)``.
+    (A global, not a context value, so macros imported without context can use it too; every
+    app has the same routes.)"""
+    templates.env.globals["path_for"] = app.url_path_for
 templates.env.filters.update(markdown=render_markdown, markdown_inline=render_markdown_inline, highlight=highlight_code,
                              evidence=highlight_evidence, code_lines=highlighted_lines, groupby_line=comments_by_line)
 

@@ -16,7 +16,7 @@ from webapp.review.models import Recommendation, ReviewComment
 from webapp.submissions.attempts import attempt_answers
 from webapp.submissions.models import Submission
 from webapp.web.deps import FormDataDep, SessionDep, StaffUser, require_staff
-from webapp.web.errors import http_status, redirect
+from webapp.web.errors import http_status, redirect_to
 from webapp.web.rendering import flash, is_partial, render
 
 router = APIRouter(prefix="/review", dependencies=[Depends(require_staff)])  # interviewers and admins only
@@ -68,7 +68,7 @@ def claim(request: Request, db: SessionDep, user: StaffUser, submission: Reviewa
     except ServiceError as exc:
         return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=http_status(exc))
     flash(request, "You are reviewing this submission for the next 30 minutes.", "success")
-    return redirect(request, f"/review/{submission.id}")
+    return redirect_to(request, "review_page", submission_id=submission.id)
 
 
 def _scorecard(data: FormData) -> service.Scorecard:
@@ -88,7 +88,9 @@ def save_review(request: Request, db: SessionDep, user: StaffUser, submission: R
     except ServiceError as exc:
         return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=http_status(exc))
     flash(request, "Review submitted: the candidate can see it now." if submit else "Draft saved.", "success")
-    return redirect(request, "/review" if submit else f"/review/{submission.id}")
+    if submit:
+        return redirect_to(request, "review_queue")
+    return redirect_to(request, "review_page", submission_id=submission.id)
 
 
 @router.get("/{submission_id}/comment-form")
@@ -112,7 +114,7 @@ def add_comment(request: Request, db: SessionDep, user: StaffUser, submission: R
         comments = [c for c in service.comments_for(db, submission_id=submission.id) if c.line == line]
         return render(request, "review/_line_comments.html", {"submission": submission, "line": line,
                                                               "line_comments": comments, "editable": True})
-    return redirect(request, f"/review/{submission.id}#L-{line}" if line else f"/review/{submission.id}")
+    return redirect_to(request, "review_page", submission_id=submission.id, fragment=f"L-{line}" if line else "")
 
 
 def own_comment(db: SessionDep, user: StaffUser, comment_id: int) -> ReviewComment:
@@ -140,4 +142,4 @@ def edit_comment(request: Request, db: SessionDep, user: StaffUser, comment: Own
                       status_code=http_status(exc))
     if is_partial(request):
         return render(request, "review/_comment.html", {"comment": comment, "editable": True})
-    return redirect(request, f"/review/{comment.submission_id}#comment-{comment.id}")
+    return redirect_to(request, "review_page", submission_id=comment.submission_id, fragment=f"comment-{comment.id}")

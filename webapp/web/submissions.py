@@ -21,7 +21,7 @@ from webapp.submissions import history, service
 from webapp.submissions.models import Submission
 from webapp.submissions.presenting import poll_delay_ms
 from webapp.web.deps import CurrentUser, SessionDep, SettingsDep
-from webapp.web.errors import http_status, redirect
+from webapp.web.errors import http_status, redirect_to
 from webapp.web.rendering import flash, is_partial, render
 
 router = APIRouter()
@@ -56,10 +56,10 @@ def submit(
                       headers=headers)
     if attempt is not None:
         flash(request, "Answer saved. You can change it until you submit the assessment or time runs out.", "success")
-        return redirect(request, f"/assessments/take/{attempt.id}")
+        return redirect_to(request, "take", attempt_id=attempt.id)
     if is_partial(request):
         return _status(request, db, submission, viewer=user)
-    return redirect(request, f"/submissions/{submission.id}")
+    return redirect_to(request, "submission_detail", submission_id=submission.id)
 
 
 def _status(request: Request, db: SessionDep, submission: Submission, *, viewer: User, full: bool = False) -> Response:
@@ -101,14 +101,14 @@ def request_review(request: Request, db: SessionDep, user: CurrentUser, submissi
     except ServiceError as exc:
         raise HTTPException(http_status(exc), exc.errors["form"]) from None
     flash(request, "Review requested: an interviewer will look at this answer.", "success")
-    return redirect(request, f"/submissions/{submission.id}")
+    return redirect_to(request, "submission_detail", submission_id=submission.id)
 
 
 @router.get("/submissions/{submission_id}/status")
 def submission_status(request: Request, db: SessionDep, user: CurrentUser, submission_id: int) -> Response:
     submission = _owned_or_404(db, user, submission_id)
     if not is_partial(request):
-        return redirect(request, f"/submissions/{submission_id}")
+        return redirect_to(request, "submission_detail", submission_id=submission_id)
     return _status(request, db, submission, viewer=user)
 
 
