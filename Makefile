@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install setup check bench clean
+.PHONY: run test test-fast install setup check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ run: setup
 # pytest exits 5 when it collected nothing: that is a failure, never a pass.
 test: install
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+# The quick loop: all but the browser tests (e2e), the real sandbox (sandbox) and the tests that
+# start extra OS processes (processes); markers in tests/conftest.py. `make test` runs everything.
+test-fast: install
+	@$(BIN)/python -m pytest -m "not e2e and not sandbox and not processes" $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 # Lint, strict types and the import contracts between packages (docs/architecture.md).

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from bench.common import BenchSite
 from webapp.questions.bank import QuestionSpec, default_bank_dir, read_path
@@ -45,7 +46,7 @@ def answers(kind: str) -> list[Answer]:
     return made
 
 
-def wait_graded(site: BenchSite, ids: list[int], *, timeout: float = 600) -> list:  # type: ignore[type-arg]
+def wait_graded(site: BenchSite, ids: list[int], *, timeout: float = 600) -> list[Row[Any]]:
     """The rows of ``ids`` once none is queued or running (polling with a deadline)."""
     deadline = time.monotonic() + timeout
     with site.session() as db:
@@ -59,7 +60,7 @@ def wait_graded(site: BenchSite, ids: list[int], *, timeout: float = 600) -> lis
                                       Submission.finished_at, Submission.id).where(Submission.id.in_(ids))))
 
 
-def graded_per_second(rows: list, *, since: datetime) -> float:  # type: ignore[type-arg]
+def graded_per_second(rows: list[Row[Any]], *, since: datetime) -> float:
     """Answers per second from ``since`` to the last stored grade."""
     return len(rows) / (max(r.finished_at for r in rows) - since).total_seconds()
 

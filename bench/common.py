@@ -103,7 +103,9 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 def rss_mib(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    assert match, f"no VmRSS in /proc/{pid}/status"
+    return int(match.group(1)) / 1024
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -22,7 +22,9 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -53,7 +55,7 @@ REPEAT = 9
 PASSWORD = "bench passphrase"
 
 
-def _snapshot(engine, backend: str, workdir: Path, size: int) -> str:  # type: ignore[no-untyped-def]
+def _snapshot(engine, backend: str, workdir: Path, size: int) -> str:
     """A copy of the database as it is now (indexes and planner statistics included); returns its URL."""
     if backend == "sqlite":
         path = workdir / f"scale-{size}.db"
@@ -71,7 +73,7 @@ def _snapshot(engine, backend: str, workdir: Path, size: int) -> str:  # type: i
     return copy
 
 
-def _seed_people(engine) -> tuple[list[int], list[tuple[int, int, str]]]:  # type: ignore[no-untyped-def]
+def _seed_people(engine) -> tuple[list[int], list[tuple[int, int, str]]]:
     """Candidates (the first is the one measured) and an admin; returns candidate ids and questions."""
     hasher = make_hasher(memory_kib=19456, time_cost=2, parallelism=1)
     digest = hasher.hash(PASSWORD)
@@ -89,9 +91,9 @@ def _seed_people(engine) -> tuple[list[int], list[tuple[int, int, str]]]:  # typ
     return candidates, questions
 
 
-def _grow(engine, *, target: int, have: int, measured: int, users: list[int], questions) -> None:  # type: ignore[no-untyped-def]
+def _grow(engine, *, target: int, have: int, measured: int, users: list[int], questions) -> None:
     now = utcnow()
-    batch: list[dict] = []  # type: ignore[type-arg]
+    batch: list[dict[str, Any]] = []
     for n in range(have, target):
         owner = measured if n < MEASURED_HAS else users[n % len(users)]
         question_id, revision_id, kind = questions[n % len(questions)]
@@ -116,7 +118,7 @@ def _login(client: TestClient, email: str) -> None:
     client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
 
 
-def _clients(url: str, workdir: Path) -> tuple[object, dict[str, TestClient]]:
+def _clients(url: str, workdir: Path) -> tuple[FastAPI, dict[str, TestClient]]:
     settings = Settings(env="test", data_dir=workdir, database_url=url, secret_key="bench", grader_concurrency=0)
     app = create_app(settings)
     clients = {"admin": TestClient(app), "candidate": TestClient(app)}
@@ -166,7 +168,7 @@ def run(backend: str) -> dict[int, dict[str, float]]:
         return _measure(sites)
     finally:
         for app in apps:
-            app.state.db.dispose()  # type: ignore[attr-defined]
+            app.state.db.dispose()
         if backend != "sqlite":
             for copy in [url, *copies.values()]:
                 drop_postgres_database(copy)
@@ -179,7 +181,7 @@ def _table(backend: str, results: dict[int, dict[str, float]]) -> list[str]:
     worst = 0.0
     for label in PAGES:
         values = [results[s][label] for s in SIZES]
-        growth = max(b / a for a, b in zip(values, values[1:]))
+        growth = max(b / a for a, b in zip(values, values[1:], strict=False))
         verdict = "✓" if growth <= 1.5 else "✗"
         lines.append(f"| {label} | " + " | ".join(f"{v:.1f}" for v in values) + f" | {growth:.2f}× {verdict} |")
         worst = max(worst, growth)

@@ -150,7 +150,8 @@ async def _measure(base: str, site: BenchSite) -> dict[str, dict[str, list[float
 def run_deployment(*, workers: int) -> dict[str, dict[str, list[float]]]:
     """``workers`` = 0: the default deployment on SQLite; otherwise web-only + workers on PostgreSQL."""
     url = create_postgres_database("rehearse_feedback") if workers else None
-    settings = {"submissions_per_window": "1000000", "sandbox": "bwrap"} | ({"grader_concurrency": "0"} if workers else {})
+    settings = ({"submissions_per_window": "1000000", "sandbox": "bwrap"}
+                | ({"grader_concurrency": "0"} if workers else {}))
     try:
         site = make_site(database_url=url, **settings)
         digest = make_hasher(memory_kib=19456, time_cost=2, parallelism=1).hash("bench passphrase")
@@ -188,8 +189,8 @@ def _tables(name: str, results: dict[str, dict[str, list[float]]]) -> list[str]:
         if kind in TARGETS:
             p50 = statistics.median(figures["0.5:feedback p50"])
             verdict = "**met**" if p50 < TARGETS[kind] else "**not met**"
-            lines += ["", f"Target: {kind} feedback p50 ({name} deployment) under {TARGETS[kind]:,.0f} ms at 50 % load: "
-                          f"{p50:,.0f} ms, {verdict}."]
+            lines += ["", f"Target: {kind} feedback p50 ({name} deployment) under {TARGETS[kind]:,.0f} ms "
+                          f"at 50 % load: {p50:,.0f} ms, {verdict}."]
         lines.append("")
     return lines
 

@@ -15,6 +15,7 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx2 as httpx
 from sqlalchemy.orm import Session
@@ -102,7 +103,7 @@ class SimulatedUser:
         await asyncio.sleep(self.rng.uniform(*self.think_range))
 
     async def call(self, kind: str, method: str, path: str, *, expect: int = 200, htmx: bool = False,
-                   **kwargs: object) -> httpx.Response:
+                   **kwargs: Any) -> httpx.Response:
         headers: dict[str, str] = {}
         if htmx:
             headers["HX-Request"] = "true"
@@ -110,7 +111,7 @@ class SimulatedUser:
             headers["Origin"] = self.base_url
         started = time.perf_counter()
         try:
-            response = await self.client.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
+            response = await self.client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             self.tally.transport_errors.append(f"{method} {path}: {exc!r}")
             raise JourneyFailed from exc

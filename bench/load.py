@@ -49,13 +49,20 @@ def pinned(cpu: str, *command: str) -> list[str]:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
+def _found(match: re.Match[str] | None, what: str) -> re.Match[str]:
+    if match is None:
+        raise RuntimeError(f"unexpected output: no {what}")
+    return match
+
+
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    number, unit = _found(re.fullmatch(r"([\d.]+)(us|ms|s|m)", text), f"duration in {text!r}").groups()
     return float(number) * _UNITS[unit]
 
 
 def wrk(url: str, *, cookie: str = "", seconds: int = WRK_SECONDS) -> dict[str, float]:
-    command = [require_wrk(), f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    command = [require_wrk(), f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency",
+               "--timeout", "10s"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(pinned(CLIENT_CPU, *command, url), capture_output=True, text=True, check=True).stdout
@@ -63,9 +70,9 @@ def wrk(url: str, *, cookie: str = "", seconds: int = WRK_SECONDS) -> dict[str, 
         raise RuntimeError(f"unexpected wrk output:\n{output}")
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
-            "p50": _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
-            "p99": _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),  # type: ignore[union-attr]
+    return {"rps": float(_found(re.search(r"Requests/sec:\s+([\d.]+)", output), "Requests/sec").group(1)),
+            "p50": _ms(_found(re.search(r"^\s+50%\s+(\S+)", output, re.M), "p50").group(1)),
+            "p99": _ms(_found(re.search(r"^\s+99%\s+(\S+)", output, re.M), "p99").group(1)),
             "errors": float(errors + (int(bad.group(1)) if bad else 0))}
 
 
@@ -90,7 +97,7 @@ async def _open_loop(url: str, rate: float, seconds: int, login_first: bool) -> 
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(base_url="/".join(base), limits=limits, timeout=60) as client:
         if login_first:  # the client keeps the session cookie up to date, as a browser would
-            token = TOKEN.search((await client.get("/login")).text).group(1)  # type: ignore[union-attr]
+            token = _found(TOKEN.search((await client.get("/login")).text), "csrf token").group(1)
             await client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
         for _ in range(20):  # open some connections before the clock starts
             await client.get(path)
@@ -131,7 +138,7 @@ def _logins(url: str, seconds: int, concurrency: int) -> dict[str, float]:
         with httpx.Client(base_url=url, timeout=60) as client:  # one connection; a new cookie jar each time
             while time.monotonic() < deadline:
                 client.cookies.clear()
-                token = TOKEN.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
+                token = _found(TOKEN.search(client.get("/login").text), "csrf token").group(1)
                 started = time.perf_counter()
                 response = client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
                 latencies.append((time.perf_counter() - started) * 1000)

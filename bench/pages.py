@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx2 as httpx
 
@@ -87,7 +88,7 @@ def check_page(url: str, cookie: str = "") -> int:
 
 # --- the benchmark -------------------------------------------------------------------------------
 
-def measure() -> dict:  # type: ignore[type-arg]
+def measure() -> dict[str, Any]:
     require_wrk()
     started = time.monotonic()
     site = make_site(grader_concurrency="0")
@@ -100,7 +101,7 @@ def measure() -> dict:  # type: ignore[type-arg]
     ours_url, ref_url = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
     ours = start_ours(site, int(ours_url.rsplit(":", 1)[1]))
     reference = start_reference(site, int(ref_url.rsplit(":", 1)[1]))
-    results: dict = {"setup": setup_seconds, "runs": {}}  # type: ignore[type-arg]
+    results: dict[str, Any] = {"setup": setup_seconds, "runs": {}}
     runs = results["runs"]
 
     def record(name: str, values: dict[str, float]) -> None:
@@ -147,7 +148,7 @@ def _met(ok: bool) -> str:
     return "**met**" if ok else "**not met**"
 
 
-def format_report(r: dict) -> str:  # type: ignore[type-arg]
+def format_report(r: dict[str, Any]) -> str:
     runs, rate = r["runs"], r["rate"]
     throughput = _ratio(runs["questions"]["rps"], runs["reference"]["rps"])
     p99 = _ratio(runs["questions@rate"]["p99"], runs["reference@rate"]["p99"])
@@ -159,7 +160,8 @@ def format_report(r: dict) -> str:  # type: ignore[type-arg]
                   for name in labels]
     at_rate = [f"| {label} | {spread(runs[name]['p50'])} | {spread(runs[name]['p99'])} | "
                f"{spread(runs[name]['achieved'])} | {spread(runs[name]['lag_p99'])} | {spread(runs[name]['errors'])} |"
-               for name, label in (("reference@rate", "reference `/questions`"), ("questions@rate", "ours `/questions`"))]
+               for name, label in (("reference@rate", "reference `/questions`"),
+                                   ("questions@rate", "ours `/questions`"))]
     login_row = runs["login"]
     return "\n".join([
         "## Pages: throughput and latency against a bare Starlette reference",
@@ -196,8 +198,10 @@ def format_report(r: dict) -> str:  # type: ignore[type-arg]
         "",
         "| target | measured | |",
         "|---|---|---|",
-        f"| `/questions` throughput ≥ {TARGET_THROUGHPUT}× reference | {throughput:.2f}× | {_met(throughput >= TARGET_THROUGHPUT)} |",
-        f"| `/questions` p99 at the same offered rate ≤ {TARGET_P99:.0f}× reference | {p99:.2f}× | {_met(p99 <= TARGET_P99)} |",
+        f"| `/questions` throughput ≥ {TARGET_THROUGHPUT}× reference | {throughput:.2f}× "
+        f"| {_met(throughput >= TARGET_THROUGHPUT)} |",
+        f"| `/questions` p99 at the same offered rate ≤ {TARGET_P99:.0f}× reference | {p99:.2f}× "
+        f"| {_met(p99 <= TARGET_P99)} |",
         "",
         f"Resident memory (VmRSS) after the saturation runs: ours {r['rss_pages']['ours']:.0f} MiB, reference "
         f"{r['rss_pages']['reference']:.0f} MiB; at the end (after the rate-limited and login runs): ours "

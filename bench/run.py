@@ -10,8 +10,8 @@ from pathlib import Path
 
 from bench.common import machine
 
-SUITES = ["bench.pages", "bench.grader_agreement", "bench.grading_capacity", "bench.feedback", "bench.users", "bench.sandbox_overhead",
-          "bench.data_scale"]
+SUITES = ["bench.pages", "bench.grader_agreement", "bench.grading_capacity", "bench.feedback", "bench.users",
+          "bench.sandbox_overhead", "bench.data_scale"]
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 
@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     kept.pop(CHANGES.strip().split("\n", 1)[0].removeprefix("## "), None)
     sections = [fresh.get(heading, body) for heading, body in kept.items()] if kept else list(fresh.values())
     sections += [body for heading, body in fresh.items() if heading not in kept and kept]
-    partial = "" if chosen == SUITES else f" (this run: {', '.join(chosen)}; the other sections are from an earlier run)"
+    partial = ("" if chosen == SUITES
+               else f" (this run: {', '.join(chosen)}; the other sections are from an earlier run)")
     versions = ", ".join(f"{p} {version(p)}" for p in ("fastapi", "starlette", "sqlalchemy", "uvicorn", "jinja2"))
     header = [
         "# Benchmarks",

@@ -7,7 +7,8 @@ Run: ``.venv/bin/python -m bench.users`` (prints the report section).
    sign up during the run. The per-user submission limit is raised (a user here answers faster than
    the default 30 per 10 minutes allows); nothing else differs from the defaults.
 2. ``rehearse serve``: one uvicorn process with its in-process grader (one thread per CPU and a
-   quick lane for text and choice), at most 4 requests in the app at once (the default), the real sandbox (bubblewrap when installed) and the access log on.
+   quick lane for text and choice), at most 4 requests in the app at once (the default), the real sandbox
+   (bubblewrap when installed) and the access log on.
 3. 100 users in one asyncio process (httpx2, one client and cookie jar each), on the same 2 cores,
    for 60 s: log in or sign up, then rounds of: /questions, a search and a filter (as htmx sends
    them), a text and a multiple-choice answer (a code challenge in 30 % of rounds), each polled as
@@ -211,7 +212,8 @@ def format_report(runs: list[Run]) -> str:
         f"{'' if clean else '; see the problems below'}).",
         "",
         f"{RUNS} runs, each on a fresh site: `rehearse serve` (1 uvicorn process, in-process grader with one thread "
-        "per CPU and a quick lane, at most 4 requests in the app at once, SQLite in WAL mode, the bubblewrap sandbox; defaults except a raised per-user submission limit). "
+        "per CPU and a quick lane, at most 4 requests in the app at once, SQLite in WAL mode, the bubblewrap sandbox; "
+        "defaults except a raised per-user submission limit). "
         f"{USERS} users ({REGISTERING} sign up, the others log in), one httpx2 client each in one asyncio process "
         f"on the same 2 cores, for {SECONDS} s: /questions, a search and a filter; a text and a multiple-choice "
         f"answer ({CODE_SHARE:.0%} of rounds also a code challenge), each polled as htmx does until graded; the "

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -14,7 +15,7 @@ from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 import webapp.models  # noqa: F401
-from tests.helpers import csrf_token, login
+from tests.helpers import login, post_form
 from webapp.core.config import Settings
 from webapp.core.db import Base, Database, session_scope
 from webapp.core.migrate import upgrade_to_head
@@ -22,9 +23,18 @@ from webapp.identity.models import Role, User
 from webapp.identity.passwords import make_hasher
 from webapp.main import create_app
 from webapp.questions.bank import default_bank_dir, read_path
+from webapp.questions.curation import get_question
 from webapp.questions.importer import apply_import
+from webapp.review.models import Review, ReviewState
+from webapp.submissions.models import Submission
 
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pyproject.toml declares e2e and postgres; these two let `make test-fast` leave the slow kinds out.
+    config.addinivalue_line("markers", "sandbox: runs candidate code in the real sandbox (bubblewrap or process mode)")
+    config.addinivalue_line("markers", "processes: starts `rehearse` (or other) OS processes of its own")
 
 
 def _create_postgres_database(base_url: str) -> tuple[str, str]:
@@ -80,7 +90,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings):  # type: ignore[no-untyped-def]
+def app(settings: Settings):
     application = create_app(settings)
     yield application
     _empty_all_tables(application.state.db)
@@ -88,13 +98,13 @@ def app(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def client(app) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
 
 
 @pytest.fixture
-def make_client(app):  # type: ignore[no-untyped-def]
+def make_client(app):
     """Extra, independent browsers against the same app."""
     clients: list[TestClient] = []
 
@@ -110,7 +120,7 @@ def make_client(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def make_user(app):  # type: ignore[no-untyped-def]
+def make_user(app):
     hasher = make_hasher(memory_kib=19456, time_cost=2, parallelism=1)
     counter = iter(range(1, 10_000))
 
@@ -126,21 +136,21 @@ def make_user(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def candidate_client(client, make_user):  # type: ignore[no-untyped-def]
+def candidate_client(client, make_user):
     user = make_user(Role.candidate)
     login(client, user.email, PASSWORD)
     return client
 
 
 @pytest.fixture
-def admin_client(client, make_user):  # type: ignore[no-untyped-def]
+def admin_client(client, make_user):
     admin = make_user(Role.admin, email="admin@example.com")
     login(client, admin.email, PASSWORD)
     return client
 
 
 @pytest.fixture
-def bank(app):  # type: ignore[no-untyped-def]
+def bank(app):
     """The shipped bank, imported into this test's database."""
     parsed = read_path(default_bank_dir())
     with session_scope(app.state.db.write_session) as db:
@@ -150,7 +160,29 @@ def bank(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def drain(app):  # type: ignore[no-untyped-def]
+def make_submission(app, bank):
+    """Store an answer by ``user`` to the shipped bank's first question of ``kind``, as if it had been
+    submitted (any other Submission column, such as ``status`` or ``score``, as a keyword); with
+    ``review``, also a review of it in that state (``ReviewState.requested``: it waits in the queue)."""
+
+    def factory(user: User, *, kind: str = "text", review: ReviewState | None = None, **columns: Any) -> Submission:
+        slug = next(q.slug for q in bank.questions if q.kind == kind)
+        with session_scope(app.state.db.write_session) as db:
+            question = get_question(db, slug=slug)
+            assert question is not None, slug
+            row = Submission(user_id=user.id, question_id=question.id, revision_id=question.current_revision_id,
+                             kind=question.kind, **columns)
+            db.add(row)
+            db.flush()
+            if review is not None:
+                db.add(Review(submission_id=row.id, state=review))
+        return row
+
+    return factory
+
+
+@pytest.fixture
+def drain(app):
     """Grade everything queued, in this thread (the test app runs no grader threads)."""
 
     def run() -> int:
@@ -163,10 +195,9 @@ def drain(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def answer(candidate_client):  # type: ignore[no-untyped-def]
-    def post(slug: str, *, headers: dict[str, str] | None = None, files=None, **fields):  # type: ignore[no-untyped-def]
-        data = {"csrf_token": csrf_token(candidate_client, f"/questions/{slug}"), **fields}
-        return candidate_client.post(f"/questions/{slug}/submissions", data=data, files=files, headers=headers,
-                                     follow_redirects=False)
+def answer(candidate_client):
+    def post(slug: str, *, headers: dict[str, str] | None = None, files=None, **fields):
+        return post_form(candidate_client, f"/questions/{slug}/submissions", fields, token_page=f"/questions/{slug}",
+                         files=files, headers=headers)
 
     return post

@@ -1,15 +1,20 @@
-"""Small HTTP helpers for tests."""
+"""Small helpers for tests: posting forms the way a browser does, and waiting with a deadline."""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from starlette.testclient import TestClient
+import httpx2 as httpx
+
+T = TypeVar("T")
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def csrf_token(client: TestClient, path: str = "/login") -> str:
+def csrf_token(client: httpx.Client, path: str = "/login") -> str:
     """The CSRF token of this client's session, read from a rendered form."""
     response = client.get(path)
     match = _TOKEN.search(response.text)
@@ -17,21 +22,37 @@ def csrf_token(client: TestClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-def post_form(client: TestClient, path: str, data: dict[str, str], *, token_page: str = "/login", **kwargs):  # type: ignore[no-untyped-def]
+def post_form(client: httpx.Client, path: str, data: dict[str, Any] | None = None, *, token_page: str = "/login",
+              **kwargs: Any) -> httpx.Response:
+    """POST ``data`` to ``path`` with the session's CSRF token (read from ``token_page`` first), without
+    following redirects. Extra keyword arguments (``files``, ``headers``, ...) go to ``client.post``."""
     token = csrf_token(client, token_page)
-    return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False, **kwargs)
+    return client.post(path, data={**(data or {}), "csrf_token": token}, follow_redirects=False, **kwargs)
 
 
-def login(client: TestClient, email: str, password: str, **extra: str):  # type: ignore[no-untyped-def]
+def login(client: httpx.Client, email: str, password: str, **extra: str) -> httpx.Response:
     response = post_form(client, "/login", {"email": email, "password": password, **extra})
     assert response.status_code == 303, response.text
     return response
 
 
-def register(client: TestClient, email: str, password: str, display_name: str = "Ada"):  # type: ignore[no-untyped-def]
+def register(client: httpx.Client, email: str, password: str, display_name: str = "Ada") -> httpx.Response:
     return post_form(client, "/register", {"email": email, "password": password, "display_name": display_name},
                      token_page="/register")
 
 
-def logout(client: TestClient):  # type: ignore[no-untyped-def]
+def logout(client: httpx.Client) -> httpx.Response:
     return post_form(client, "/logout", {}, token_page="/")
+
+
+def wait_for(condition: Callable[[], T], *, timeout: float, message: str, interval: float = 0.05) -> T:
+    """Poll ``condition()`` until it returns something truthy, and return that; fail after ``timeout``
+    seconds with ``message`` (what was awaited). ``interval`` is the pause between polls (0: just yield)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)

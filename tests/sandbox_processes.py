@@ -13,8 +13,8 @@ server or test run on the same machine.
 from __future__ import annotations
 
 import os
-import time
 
+from tests.helpers import wait_for
 from webapp.grading.sandbox.linux import JOB_MARKER
 
 MARK = f"{JOB_MARKER}=".encode()
@@ -69,15 +69,10 @@ def with_token(token: str) -> list[str]:
     return [pid for pid in pids() if token.encode() in cmdline(pid) and alive(pid)]
 
 
-def gone(token: str, timeout: float = 10) -> bool:
-    """True once no process carries the token (a killed pid namespace takes a moment to empty
-    when the machine is loaded); polled with a deadline, never slept on."""
-    deadline = time.monotonic() + timeout
-    while with_token(token):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+def wait_until_gone(token: str, *, message: str, timeout: float = 10) -> None:
+    """Return once no process carries the token (a killed pid namespace takes a moment to empty
+    when the machine is loaded), failing with ``message`` after ``timeout`` seconds."""
+    wait_for(lambda: not with_token(token), timeout=timeout, message=message)
 
 
 def kill_with_token(token: str) -> None:

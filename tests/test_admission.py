@@ -49,7 +49,7 @@ async def _drive(paths: list[str], *, limit: int, inside: int) -> tuple[SlowApp,
     return inner, responses
 
 
-def _run(coroutine):  # type: ignore[no-untyped-def]
+def _run(coroutine):
     """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop running in this one."""
     with ThreadPoolExecutor(max_workers=1) as runner:
         return runner.submit(asyncio.run, coroutine).result()
@@ -69,7 +69,7 @@ def test_static_files_are_not_admitted_through_the_limit() -> None:
     assert len(responses) == 6
 
 
-def test_the_pool_covers_every_admitted_request_and_the_graders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_pool_covers_every_admitted_request_and_the_graders(tmp_path) -> None:
     settings = Settings(env="test", data_dir=tmp_path, secret_key="k", max_concurrent_requests=16,
                         grader_concurrency=2)
     app = create_app(settings)

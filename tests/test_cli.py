@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from webapp.identity.models import Role, User
 
+pytestmark = pytest.mark.processes
+
 
 def rehearse(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REHEARSE_DATA_DIR": str(data_dir)}

@@ -12,11 +12,15 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2 as httpx
+import pytest
 from sqlalchemy import select
 
 from bench.journeys import CHOICE, TEXT, JourneyFailed, SimulatedUser, Tally, create_accounts
-from tests.grading.processes import free_port, make_site, wait_for
+from tests.grading.processes import free_port, make_site
+from tests.helpers import wait_for
 from webapp.submissions.models import Submission, SubmissionStatus
+
+pytestmark = pytest.mark.processes
 
 USERS, REGISTERING = 100, 30
 THINK = (0.05, 0.3)
@@ -52,7 +56,7 @@ def _healthy(base_url: str) -> bool:
         return False
 
 
-def test_100_concurrent_users_on_sqlite(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_100_concurrent_users_on_sqlite(tmp_path) -> None:
     # Each user answers twice; the per-user limit is not what is tested here.
     site = make_site(tmp_path, None, submissions_per_window="100")
     emails = [f"user{n}@example.com" for n in range(USERS)]

@@ -11,7 +11,7 @@ from webapp.core.db import Base
 from webapp.core.migrate import include_name
 
 
-def test_upgrade_head_matches_models(database_url):  # type: ignore[no-untyped-def]
+def test_upgrade_head_matches_models(database_url):
     # The session's database was created by `alembic upgrade head` in conftest.
     engine = create_engine(database_url)
     with engine.connect() as connection:

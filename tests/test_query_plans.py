@@ -24,7 +24,7 @@ PAGES = {"candidate": ["/submissions", "/progress", "/"], "interviewer": ["/revi
          "admin": ["/review", "/admin/queue"]}
 
 
-def _seed(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def _seed(app, make_user) -> None:
     users = [make_user(email=f"c{n}@example.com") for n in range(3)]
     with session_scope(app.state.db.write_session) as db:
         questions = list(db.scalars(select(Question).limit(10)))
@@ -38,10 +38,10 @@ def _seed(app, make_user) -> None:  # type: ignore[no-untyped-def]
         db.add_all(Review(submission_id=r.id) for r in rows[::7])
 
 
-def _capture(app, client, path: str) -> list[tuple[str, object]]:  # type: ignore[no-untyped-def]
+def _capture(app, client, path: str) -> list[tuple[str, object]]:
     seen: list[tuple[str, object]] = []
 
-    def listener(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def listener(conn, cursor, statement, parameters, context, executemany):
         seen.append((statement, parameters))
 
     event.listen(app.state.db.engine, "before_cursor_execute", listener)
@@ -52,7 +52,7 @@ def _capture(app, client, path: str) -> list[tuple[str, object]]:  # type: ignor
     return [(s, p) for s, p in seen if "submissions" in s and s.lstrip().upper().startswith("SELECT")]
 
 
-def _plan(app, statement: str, parameters: object) -> str:  # type: ignore[no-untyped-def]
+def _plan(app, statement: str, parameters: object) -> str:
     with app.state.db.engine.connect() as connection:
         raw = connection.connection.driver_connection
         if app.state.db.is_sqlite:
@@ -69,7 +69,7 @@ def _full_scan(plan: str) -> bool:
     return any(line.strip().startswith("SCAN submissions") for line in lines) or "Seq Scan on submissions" in plan
 
 
-def test_growing_pages_use_indexes(app, bank, make_user, make_client) -> None:  # type: ignore[no-untyped-def]
+def test_growing_pages_use_indexes(app, bank, make_user, make_client) -> None:
     _seed(app, make_user)
     clients = {"candidate": make_client(), "interviewer": make_client(), "admin": make_client()}
     login(clients["candidate"], "c0@example.com", PASSWORD)
@@ -90,6 +90,6 @@ def test_growing_pages_use_indexes(app, bank, make_user, make_client) -> None:  
     assert offenders == [], "\n\n".join(offenders)
 
 
-def test_the_detector_sees_a_full_scan(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_detector_sees_a_full_scan(app) -> None:
     params: object = () if app.state.db.is_sqlite else None
     assert _full_scan(_plan(app, "SELECT count(*) FROM submissions WHERE answer_text <> ''", params))

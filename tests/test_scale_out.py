@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from itertools import cycle
 
 import httpx2 as httpx
@@ -14,13 +15,15 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import _create_postgres_database, _drop_postgres_database
-from tests.grading.processes import free_port, make_site, wait_for
+from tests.grading.processes import free_port, make_site
+from tests.helpers import wait_for
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.review.models import Recommendation, Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
 
-pytestmark = pytest.mark.skipif(not os.environ.get("REHEARSE_TEST_DATABASE_URL"),
-                                reason="scale-out runs on PostgreSQL (CI sets REHEARSE_TEST_DATABASE_URL)")
+pytestmark = [pytest.mark.processes,
+              pytest.mark.skipif(not os.environ.get("REHEARSE_TEST_DATABASE_URL"),
+                                 reason="scale-out runs on PostgreSQL (CI sets REHEARSE_TEST_DATABASE_URL)")]
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 QUEUED = re.compile(r'href="/review/(\d+)"')
 USERS = 8
@@ -39,7 +42,7 @@ class Journey:
         self.requests = 0
         self.reviewed: list[str] = []  # the interviewer's: submission ids reviewed
 
-    def call(self, method: str, path: str, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
+    def call(self, method: str, path: str, **kwargs) -> httpx.Response:
         base = next(self.bases)
         self.requests += 1
         try:
@@ -56,7 +59,7 @@ class Journey:
     def token(self, path: str) -> str:
         return TOKEN.search(self.call("GET", path).text).group(1)
 
-    def post(self, path: str, data: dict, *, token_from: str) -> httpx.Response:  # type: ignore[type-arg]
+    def post(self, path: str, data: dict[str, str], *, token_from: str) -> httpx.Response:
         return self.call("POST", path, data={**data, "csrf_token": self.token(token_from)},
                          headers={"Origin": self.origin})
 
@@ -87,7 +90,7 @@ def candidate_journey(bases: list[str], number: int) -> Journey:
     return journey
 
 
-def interviewer_journey(bases: list[str], site) -> Journey:  # type: ignore[no-untyped-def]
+def interviewer_journey(bases: list[str], site) -> Journey:
     """Sign up, be made an interviewer (the command line), then review every requested answer."""
     journey = Journey(bases)
     journey.origin = bases[0]
@@ -109,7 +112,7 @@ def interviewer_journey(bases: list[str], site) -> Journey:  # type: ignore[no-u
     return journey
 
 
-def test_two_web_processes_and_two_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_two_web_processes_and_two_workers(tmp_path) -> None:
     base = os.environ["REHEARSE_TEST_DATABASE_URL"]
     url, name = _create_postgres_database(base)
     ports = [free_port(), free_port()]
@@ -123,7 +126,7 @@ def test_two_web_processes_and_two_workers(tmp_path) -> None:  # type: ignore[no
         site.start("worker", "--concurrency", "2", name="worker-a")
         site.start("worker", "--concurrency", "2", name="worker-b")
         for b in bases:
-            wait_for(lambda b=b: _healthy(b), timeout=60, interval=0.2, message=f"{b} healthy")
+            wait_for(partial(_healthy, b), timeout=60, interval=0.2, message=f"{b} healthy")
         with ThreadPoolExecutor(max_workers=USERS) as pool:
             journeys = list(pool.map(lambda n: candidate_journey(bases, n), range(USERS)))
         total = USERS * 2

@@ -8,24 +8,24 @@ from pydantic import ValidationError
 from webapp.core.config import Settings
 
 
-def test_production_requires_a_secret_key(tmp_path):  # type: ignore[no-untyped-def]
+def test_production_requires_a_secret_key(tmp_path):
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings(env="production", https=True, data_dir=tmp_path)
 
 
-def test_production_requires_https(tmp_path):  # type: ignore[no-untyped-def]
+def test_production_requires_https(tmp_path):
     with pytest.raises(ValidationError, match="HTTPS"):
         Settings(env="production", secret_key="x" * 40, data_dir=tmp_path)
 
 
-def test_development_secret_is_generated_once_with_mode_0600(tmp_path):  # type: ignore[no-untyped-def]
+def test_development_secret_is_generated_once_with_mode_0600(tmp_path):
     first = Settings(data_dir=tmp_path).effective_secret_key
     second = Settings(data_dir=tmp_path).effective_secret_key
     assert first == second and len(first) >= 32
     assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
 
 
-def test_https_cookie_is_host_prefixed_and_secure(settings, make_user):  # type: ignore[no-untyped-def]
+def test_https_cookie_is_host_prefixed_and_secure(settings, make_user):
     from starlette.testclient import TestClient
 
     from tests.conftest import PASSWORD
@@ -44,7 +44,7 @@ def test_https_cookie_is_host_prefixed_and_secure(settings, make_user):  # type:
     app.state.db.dispose()
 
 
-def test_production_refuses_the_process_sandbox(tmp_path):  # type: ignore[no-untyped-def]
+def test_production_refuses_the_process_sandbox(tmp_path):
     with pytest.raises(ValidationError, match="bubblewrap"):
         Settings(env="production", secret_key="x" * 40, https=True, sandbox="process", data_dir=tmp_path)
     assert Settings(env="production", secret_key="x" * 40, https=True, data_dir=tmp_path).effective_sandbox == "bwrap"

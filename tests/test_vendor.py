@@ -10,7 +10,7 @@ from webapp.core.config import PROJECT_ROOT
 VENDOR = PROJECT_ROOT / "static" / "vendor"
 
 
-def test_vendored_files_match_recorded_checksums():  # type: ignore[no-untyped-def]
+def test_vendored_files_match_recorded_checksums():
     rows = re.findall(r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", (VENDOR / "README.md").read_text(), re.M)
     assert len(rows) == 2
     for name, digest in rows:

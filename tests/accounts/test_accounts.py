@@ -11,13 +11,13 @@ from webapp.core.db import session_scope
 from webapp.identity.models import Role, User
 
 
-def _user(app, email: str) -> User:  # type: ignore[no-untyped-def]
+def _user(app, email: str) -> User:
     with session_scope(app.state.db.read_session) as db:
         return db.scalar(select(User).where(User.email == email))
     raise AssertionError("unreachable")
 
 
-def test_register_signs_in_as_candidate(client, app):  # type: ignore[no-untyped-def]
+def test_register_signs_in_as_candidate(client, app):
     response = register(client, "Ada@Example.COM", PASSWORD)
     assert response.status_code == 303
     assert client.get("/").text.count("Welcome back, Ada") == 1
@@ -25,14 +25,14 @@ def test_register_signs_in_as_candidate(client, app):  # type: ignore[no-untyped
     assert user.role == Role.candidate and user.is_active
 
 
-def test_password_hash_is_argon2id_with_owasp_parameters(client, app):  # type: ignore[no-untyped-def]
+def test_password_hash_is_argon2id_with_owasp_parameters(client, app):
     register(client, "ada@example.com", PASSWORD)
     params = extract_parameters(_user(app, "ada@example.com").password_hash)
     assert params.type is Type.ID
     assert params.memory_cost >= 19456 and params.time_cost >= 2 and params.parallelism >= 1
 
 
-def test_email_is_case_insensitive_and_unique(client):  # type: ignore[no-untyped-def]
+def test_email_is_case_insensitive_and_unique(client):
     assert register(client, "ada@example.com", PASSWORD).status_code == 303
     logout(client)
     response = register(client, "ADA@example.com", PASSWORD)
@@ -41,7 +41,7 @@ def test_email_is_case_insensitive_and_unique(client):  # type: ignore[no-untype
     login(client, "ADA@EXAMPLE.com", PASSWORD)
 
 
-def test_register_field_errors_rerender_the_form(client):  # type: ignore[no-untyped-def]
+def test_register_field_errors_rerender_the_form(client):
     response = register(client, "not-an-email", "short", display_name="")
     assert response.status_code == 422
     html = response.text
@@ -52,13 +52,13 @@ def test_register_field_errors_rerender_the_form(client):  # type: ignore[no-unt
     assert "short" not in html.split('id="password"')[1].split(">")[0]  # passwords are never echoed
 
 
-def test_common_password_is_refused_with_a_clear_message(client):  # type: ignore[no-untyped-def]
+def test_common_password_is_refused_with_a_clear_message(client):
     response = register(client, "ada@example.com", "password1")
     assert response.status_code == 422
     assert "most common passwords" in response.text
 
 
-def test_long_passwords_are_accepted_and_not_truncated(client):  # type: ignore[no-untyped-def]
+def test_long_passwords_are_accepted_and_not_truncated(client):
     long_password = "x" * 72 + "-the tail matters-" + "y" * 30
     assert register(client, "ada@example.com", long_password).status_code == 303
     logout(client)
@@ -68,7 +68,7 @@ def test_long_passwords_are_accepted_and_not_truncated(client):  # type: ignore[
     login(client, "ada@example.com", long_password)
 
 
-def test_inline_validation_returns_only_the_field_error(client, make_user):  # type: ignore[no-untyped-def]
+def test_inline_validation_returns_only_the_field_error(client, make_user):
     make_user(email="taken@example.com")
     token = csrf_token(client, "/register")
     response = client.post("/register/validate?field=email", data={"email": "taken@example.com", "csrf_token": token})
@@ -79,7 +79,7 @@ def test_inline_validation_returns_only_the_field_error(client, make_user):  # t
     assert "already exists" not in ok.text
 
 
-def test_login_and_logout(client, make_user):  # type: ignore[no-untyped-def]
+def test_login_and_logout(client, make_user):
     user = make_user()
     login(client, user.email, PASSWORD)
     assert user.display_name in client.get("/").text
@@ -87,7 +87,7 @@ def test_login_and_logout(client, make_user):  # type: ignore[no-untyped-def]
     assert user.display_name not in client.get("/").text
 
 
-def test_login_message_is_the_same_for_unknown_email_and_wrong_password(client, make_user):  # type: ignore[no-untyped-def]
+def test_login_message_is_the_same_for_unknown_email_and_wrong_password(client, make_user):
     user = make_user()
     unknown = post_form(client, "/login", {"email": "nobody@example.com", "password": PASSWORD})
     wrong = post_form(client, "/login", {"email": user.email, "password": "wrong password!"})
@@ -99,7 +99,7 @@ def test_login_message_is_the_same_for_unknown_email_and_wrong_password(client, 
     assert "Email or password is incorrect." in error_of(wrong.text)
 
 
-def test_change_password(client, make_user):  # type: ignore[no-untyped-def]
+def test_change_password(client, make_user):
     user = make_user()
     login(client, user.email, PASSWORD)
     bad = post_form(client, "/account/password", {"current_password": "nope", "new_password": "short"}, token_page="/")
@@ -114,7 +114,7 @@ def test_change_password(client, make_user):  # type: ignore[no-untyped-def]
     login(client, user.email, "a brand new passphrase")
 
 
-def test_deactivated_user_cannot_log_in(client, make_user, app):  # type: ignore[no-untyped-def]
+def test_deactivated_user_cannot_log_in(client, make_user, app):
     from webapp.identity.accounts import set_active
 
     user = make_user()
@@ -125,7 +125,7 @@ def test_deactivated_user_cannot_log_in(client, make_user, app):  # type: ignore
     assert "Email or password is incorrect." in response.text
 
 
-def test_htmx_form_errors_render_only_the_form(client, make_user):  # type: ignore[no-untyped-def]
+def test_htmx_form_errors_render_only_the_form(client, make_user):
     user = make_user()
     htmx = {"HX-Request": "true"}
     login_failed = post_form(client, "/login", {"email": user.email, "password": "nope nope"}, headers=htmx)

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_token, login
+from tests.helpers import login, post_form
 from webapp.core.db import session_scope
 from webapp.identity.models import Role, User
 from webapp.submissions.models import Submission, SubmissionStatus
 
-
-def _post(client, path, data=None):  # type: ignore[no-untyped-def]
-    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/admin")}, follow_redirects=False)
+_post = partial(post_form, token_page="/admin")  # every form here takes its token from /admin
 
 
-def _user(app, user_id):  # type: ignore[no-untyped-def]
+def _user(app, user_id):
     with session_scope(app.state.db.read_session) as db:
         return db.get(User, user_id)
 
 
-def test_search_and_change_role_revokes_sessions(admin_client, make_user, make_client, app):  # type: ignore[no-untyped-def]
+def test_search_and_change_role_revokes_sessions(admin_client, make_user, make_client, app):
     grace = make_user(email="grace@example.com")
     make_user(email="alan@example.com")
     page = admin_client.get("/admin/users", params={"q": "grace"}).text
@@ -36,7 +35,7 @@ def test_search_and_change_role_revokes_sessions(admin_client, make_user, make_c
     assert _post(admin_client, f"/admin/users/{grace.id}/role", {"role": "emperor"}).status_code == 422
 
 
-def test_deactivate_and_reactivate(admin_client, make_user, make_client, app):  # type: ignore[no-untyped-def]
+def test_deactivate_and_reactivate(admin_client, make_user, make_client, app):
     user = make_user()
     browser = make_client()
     login(browser, user.email, PASSWORD)
@@ -47,7 +46,7 @@ def test_deactivate_and_reactivate(admin_client, make_user, make_client, app):  
     login(browser, user.email, PASSWORD)
 
 
-def test_admin_cannot_lock_themselves_out(admin_client, app):  # type: ignore[no-untyped-def]
+def test_admin_cannot_lock_themselves_out(admin_client, app):
     with session_scope(app.state.db.read_session) as db:
         me = db.scalar(select(User).where(User.email == "admin@example.com"))
     response = _post(admin_client, f"/admin/users/{me.id}/active", {"active": "false"})
@@ -56,21 +55,20 @@ def test_admin_cannot_lock_themselves_out(admin_client, app):  # type: ignore[no
     assert _user(app, me.id).role == Role.admin and _user(app, me.id).is_active
 
 
-def test_password_reset_shows_a_one_time_password_once(admin_client, make_user, make_client):  # type: ignore[no-untyped-def]
+def test_password_reset_shows_a_one_time_password_once(admin_client, make_user, make_client):
     user = make_user()
     response = _post(admin_client, f"/admin/users/{user.id}/password-reset")
     assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
     password = re.search(r'<code class="one-time">([^<]+)</code>', response.text).group(1)
     assert password not in admin_client.get("/admin/users").text
     browser = make_client()
-    assert browser.post("/login", data={"email": user.email, "password": PASSWORD,
-                                        "csrf_token": csrf_token(browser)}).status_code == 422
+    assert post_form(browser, "/login", {"email": user.email, "password": PASSWORD}).status_code == 422
     login(browser, user.email, password)
     assert browser.get("/questions", follow_redirects=False).headers["location"] == "/account/password"
     assert admin_client.get("/admin/audit", params={"action": "user.password_reset"}).text.count(user.email) == 1
 
 
-def test_audit_log_filters(admin_client, make_user):  # type: ignore[no-untyped-def]
+def test_audit_log_filters(admin_client, make_user):
     user = make_user()
     _post(admin_client, f"/admin/users/{user.id}/role", {"role": "interviewer"})
     _post(admin_client, f"/admin/users/{user.id}/active", {"active": "false"})
@@ -85,22 +83,9 @@ def test_audit_log_filters(admin_client, make_user):  # type: ignore[no-untyped-
     assert admin_client.get("/admin/audit", params={"since": "not-a-date"}).status_code == 422
 
 
-def _failed_submission(app, bank, make_user) -> Submission:  # type: ignore[no-untyped-def]
-    from webapp.questions.curation import get_question
-
-    user = make_user()
-    with session_scope(app.state.db.write_session) as db:
-        question = get_question(db, slug=next(q.slug for q in bank.questions if q.kind == "text"))
-        row = Submission(user_id=user.id, question_id=question.id, revision_id=question.current_revision_id,
-                         kind=question.kind, answer_text="An answer about ASGI.", status=SubmissionStatus.failed,
-                         attempts=3, error="ValueError: boom")
-        db.add(row)
-        db.flush()
-        return row
-
-
-def test_queue_dashboard_requeue_and_regrade(admin_client, bank, make_user, app):  # type: ignore[no-untyped-def]
-    failed = _failed_submission(app, bank, make_user)
+def test_queue_dashboard_requeue_and_regrade(admin_client, bank, make_user, make_submission, app):
+    failed = make_submission(make_user(), answer_text="An answer about ASGI.", status=SubmissionStatus.failed,
+                             attempts=3, error="ValueError: boom")
     page = admin_client.get("/admin/queue").text
     assert "ValueError: boom" in page and "No grader has reported" in page
     app.state.grader.beat()

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_token, login
+from tests.helpers import login, post_form
 from webapp.audit.models import AuditEvent
 from webapp.core.db import session_scope
 from webapp.identity.models import Role
@@ -17,31 +17,29 @@ from webapp.review.models import Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
 
 
-def _interviewer(make_client, make_user):  # type: ignore[no-untyped-def]
+def _interviewer(make_client, make_user):
     client = make_client()
     login(client, make_user(Role.interviewer, email="iv@example.com").email, PASSWORD)
     return client
 
 
-def _reviewed_answer(app, bank, answer, candidate_client, drain, interviewer, *, text, ratings, final=None):  # type: ignore[no-untyped-def]
+def _reviewed_answer(app, bank, answer, candidate_client, drain, interviewer, *, text, ratings, final=None):
     spec = next(q for q in bank.questions if q.kind == "text")
     assert answer(spec.slug, answer=text).status_code == 303
     drain()
     with session_scope(app.state.db.read_session) as db:
         submission = db.scalars(select(Submission).order_by(Submission.id.desc())).first()
         submission_id, score = submission.id, submission.score
-    token = csrf_token(candidate_client, f"/submissions/{submission_id}")
-    assert candidate_client.post(f"/submissions/{submission_id}/review-request", data={"csrf_token": token},
-                                 follow_redirects=False).status_code in (200, 303)
-    data = {f"rating-{i}": r for i, r in enumerate(ratings)} | {"recommendation": "yes", "action": "submit",
-                                                                 "csrf_token": csrf_token(interviewer, "/review")}
+    assert post_form(candidate_client, f"/submissions/{submission_id}/review-request",
+                     token_page=f"/submissions/{submission_id}").status_code in (200, 303)
+    data = {f"rating-{i}": r for i, r in enumerate(ratings)} | {"recommendation": "yes", "action": "submit"}
     if final is not None:
         data |= {"final_score": str(final), "override_reason": "The grader missed the contradiction."}
-    assert interviewer.post(f"/review/{submission_id}", data=data, follow_redirects=False).status_code == 303
+    assert post_form(interviewer, f"/review/{submission_id}", data, token_page="/review").status_code == 303
     return spec, submission_id, score
 
 
-def test_agreement_page_and_one_click_calibration_example(app, bank, answer, candidate_client, drain,  # type: ignore[no-untyped-def]
+def test_agreement_page_and_one_click_calibration_example(app, bank, answer, candidate_client, drain,
                                                            make_user, make_client, admin_client):
     interviewer = _interviewer(make_client, make_user)
     spec = next(q for q in bank.questions if q.kind == "text")
@@ -49,8 +47,8 @@ def test_agreement_page_and_one_click_calibration_example(app, bank, answer, can
     _reviewed_answer(app, bank, answer, candidate_client, drain, interviewer, text=strong,
                      ratings=["met"] * len(spec.rubric))
     _, disputed, grader_score = _reviewed_answer(
-        app, bank, answer, candidate_client, drain, interviewer, text=strong + " Honestly though, none of this is true.",
-        ratings=["wrong"] * len(spec.rubric), final=5)
+        app, bank, answer, candidate_client, drain, interviewer,
+        text=strong + " Honestly though, none of this is true.", ratings=["wrong"] * len(spec.rubric), final=5)
     overview = admin_client.get("/admin/calibration")
     assert overview.status_code == 200 and spec.title in overview.text
     with session_scope(app.state.db.read_session) as db:
@@ -61,8 +59,8 @@ def test_agreement_page_and_one_click_calibration_example(app, bank, answer, can
     assert detail.index(f"#{disputed}") < detail.index("Make it a calibration example")
     assert "Same verdict" in detail
 
-    added = admin_client.post("/admin/calibration/examples", follow_redirects=False, data={
-        "submission_id": str(disputed), "csrf_token": csrf_token(admin_client, "/admin/calibration")})
+    added = post_form(admin_client, "/admin/calibration/examples", {"submission_id": str(disputed)},
+                      token_page="/admin/calibration")
     assert added.status_code == 303
     with session_scope(app.state.db.read_session) as db:
         question = get_question(db, slug=spec.slug)
@@ -74,30 +72,23 @@ def test_agreement_page_and_one_click_calibration_example(app, bank, answer, can
         review = db.scalar(select(Review).where(Review.submission_id == disputed))
         assert review.grader_score == grader_score and len(review.grader_verdicts) == len(spec.rubric)
         assert set(review.grader_verdicts) <= {"met", "partly", "missed", "contradicted"}
-    again = admin_client.post("/admin/calibration/examples", data={
-        "submission_id": str(disputed), "csrf_token": csrf_token(admin_client, "/admin/calibration")})
+    again = post_form(admin_client, "/admin/calibration/examples", {"submission_id": str(disputed)},
+                      token_page="/admin/calibration")
     assert again.status_code == 409 and "already a calibration example" in again.text
-    missing = admin_client.post("/admin/calibration/examples", data={
-        "submission_id": "999999", "csrf_token": csrf_token(admin_client, "/admin/calibration")})
+    missing = post_form(admin_client, "/admin/calibration/examples", {"submission_id": "999999"},
+                        token_page="/admin/calibration")
     assert missing.status_code == 404
     assert interviewer.get("/admin/calibration", follow_redirects=False).status_code in (303, 403)
     assert admin_client.get("/admin/calibration/999999").status_code == 404
 
 
-def test_provisional_grades_come_first_in_the_review_queue(app, bank, make_user, make_client, monkeypatch):  # type: ignore[no-untyped-def]
+def test_provisional_grades_come_first_in_the_review_queue(app, bank, make_user, make_client, make_submission,
+                                                           monkeypatch):
     candidate = make_user(email="cand@example.com")
-    with session_scope(app.state.db.write_session) as db:
-        question = get_question(db, slug=next(q.slug for q in bank.questions if q.kind == "text"))
-        ids = []
-        for provisional in (False, True, False):
-            row = Submission(user_id=candidate.id, question_id=question.id, revision_id=question.current_revision_id,
-                             kind=question.kind, answer_text="An answer.", status=SubmissionStatus.graded, score=50,
-                             feedback={"kind": "rubric", "points": [], "provisional": provisional},
-                             provisional=provisional)
-            db.add(row)
-            db.flush()
-            db.add(Review(submission_id=row.id, state=ReviewState.requested))
-            ids.append(row.id)
+    ids = [make_submission(candidate, answer_text="An answer.", status=SubmissionStatus.graded, score=50,
+                           feedback={"kind": "rubric", "points": [], "provisional": provisional},
+                           provisional=provisional, review=ReviewState.requested).id
+           for provisional in (False, True, False)]
     interviewer = _interviewer(make_client, make_user)
     page = interviewer.get("/review").text
     order = sorted(ids, key=lambda i: page.index(f'/review/{i}"'))
@@ -112,7 +103,7 @@ def test_provisional_grades_come_first_in_the_review_queue(app, bank, make_user,
     assert seen == [ids[1], ids[0], ids[2]]
 
 
-def test_a_grade_marked_provisional_by_the_grader_is_stored_so(app, bank, answer, drain):  # type: ignore[no-untyped-def]
+def test_a_grade_marked_provisional_by_the_grader_is_stored_so(app, bank, answer, drain):
     spec = next(q for q in bank.questions if q.kind == "text")
     strong = next(c.answer for c in spec.calibration if c.expect == "strong")
     assert answer(spec.slug, answer=strong).status_code == 303

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import partial
 
 import time_machine
 
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_token, login
+from tests.helpers import login, post_form
 from webapp.core.db import utcnow
 from webapp.identity.models import Role
 
-
-def _post(client, path, data=None):  # type: ignore[no-untyped-def]
-    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/assessments")},
-                       follow_redirects=False)
+_post = partial(post_form, token_page="/assessments")  # every form here takes its token from /assessments
 
 
-def _people(make_user, make_client):  # type: ignore[no-untyped-def]
+def _people(make_user, make_client):
     interviewer, candidate = make_client(), make_client()
     login(interviewer, make_user(Role.interviewer, email="iv@example.com").email, PASSWORD)
     login(candidate, make_user(email="cand@example.com").email, PASSWORD)
     return interviewer, candidate
 
 
-def _build(interviewer, bank, minutes="30"):  # type: ignore[no-untyped-def]
+def _build(interviewer, bank, minutes="30"):
     text = next(q for q in bank.questions if q.kind == "text")
     choice = next(q for q in bank.questions if q.kind == "choice" and not q.multiple)
     response = _post(interviewer, "/assessments/new", {"title": "Backend screen", "time_limit": minutes,
@@ -34,11 +32,11 @@ def _build(interviewer, bank, minutes="30"):  # type: ignore[no-untyped-def]
     return int(response.headers["location"].rsplit("/", 1)[1]), text, choice
 
 
-def _attempt_id(client) -> int:  # type: ignore[no-untyped-def]
+def _attempt_id(client) -> int:
     return int(re.search(r"/assessments/take/(\d+)", client.get("/assessments").text).group(1))
 
 
-def test_builder_validates(make_user, make_client, bank):  # type: ignore[no-untyped-def]
+def test_builder_validates(make_user, make_client, bank):
     interviewer, candidate = _people(make_user, make_client)
     bad = _post(interviewer, "/assessments/new", {"title": "", "time_limit": "2", "questions": ["no-such"]})
     assert bad.status_code == 422
@@ -46,10 +44,11 @@ def test_builder_validates(make_user, make_client, bank):  # type: ignore[no-unt
     assert candidate.get("/assessments/new").status_code == 403
 
 
-def test_invite_take_answer_and_report(make_user, make_client, bank, app):  # type: ignore[no-untyped-def]
+def test_invite_take_answer_and_report(make_user, make_client, bank, app):
     interviewer, candidate = _people(make_user, make_client)
     assessment_id, text, choice = _build(interviewer, bank)
-    unknown = _post(interviewer, f"/assessments/{assessment_id}/invite", {"emails": "cand@example.com, ghost@example.com"})
+    unknown = _post(interviewer, f"/assessments/{assessment_id}/invite",
+                    {"emails": "cand@example.com, ghost@example.com"})
     assert unknown.status_code == 422 and "ghost@example.com" in unknown.text
     assert _post(interviewer, f"/assessments/{assessment_id}/invite", {"emails": "CAND@example.com"}).status_code == 303
     assert "not started" in interviewer.get(f"/assessments/{assessment_id}").text
@@ -60,14 +59,12 @@ def test_invite_take_answer_and_report(make_user, make_client, bank, app):  # ty
     assert "data-deadline=" in page and "in progress" in page
     question_page = candidate.get(f"/assessments/take/{attempt}/questions/1").text
     assert f'name="attempt" value="{attempt}"' in question_page
-    answered = candidate.post(f"/questions/{text.slug}/submissions", follow_redirects=False, data={
-        "answer": "FastAPI runs on ASGI with Starlette and validates with Pydantic.", "attempt": str(attempt),
-        "csrf_token": csrf_token(candidate, "/assessments")})
+    answered = _post(candidate, f"/questions/{text.slug}/submissions", {
+        "answer": "FastAPI runs on ASGI with Starlette and validates with Pydantic.", "attempt": str(attempt)})
     assert answered.status_code == 303 and answered.headers["location"] == f"/assessments/take/{attempt}"
-    wrong_question = candidate.post("/questions/" + next(q.slug for q in bank.questions if q.slug not in
-                                                          (text.slug, choice.slug) and q.kind == "text") + "/submissions",
-                                    data={"answer": "x y z", "attempt": str(attempt),
-                                          "csrf_token": csrf_token(candidate, "/assessments")})
+    other = next(q.slug for q in bank.questions if q.slug not in (text.slug, choice.slug) and q.kind == "text")
+    wrong_question = _post(candidate, f"/questions/{other}/submissions",
+                           {"answer": "x y z", "attempt": str(attempt)})
     assert wrong_question.status_code == 409 and "not part of the assessment" in wrong_question.text
     while app.state.grader.process_one():
         pass
@@ -75,12 +72,12 @@ def test_invite_take_answer_and_report(make_user, make_client, bank, app):  # ty
     assert "submitted" in interviewer.get(f"/assessments/{assessment_id}").text
     report = interviewer.get(f"/assessments/{assessment_id}/report/{attempt}").text
     assert "Time used:" in report and "not answered" in report and re.search(r'href="/review/\d+"', report)
-    closed = candidate.post(f"/questions/{text.slug}/submissions", data={
-        "answer": "Another try.", "attempt": str(attempt), "csrf_token": csrf_token(candidate, "/assessments")})
+    closed = _post(candidate, f"/questions/{text.slug}/submissions",
+                   {"answer": "Another try.", "attempt": str(attempt)})
     assert closed.status_code == 409 and "already submitted" in closed.text
 
 
-def test_deadline_is_enforced_on_the_server(make_user, make_client, bank):  # type: ignore[no-untyped-def]
+def test_deadline_is_enforced_on_the_server(make_user, make_client, bank):
     interviewer, candidate = _people(make_user, make_client)
     assessment_id, text, _ = _build(interviewer, bank, minutes="10")
     _post(interviewer, f"/assessments/{assessment_id}/invite", {"emails": "cand@example.com"})
@@ -90,18 +87,18 @@ def test_deadline_is_enforced_on_the_server(make_user, make_client, bank):  # ty
         clock.shift(timedelta(minutes=9))
         _post(candidate, f"/assessments/take/{attempt}/start")  # starting again does not move the deadline
         clock.shift(timedelta(minutes=2))
-        late = candidate.post(f"/questions/{text.slug}/submissions", data={
-            "answer": "A late answer about ASGI.", "attempt": str(attempt),
-            "csrf_token": csrf_token(candidate, "/assessments")})
+        late = _post(candidate, f"/questions/{text.slug}/submissions",
+                     {"answer": "A late answer about ASGI.", "attempt": str(attempt)})
         assert late.status_code == 409 and "Time is up" in late.text
         assert "expired" in interviewer.get(f"/assessments/{assessment_id}").text
         assert candidate.get(f"/assessments/take/{attempt}/questions/1").status_code == 404
 
 
-def test_join_by_code_and_privacy(make_user, make_client, bank):  # type: ignore[no-untyped-def]
+def test_join_by_code_and_privacy(make_user, make_client, bank):
     interviewer, candidate = _people(make_user, make_client)
     assessment_id, _, _ = _build(interviewer, bank)
-    code = re.search(r'<code class="one-time">([^<]+)</code>', interviewer.get(f"/assessments/{assessment_id}").text).group(1)
+    page = interviewer.get(f"/assessments/{assessment_id}").text
+    code = re.search(r'<code class="one-time">([^<]+)</code>', page).group(1)
     assert _post(candidate, "/assessments/join", {"code": "nope"}).status_code == 404
     joined = _post(candidate, "/assessments/join", {"code": code})
     attempt = int(joined.headers["location"].rsplit("/", 1)[1])

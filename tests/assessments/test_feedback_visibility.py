@@ -9,13 +9,14 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_token, login
+from tests.helpers import login, post_form
 from webapp.audit.models import AuditEvent
 from webapp.core.db import session_scope, utcnow
 from webapp.identity.models import Role
@@ -26,9 +27,7 @@ CODE_SLUG = "pydantic-signup-validators"
 JUNK = "I am not sure, sorry."
 
 
-def _post(client, path, data=None, **kwargs):  # type: ignore[no-untyped-def]
-    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/assessments")},
-                       follow_redirects=False, **kwargs)
+_post = partial(post_form, token_page="/assessments")  # every form here takes its token from /assessments
 
 
 def _fragment(markdown: str) -> str:
@@ -37,7 +36,7 @@ def _fragment(markdown: str) -> str:
 
 
 @pytest.fixture
-def questions(bank):  # type: ignore[no-untyped-def]
+def questions(bank):
     """A written, a single-choice and a code question of the shipped bank."""
     text = next(q for q in bank.questions if q.kind == "text" and q.rubric and q.reference_answer)
     choice = next(q for q in bank.questions if q.kind == "choice" and not q.multiple and q.reference_answer)
@@ -45,7 +44,7 @@ def questions(bank):  # type: ignore[no-untyped-def]
     return {"text": text, "choice": choice, "code": code}
 
 
-def _secrets(questions) -> list[str]:  # type: ignore[no-untyped-def]
+def _secrets(questions) -> list[str]:
     """What a candidate must not see while an assessment runs: grading and the questions' answers."""
     text, choice, code = questions["text"], questions["choice"], questions["code"]
     tests = re.findall(r"def (test_\w+)", code.hidden_tests)
@@ -53,8 +52,8 @@ def _secrets(questions) -> list[str]:  # type: ignore[no-untyped-def]
     found += [point.hint for point in text.rubric if point.hint]
     found += [c.explanation[:60] for c in choice.choices if c.explanation]
     found += tests + [t.removeprefix("test_").replace("_", " ") for t in tests]
-    found += ['class="score"', "Score:", "/100", "Model answer", "✗ Missed", "✓ Met", "Provisional grade", "You wrote", "Hint:", "Not quite.",
-              "tests passed", "Wrong answer", "What went wrong", "incorrect"]
+    found += ['class="score"', "Score:", "/100", "Model answer", "✗ Missed", "✓ Met", "Provisional grade", "You wrote",
+              "Hint:", "Not quite.", "tests passed", "Wrong answer", "What went wrong", "incorrect"]
     for q in questions.values():  # the check would be void if the question page itself showed these
         assert not any(s in q.prompt for s in found[:3]), q.slug
     return found
@@ -65,14 +64,14 @@ def _leaks(page: str, secrets: list[str]) -> list[str]:
     return [s for s in secrets if s in text]
 
 
-def _people(make_user, make_client):  # type: ignore[no-untyped-def]
+def _people(make_user, make_client):
     interviewer, candidate = make_client(), make_client()
     login(interviewer, make_user(Role.interviewer, email="iv@example.com").email, PASSWORD)
     login(candidate, make_user(email="cand@example.com").email, PASSWORD)
     return interviewer, candidate
 
 
-def _running(interviewer, candidate, questions, feedback="score", minutes="30"):  # type: ignore[no-untyped-def]
+def _running(interviewer, candidate, questions, feedback="score", minutes="30"):
     """An assessment of the three questions, the candidate invited and started; returns (assessment, attempt)."""
     created = _post(interviewer, "/assessments/new", {
         "title": "Backend screen", "time_limit": minutes, "candidate_feedback": feedback,
@@ -85,7 +84,7 @@ def _running(interviewer, candidate, questions, feedback="score", minutes="30"):
     return assessment, attempt
 
 
-def _answer_junk(candidate, questions, attempt, drain) -> list[int]:  # type: ignore[no-untyped-def]
+def _answer_junk(candidate, questions, attempt, drain) -> list[int]:
     """Wrong answers to all three questions, graded; returns their submission ids."""
     wrong_choice = next(c.id for c in questions["choice"].choices if not c.correct)
     fields = [(questions["text"].slug, {"answer": JUNK}), (questions["choice"].slug, {"choice": wrong_choice}),
@@ -99,7 +98,7 @@ def _answer_junk(candidate, questions, attempt, drain) -> list[int]:  # type: ig
     return [int(i) for i in re.findall(r'href="/submissions/(\d+)"', candidate.get("/submissions").text)][::-1]
 
 
-def _candidate_pages(candidate, attempt, ids) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _candidate_pages(candidate, attempt, ids) -> dict[str, str]:
     pages = {path: candidate.get(path).text for path in (
         "/", "/progress", "/practice", "/submissions", "/submissions?status=graded", "/assessments",
         f"/assessments/take/{attempt}")}
@@ -113,7 +112,8 @@ def _candidate_pages(candidate, attempt, ids) -> dict[str, str]:  # type: ignore
     return pages
 
 
-def test_a_running_assessment_gives_nothing_away(make_user, make_client, questions, drain, app):  # type: ignore[no-untyped-def]
+@pytest.mark.sandbox
+def test_a_running_assessment_gives_nothing_away(make_user, make_client, questions, drain, app):
     secrets = _secrets(questions)
     interviewer, candidate = _people(make_user, make_client)
     _, attempt = _running(interviewer, candidate, questions, feedback="full")
@@ -131,8 +131,7 @@ def test_a_running_assessment_gives_nothing_away(make_user, make_client, questio
     assert "Recent feedback" not in pages["/progress"]
     # The review request button (and an interviewer's finished review) stay away too.
     assert "review-request" not in answer_page
-    refused = candidate.post(f"/submissions/{ids[0]}/review-request",
-                             data={"csrf_token": csrf_token(candidate, "/submissions")}, follow_redirects=False)
+    refused = post_form(candidate, f"/submissions/{ids[0]}/review-request", token_page="/submissions")
     assert refused.status_code == 409
     # Nor does the practice schedule move: "due tomorrow" would say the score was low.
     with session_scope(app.state.db.read_session) as db:
@@ -142,7 +141,7 @@ def test_a_running_assessment_gives_nothing_away(make_user, make_client, questio
     assert _fragment(questions["text"].reference_answer) in review and "✗ Missed" in review
 
 
-def test_no_practice_answers_to_a_question_of_the_running_assessment(make_user, make_client, questions, bank):  # type: ignore[no-untyped-def]
+def test_no_practice_answers_to_a_question_of_the_running_assessment(make_user, make_client, questions, bank):
     interviewer, candidate = _people(make_user, make_client)
     _, attempt = _running(interviewer, candidate, questions)
     slug = questions["text"].slug
@@ -154,7 +153,7 @@ def test_no_practice_answers_to_a_question_of_the_running_assessment(make_user, 
     assert _post(candidate, f"/questions/{slug}/submissions", {"answer": JUNK}).status_code == 303
 
 
-def _ended(setting, make_user, make_client, questions, drain, *, expire=False):  # type: ignore[no-untyped-def]
+def _ended(setting, make_user, make_client, questions, drain, *, expire=False):
     interviewer, candidate = _people(make_user, make_client)
     _, attempt = _running(interviewer, candidate, questions, feedback=setting, minutes="10")
     ids = _answer_junk(candidate, questions, attempt, drain)
@@ -164,7 +163,8 @@ def _ended(setting, make_user, make_client, questions, drain, *, expire=False): 
 
 
 @pytest.mark.parametrize("expire", [False, True], ids=["submitted", "deadline passed"])
-def test_after_the_end_nothing_means_only_received(make_user, make_client, questions, drain, expire):  # type: ignore[no-untyped-def]
+@pytest.mark.sandbox
+def test_after_the_end_nothing_means_only_received(make_user, make_client, questions, drain, expire):
     secrets = _secrets(questions)
     candidate, attempt, ids = _ended("nothing", make_user, make_client, questions, drain, expire=expire)
     with time_machine.travel(utcnow() + timedelta(minutes=11 if expire else 0)):
@@ -175,7 +175,8 @@ def test_after_the_end_nothing_means_only_received(make_user, make_client, quest
     assert "does not share the grades" in pages[f"/submissions/{ids[0]}"]
 
 
-def test_after_the_end_score_means_the_score_only(make_user, make_client, questions, drain, app):  # type: ignore[no-untyped-def]
+@pytest.mark.sandbox
+def test_after_the_end_score_means_the_score_only(make_user, make_client, questions, drain, app):
     secrets = [s for s in _secrets(questions) if s not in ('class="score"', "Score:", "/100")]
     candidate, attempt, ids = _ended("score", make_user, make_client, questions, drain)
     with session_scope(app.state.db.read_session) as db:
@@ -191,7 +192,8 @@ def test_after_the_end_score_means_the_score_only(make_user, make_client, questi
     assert "Recent feedback" in candidate.get("/progress").text
 
 
-def test_after_the_end_full_means_the_feedback_of_practice(make_user, make_client, questions, drain):  # type: ignore[no-untyped-def]
+@pytest.mark.sandbox
+def test_after_the_end_full_means_the_feedback_of_practice(make_user, make_client, questions, drain):
     candidate, attempt, ids = _ended("full", make_user, make_client, questions, drain)
     text_page, choice_page, code_page = (html.unescape(candidate.get(f"/submissions/{i}").text) for i in ids)
     assert "Model answer" in text_page and _fragment(questions["text"].reference_answer) in text_page
@@ -202,7 +204,7 @@ def test_after_the_end_full_means_the_feedback_of_practice(make_user, make_clien
     assert "Score:" in text_page and "Answer received" not in text_page
 
 
-def test_the_interviewer_changes_the_setting_afterwards(make_user, make_client, questions, drain, app):  # type: ignore[no-untyped-def]
+def test_the_interviewer_changes_the_setting_afterwards(make_user, make_client, questions, drain, app):
     interviewer, candidate = _people(make_user, make_client)
     assessment, attempt = _running(interviewer, candidate, questions, feedback="nothing")
     detail = interviewer.get(f"/assessments/{assessment}").text
@@ -230,7 +232,7 @@ def test_the_interviewer_changes_the_setting_afterwards(make_user, make_client, 
     assert no_token.status_code == 403
 
 
-def test_the_builder_offers_the_setting_and_defaults_to_score(make_user, make_client, questions, app):  # type: ignore[no-untyped-def]
+def test_the_builder_offers_the_setting_and_defaults_to_score(make_user, make_client, questions, app):
     interviewer, _ = _people(make_user, make_client)
     form = interviewer.get("/assessments/new").text
     assert 'name="candidate_feedback" value="score" checked' in form
@@ -242,7 +244,7 @@ def test_the_builder_offers_the_setting_and_defaults_to_score(make_user, make_cl
     assert "The score only</strong>" in interviewer.get(made.headers["location"]).text
 
 
-def test_a_mock_hides_feedback_while_it_runs_and_shows_it_all_after(candidate_client, questions, drain):  # type: ignore[no-untyped-def]
+def test_a_mock_hides_feedback_while_it_runs_and_shows_it_all_after(candidate_client, questions, drain):
     started = _post(candidate_client, "/practice/mock", {"length": "3", "minutes": "15"})
     attempt = int(started.headers["location"].rsplit("/", 1)[1])
     question_page = candidate_client.get(f"/assessments/take/{attempt}/questions/1").text
@@ -255,7 +257,8 @@ def test_a_mock_hides_feedback_while_it_runs_and_shows_it_all_after(candidate_cl
     submission_id = re.search(r'href="/submissions/(\d+)"', candidate_client.get("/submissions").text).group(1)
     running = candidate_client.get(f"/submissions/{submission_id}").text
     summary = candidate_client.get(f"/practice/mock/{attempt}").text
-    assert "Answer received" in running and "while the mock interview runs; once it ends you will see full feedback" in running
+    assert "Answer received" in running
+    assert "while the mock interview runs; once it ends you will see full feedback" in running
     assert "Model answer" not in running and 'class="score"' not in running
     assert "Total:" not in summary and "weakest" not in summary and "answered" in summary
     _post(candidate_client, f"/assessments/take/{attempt}/submit")
@@ -264,7 +267,7 @@ def test_a_mock_hides_feedback_while_it_runs_and_shows_it_all_after(candidate_cl
     assert "Total:" in candidate_client.get(f"/practice/mock/{attempt}").text
 
 
-def test_practice_feedback_is_unchanged(answer, candidate_client, questions, drain, app):  # type: ignore[no-untyped-def]
+def test_practice_feedback_is_unchanged(answer, candidate_client, questions, drain, app):
     text = questions["text"]
     sent = answer(text.slug, answer=JUNK)
     drain()

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import partial
 
 import time_machine
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_token, login
+from tests.helpers import login, post_form
 from webapp.core.db import session_scope, utcnow
 from webapp.identity.models import Role
 from webapp.submissions.models import Submission
 
-
-def _post(client, path, data=None):  # type: ignore[no-untyped-def]
-    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/assessments")},
-                       follow_redirects=False)
+_post = partial(post_form, token_page="/assessments")  # every form here takes its token from /assessments
 
 
-def submission_ids(app) -> list[int]:  # type: ignore[no-untyped-def]
+def submission_ids(app) -> list[int]:
     with session_scope(app.state.db.read_session) as db:
         return list(db.scalars(select(Submission.id).order_by(Submission.id)))
 
 
-def test_report_and_review_list_every_answer_with_times(make_user, make_client, bank, app, drain):  # type: ignore[no-untyped-def]
+def test_report_and_review_list_every_answer_with_times(make_user, make_client, bank, app, drain):
     interviewer, candidate = make_client(), make_client()
     login(interviewer, make_user(Role.interviewer, email="iv@example.com").email, PASSWORD)
     login(candidate, make_user(email="cand@example.com").email, PASSWORD)
@@ -49,8 +47,10 @@ def test_report_and_review_list_every_answer_with_times(make_user, make_client, 
         opened = [interviewer.get(f"/submissions/{i}", follow_redirects=False).status_code for i in submission_ids(app)]
     with session_scope(app.state.db.read_session) as db:
         first, second = db.scalars(select(Submission).order_by(Submission.id))
-    answers = re.findall(r'<a href="/submissions/(\d+)">Answer (\d)</a>\s*· submitted <time datetime="([^"]+)">', report)
-    assert answers == [(str(first.id), "1", first.queued_at.isoformat()), (str(second.id), "2", second.queued_at.isoformat())]
+    answers = re.findall(r'<a href="/submissions/(\d+)">Answer (\d)</a>\s*· submitted <time datetime="([^"]+)">',
+                         report)
+    assert answers == [(str(first.id), "1", first.queued_at.isoformat()),
+                       (str(second.id), "2", second.queued_at.isoformat())]
     assert f"{start + timedelta(minutes=3):%Y-%m-%d %H:%M:%S}" in report
     assert f"{start + timedelta(minutes=9):%Y-%m-%d %H:%M:%S}" in report
     assert report.count("graded <time") == 2 and f"{start + timedelta(minutes=10):%H:%M:%S}" in report

@@ -9,14 +9,14 @@ from playwright.sync_api import expect
 PASSWORD = "a passphrase 1234"
 
 
-def create_account(live_server, role: str = "candidate") -> str:  # type: ignore[no-untyped-def]
+def create_account(live_server, role: str = "candidate") -> str:
     """A new account with ``PASSWORD``; returns its email."""
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
     live_server.cli("create-user", "--email", email, "--role", role, "--password-stdin", stdin=f"{PASSWORD}\n")
     return email
 
 
-def log_in(page, email: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
+def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
@@ -24,7 +24,7 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:  # type: ignore[
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
-def signed_in_page(browser, live_server, email: str):  # type: ignore[no-untyped-def]
+def signed_in_page(browser, live_server, email: str):
     """A fresh browser context (its own cookies) signed in as ``email``."""
     page = browser.new_context(base_url=live_server.url).new_page()
     page.set_default_timeout(15_000)

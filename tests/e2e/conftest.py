@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ import httpx2 as httpx
 import pytest
 
 from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.helpers import wait_for
 
 CHROMIUM = os.environ.get("REHEARSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -71,17 +71,15 @@ class LiveServer:
 
 
 def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], deadline_s: float = 30) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.1)  # polling a starting server, not waiting for a result
-    raise RuntimeError("server did not become healthy in time")
+            return False
+
+    wait_for(healthy, timeout=deadline_s, interval=0.1, message="the server to become healthy")
 
 
 # Package scope: the server and the browser end with the browser tests, before any other suite runs.
@@ -111,7 +109,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture(scope="package")
-def browser(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def browser(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -121,7 +119,7 @@ def browser(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory): 
 
 
 @pytest.fixture
-def page(browser, live_server):  # type: ignore[no-untyped-def]
+def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -133,7 +131,7 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def nojs_page(browser, live_server):  # type: ignore[no-untyped-def]
+def nojs_page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     context.set_default_timeout(10_000)
     page = context.new_page()

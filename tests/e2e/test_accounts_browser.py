@@ -11,7 +11,7 @@ def _email() -> str:
     return f"e2e-{uuid.uuid4().hex[:8]}@example.com"
 
 
-def test_register_logout_login_change_password(page) -> None:  # type: ignore[no-untyped-def]
+def test_register_logout_login_change_password(page) -> None:
     email = _email()
     page.goto("/register")
     page.get_by_label("Email").fill(email)
@@ -44,7 +44,7 @@ def test_register_logout_login_change_password(page) -> None:  # type: ignore[no
     expect(page.get_by_text("Your password was changed.")).to_be_visible()
 
 
-def test_register_inline_validation_with_javascript(page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_register_inline_validation_with_javascript(page, live_server) -> None:
     page.goto("/register")
     page.get_by_label("Password").fill("password")
     page.get_by_label("Email").click()  # blur the password field: htmx validates it
@@ -54,7 +54,7 @@ def test_register_inline_validation_with_javascript(page, live_server) -> None: 
     expect(page.locator("#email-error")).not_to_be_empty()
 
 
-def test_register_without_javascript(nojs_page) -> None:  # type: ignore[no-untyped-def]
+def test_register_without_javascript(nojs_page) -> None:
     page = nojs_page
     page.goto("/register")
     page.get_by_label("Email").fill("nojs-" + _email())

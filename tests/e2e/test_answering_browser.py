@@ -9,11 +9,11 @@ from playwright.sync_api import expect
 from tests.e2e.accounts import create_account, log_in
 
 
-def _candidate(page, live_server) -> None:  # type: ignore[no-untyped-def]
+def _candidate(page, live_server) -> None:
     log_in(page, create_account(live_server))
 
 
-def test_text_answer_gets_live_feedback(page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_text_answer_gets_live_feedback(page, live_server) -> None:
     _candidate(page, live_server)
     page.goto("/questions/flask-vs-fastapi-choosing")
     url_before = page.url
@@ -29,7 +29,7 @@ def test_text_answer_gets_live_feedback(page, live_server) -> None:  # type: ign
     assert page.url == url_before  # the feedback arrived in place, no navigation
 
 
-def test_choice_answer_without_javascript(nojs_page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_choice_answer_without_javascript(nojs_page, live_server) -> None:
     page = nojs_page
     _candidate(page, live_server)
     page.goto("/questions?kind=choice")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.e2e.accounts import create_account, log_in
 
 
-def test_admin_creates_previews_publishes_and_candidate_finds_it(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_admin_creates_previews_publishes_and_candidate_finds_it(browser, live_server) -> None:
     word = f"zebrafish{uuid.uuid4().hex[:6]}"
     admin_email, candidate_email = create_account(live_server, "admin"), create_account(live_server)
 

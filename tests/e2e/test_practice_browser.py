@@ -14,7 +14,7 @@ from webapp.practice.models import PracticeCard
 from webapp.submissions.models import Submission
 
 
-def _age_history(live_server, email: str, days: int) -> None:  # type: ignore[no-untyped-def]
+def _age_history(live_server, email: str, days: int) -> None:
     """Let time pass for this candidate: every date of their history moves `days` into the past."""
     url = live_server.env.get("REHEARSE_DATABASE_URL") or f"sqlite:///{live_server.data_dir / 'rehearse.db'}"
     engine = create_engine(url)
@@ -31,7 +31,7 @@ def _age_history(live_server, email: str, days: int) -> None:  # type: ignore[no
     engine.dispose()
 
 
-def test_practice_loop(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_practice_loop(browser, live_server) -> None:
     email = create_account(live_server)
     page = signed_in_page(browser, live_server, email)
 

@@ -19,7 +19,7 @@ def read_item(item_id: int):
 '''
 
 
-def test_interviewer_reviews_code_with_comments_and_override(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_interviewer_reviews_code_with_comments_and_override(browser, live_server) -> None:
     candidate = signed_in_page(browser, live_server, create_account(live_server))
     candidate.goto("/questions?kind=code")
     candidate.locator(".question-list a").first.click()
@@ -56,7 +56,7 @@ def test_interviewer_reviews_code_with_comments_and_override(browser, live_serve
     expect(review).to_contain_text("Well structured.")
 
 
-def test_candidate_takes_a_two_question_assessment(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_candidate_takes_a_two_question_assessment(browser, live_server) -> None:
     candidate_email = create_account(live_server)
     interviewer = signed_in_page(browser, live_server, create_account(live_server, "interviewer"))
     interviewer.goto("/assessments/new")
@@ -95,7 +95,7 @@ def test_candidate_takes_a_two_question_assessment(browser, live_server) -> None
     expect(interviewer.locator("main table").get_by_role("link", name="Review")).to_have_count(2)
 
 
-def test_feedback_is_withheld_while_it_runs_then_shown_as_chosen(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_feedback_is_withheld_while_it_runs_then_shown_as_chosen(browser, live_server) -> None:
     candidate_email = create_account(live_server)
     interviewer = signed_in_page(browser, live_server, create_account(live_server, "interviewer"))
     interviewer.goto("/assessments/new")

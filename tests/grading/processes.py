@@ -1,4 +1,5 @@
-"""Real `rehearse` processes for fault tests: a data dir, a database, and logs to read."""
+"""Real `rehearse` processes for fault tests: a data dir, a database, and logs to read.
+(Wait for them with tests.helpers.wait_for.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,17 +106,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for(predicate, *, timeout: float, interval: float = 0.05, message: str = "condition"):  # type: ignore[no-untyped-def]
-    """Poll until ``predicate()`` is truthy (and return it), failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
 def all_graded(site: Site, total: int) -> bool:

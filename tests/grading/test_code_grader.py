@@ -81,6 +81,7 @@ def test_registry_grades_code_with_the_sandbox() -> None:
     assert (grader.name, grader.version) == ("sandbox-tests", "2")
 
 
+@pytest.mark.sandbox
 def test_a_correct_app_passes_over_http_and_websocket() -> None:
     result = grade(APP)
     feedback = result.feedback
@@ -90,6 +91,7 @@ def test_a_correct_app_passes_over_http_and_websocket() -> None:
     assert "app module loaded" in feedback["output"]  # print-debugging works
 
 
+@pytest.mark.sandbox
 def test_score_is_the_weighted_share_of_tests_passed() -> None:
     result = grade(APP.replace('return {"id": item_id}', 'return {"id": str(item_id)}'))
     feedback = result.feedback
@@ -122,6 +124,7 @@ def test_syntax_error_is_reported_with_position_without_running() -> None:
     ("import sys\nwhile True:\n    print('spam' * 1000)\n", "output_limit", "more than 64 KiB of output"),
     ("open('x.bin', 'wb').write(b'x' * (2 << 20))\n", "error", "(files are limited to 1 MB)"),
 ])
+@pytest.mark.sandbox
 def test_apps_that_never_serve_get_an_honest_verdict(code: str, verdict: str, words: str) -> None:
     result = grade(code)
     feedback = result.feedback
@@ -131,6 +134,7 @@ def test_apps_that_never_serve_get_an_honest_verdict(code: str, verdict: str, wo
     assert all(t["outcome"] == "not_run" and t["message"].startswith("not run: ") for t in feedback["tests"])
 
 
+@pytest.mark.sandbox
 def test_a_hanging_route_times_out_that_test_only() -> None:
     code = APP.replace('    if item_id > 100:', '    import time\n    time.sleep(60)\n    if item_id > 100:')
     result = grade(code, limits={"wall_seconds": 8})
@@ -140,6 +144,7 @@ def test_a_hanging_route_times_out_that_test_only() -> None:
     assert result.feedback["verdict"] == "time_limit" and result.score == 50
 
 
+@pytest.mark.sandbox
 def test_an_app_that_dies_during_the_tests_fails_the_rest_quickly() -> None:
     code = APP.replace('    if item_id > 100:', '    import os\n    os._exit(1)\n    if item_id > 100:')
     result = grade(code)
@@ -150,6 +155,7 @@ def test_an_app_that_dies_during_the_tests_fails_the_rest_quickly() -> None:
     assert sum(t["duration_ms"] for t in later) < 3000  # refused at once, not timed out
 
 
+@pytest.mark.sandbox
 def test_fail_fast_skips_the_tests_after_the_first_failure() -> None:
     result = grade(APP.replace('"id": item_id}', '"id": 0}'), fail_fast=True)
     outcomes = [t["outcome"] for t in result.feedback["tests"]]
@@ -163,11 +169,13 @@ def test_a_test_that_breaks_a_rule_is_a_grader_error_not_a_score() -> None:
         grade(APP, tests="def test_it(app):\n    pass\n")
 
 
+@pytest.mark.sandbox
 def test_hidden_tests_that_fail_to_load_are_a_grader_error() -> None:
     with pytest.raises(GraderError, match="could not be loaded.*ZeroDivisionError"):
         grade(APP, tests="x = 1 / 0\n\ndef test_it(client):\n    pass\n")
 
 
+@pytest.mark.sandbox
 def test_hidden_test_source_is_never_in_the_feedback() -> None:
     probe = APP + "\nimport os\nprint('FILES', sorted(os.listdir('.')), flush=True)\n"
     result = grade(probe)

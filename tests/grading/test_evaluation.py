@@ -48,14 +48,16 @@ def test_contradicted_points_are_rarely_credited(whole: EvaluationReport) -> Non
     assert credited / contradicted <= CEILINGS["false_credit"]
 
 
-def test_the_loader_refuses_stale_labels(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_loader_refuses_stale_labels(tmp_path) -> None:
     questions = text_questions(read_path(default_bank_dir()))
     slug, spec = next(iter(questions.items()))
-    (tmp_path / "a.yaml").write_text(f"answers:\n  - {{question: {slug}, kind: strong, score: 90, points: [met], answer: x}}\n")
+    (tmp_path / "a.yaml").write_text(
+        f"answers:\n  - {{question: {slug}, kind: strong, score: 90, points: [met], answer: x}}\n")
     if len(spec.rubric) != 1:
         with pytest.raises(ValueError, match="points"):
             load(tmp_path, questions=questions)
-    (tmp_path / "a.yaml").write_text("answers:\n  - {question: nope, kind: strong, score: 90, points: [met], answer: x}\n")
+    (tmp_path / "a.yaml").write_text(
+        "answers:\n  - {question: nope, kind: strong, score: 90, points: [met], answer: x}\n")
     with pytest.raises(ValueError, match="unknown"):
         load(tmp_path, questions=questions)
     assert DEFAULT_SET.is_dir()

@@ -6,13 +6,17 @@ import signal
 import socket
 
 import httpx2 as httpx
+import pytest
 from sqlalchemy import select
 
-from tests.grading.processes import all_graded, counts_by_status, free_port, make_site, queue_text_answers, wait_for
+from tests.grading.processes import all_graded, counts_by_status, free_port, make_site, queue_text_answers
+from tests.helpers import wait_for
 from webapp.submissions.models import Submission, SubmissionStatus
 
+pytestmark = pytest.mark.processes
 
-def test_sigkill_with_jobs_queued_and_running_loses_nothing(tmp_path, site_database) -> None:  # type: ignore[no-untyped-def]
+
+def test_sigkill_with_jobs_queued_and_running_loses_nothing(tmp_path, site_database) -> None:
     site = make_site(tmp_path, site_database, grader_concurrency="2", grader_lease_seconds="1.5")
     total = 150
     queue_text_answers(site, total)
@@ -65,7 +69,7 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_two_workers_share_the_queue_without_double_grading(tmp_path, site_database) -> None:  # type: ignore[no-untyped-def]
+def test_two_workers_share_the_queue_without_double_grading(tmp_path, site_database) -> None:
     site = make_site(tmp_path, site_database, grader_poll_seconds="0.2")
     total = 200
     queue_text_answers(site, total)

@@ -15,29 +15,29 @@ TEXT = [q for q in BANK.questions if q.kind == "text"]
 GRADER = default_graders()["text"]
 
 
-def _task(spec, answer: str) -> GradingTask:  # type: ignore[no-untyped-def]
+def _task(spec, answer: str) -> GradingTask:
     return GradingTask(kind="text", answer_text=answer, rubric=tuple(p.model_dump() for p in spec.rubric))
 
 
-def _calibration(spec, expect: str) -> str:  # type: ignore[no-untyped-def]
+def _calibration(spec, expect: str) -> str:
     return next(c.answer for c in spec.calibration if c.expect == expect)
 
 
 @pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
-def test_every_calibration_answer_scores_in_its_range(spec) -> None:  # type: ignore[no-untyped-def]
+def test_every_calibration_answer_scores_in_its_range(spec) -> None:
     assert calibration_problem(GRADER, question=spec) is None
     kinds = {c.expect for c in spec.calibration}
     assert {"strong", "partial", "off_topic", "wrong", "dressed"} <= kinds, kinds
 
 
 @pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
-def test_shipped_rubrics_are_written_as_claims(spec) -> None:  # type: ignore[no-untyped-def]
+def test_shipped_rubrics_are_written_as_claims(spec) -> None:
     assert all(point.claims and not point.phrases for point in spec.rubric)
     assert any(point.misconceptions for point in spec.rubric)
 
 
 @pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
-def test_model_answer_scores_high_and_strong_beats_partial(spec) -> None:  # type: ignore[no-untyped-def]
+def test_model_answer_scores_high_and_strong_beats_partial(spec) -> None:
     assert GRADER.grade(_task(spec, spec.reference_answer)).score >= 90
     strong = GRADER.grade(_task(spec, _calibration(spec, "strong"))).score
     partial = GRADER.grade(_task(spec, _calibration(spec, "partial"))).score
@@ -45,7 +45,7 @@ def test_model_answer_scores_high_and_strong_beats_partial(spec) -> None:  # typ
 
 
 @pytest.mark.parametrize("spec", TEXT, ids=lambda s: s.slug)
-def test_keyword_stuffing_scores_worse_than_a_real_answer(spec) -> None:  # type: ignore[no-untyped-def]
+def test_keyword_stuffing_scores_worse_than_a_real_answer(spec) -> None:
     words = [alternative.strip() for point in spec.rubric for claim in point.claims
              for slot in claim.split(";") for alternative in slot.split("|")]
     result = GRADER.grade(_task(spec, ", ".join(words)))
@@ -58,7 +58,7 @@ def test_feedback_explains_every_point_with_evidence_and_hints() -> None:
     answer = _calibration(spec, "partial")
     feedback = GRADER.grade(_task(spec, answer)).feedback
     assert len(feedback["points"]) == len(spec.rubric)
-    for point, rubric_point in zip(feedback["points"], spec.rubric):
+    for point, rubric_point in zip(feedback["points"], spec.rubric, strict=True):
         if point["covered"]:
             start, end = point["span"]
             assert 0 <= start < end <= len(answer)

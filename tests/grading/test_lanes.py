@@ -7,6 +7,7 @@ import time
 
 from sqlalchemy import select
 
+from tests.helpers import wait_for
 from webapp.core.db import session_scope
 from webapp.grading.graders import default_graders
 from webapp.grading.graders.base import GradeResult, GradingTask
@@ -47,7 +48,7 @@ def test_lanes_add_one_quick_thread_only_when_some_kind_runs_long() -> None:
     assert lanes(graders, 0) == []
 
 
-def _queue(app, user_id: int, kinds: list[str]) -> list[int]:  # type: ignore[no-untyped-def]
+def _queue(app, user_id: int, kinds: list[str]) -> list[int]:
     with session_scope(app.state.db.write_session) as db:
         questions = {q.kind.value: q for q in db.scalars(select(Question))}
         rows = [Submission(user_id=user_id, question_id=questions[k].id, revision_id=questions[k].current_revision_id,
@@ -58,12 +59,12 @@ def _queue(app, user_id: int, kinds: list[str]) -> list[int]:  # type: ignore[no
         return [r.id for r in rows]
 
 
-def _statuses(app, ids: list[int]) -> list[SubmissionStatus]:  # type: ignore[no-untyped-def]
+def _statuses(app, ids: list[int]) -> list[SubmissionStatus]:
     with session_scope(app.state.db.read_session) as db:
         return [db.get(Submission, i).status for i in ids]
 
 
-def test_a_text_answer_is_graded_while_every_general_thread_runs_code(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_text_answer_is_graded_while_every_general_thread_runs_code(app, make_user) -> None:
     with session_scope(app.state.db.write_session) as db:
         apply_import(db, bank=read_path(default_bank_dir()), actor=None, source="test")
     user = make_user(Role.candidate)
@@ -73,15 +74,13 @@ def test_a_text_answer_is_graded_while_every_general_thread_runs_code(app, make_
     [text] = _queue(app, user.id, ["text"])
     service.start()
     try:
-        deadline = time.monotonic() + 30
-        while _statuses(app, [text]) != [SubmissionStatus.graded]:
-            assert time.monotonic() < deadline, "the text answer waited behind the code runs"
-            time.sleep(0.05)
+        deadline = time.monotonic() + 30  # for both waits together
+        wait_for(lambda: _statuses(app, [text]) == [SubmissionStatus.graded], timeout=30,
+                 message="the text answer to be graded (not to wait behind the code runs)")
         assert held.holding == 2 and _statuses(app, code).count(SubmissionStatus.running) == 2
         held.release.set()
-        while _statuses(app, code) != [SubmissionStatus.graded] * 3:
-            assert time.monotonic() < deadline, "the code answers were not graded after release"
-            time.sleep(0.05)
+        wait_for(lambda: _statuses(app, code) == [SubmissionStatus.graded] * 3,
+                 timeout=max(0.0, deadline - time.monotonic()), message="the code answers to be graded after release")
     finally:
         held.release.set()
         service.stop()

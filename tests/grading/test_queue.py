@@ -20,7 +20,7 @@ from webapp.submissions.models import Submission, SubmissionStatus
 LEASE = timedelta(seconds=30)
 
 
-def _setup(app, make_user, count: int = 3) -> list[int]:  # type: ignore[no-untyped-def]
+def _setup(app, make_user, count: int = 3) -> list[int]:
     user = make_user(Role.candidate)
     with session_scope(app.state.db.write_session) as db:
         apply_import(db, bank=read_path(default_bank_dir()), actor=None, source="test")
@@ -33,17 +33,17 @@ def _setup(app, make_user, count: int = 3) -> list[int]:  # type: ignore[no-unty
         return [r.id for r in rows]
 
 
-def _claim(app, worker="w1", kinds=("text",)):  # type: ignore[no-untyped-def]
+def _claim(app, worker="w1", kinds=("text",)):
     with session_scope(app.state.db.write_session) as db:
         return queue.claim_next_job(db, worker=worker, kinds=kinds, lease=LEASE)
 
 
-def _get(app, submission_id):  # type: ignore[no-untyped-def]
+def _get(app, submission_id):
     with session_scope(app.state.db.read_session) as db:
         return db.get(Submission, submission_id)
 
 
-def test_claims_are_oldest_first_and_never_shared(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_claims_are_oldest_first_and_never_shared(app, make_user) -> None:
     ids = _setup(app, make_user)
     claims = [_claim(app, worker=f"w{n}") for n in range(4)]
     assert [c.submission_id for c in claims[:3]] == ids
@@ -51,12 +51,12 @@ def test_claims_are_oldest_first_and_never_shared(app, make_user) -> None:  # ty
     assert _get(app, ids[0]).status == SubmissionStatus.running
 
 
-def test_kinds_without_a_grader_are_not_claimed(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_kinds_without_a_grader_are_not_claimed(app, make_user) -> None:
     _setup(app, make_user, 1)
     assert _claim(app, kinds=("code",)) is None
 
 
-def test_only_the_lease_holder_stores_a_result(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_lease_holder_stores_a_result(app, make_user) -> None:
     [job] = _setup(app, make_user, 1)
     with time_machine.travel(utcnow(), tick=False) as clock:
         first = _claim(app, "slow-worker")
@@ -73,7 +73,7 @@ def test_only_the_lease_holder_stores_a_result(app, make_user) -> None:  # type:
     assert (stored.status, stored.score, stored.attempts) == (SubmissionStatus.graded, 80, 2)
 
 
-def test_heartbeats_keep_a_lease(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_heartbeats_keep_a_lease(app, make_user) -> None:
     _setup(app, make_user, 1)
     with time_machine.travel(utcnow(), tick=False) as clock:
         claim = _claim(app)
@@ -84,7 +84,7 @@ def test_heartbeats_keep_a_lease(app, make_user) -> None:  # type: ignore[no-unt
                 assert queue.requeue_expired_leases(db, max_attempts=3) == (0, 0)
 
 
-def test_lost_worker_on_every_attempt_ends_failed(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_lost_worker_on_every_attempt_ends_failed(app, make_user) -> None:
     [job] = _setup(app, make_user, 1)
     with time_machine.travel(utcnow(), tick=False) as clock:
         for attempt in range(1, 4):
@@ -103,7 +103,7 @@ class _Exploding:
         raise ValueError("rubric is on fire")
 
 
-def test_grader_exception_is_retried_then_failed_with_the_error(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_grader_exception_is_retried_then_failed_with_the_error(app, make_user) -> None:
     [job] = _setup(app, make_user, 1)
     service = GradingService(app.state.db, {"text": _Exploding()}, concurrency=0, max_attempts=2)
     assert service.process_one()
@@ -116,7 +116,7 @@ def test_grader_exception_is_retried_then_failed_with_the_error(app, make_user) 
     assert not service.process_one()
 
 
-def test_service_grades_and_records_its_presence(app, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_service_grades_and_records_its_presence(app, make_user) -> None:
     ids = _setup(app, make_user, 2)
     service = app.state.grader
     while service.process_one():

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_for
 from tests.sandbox_processes import job_processes, with_token
 from webapp.grading.sandbox import (
     Limits,
@@ -33,6 +34,8 @@ from webapp.grading.sandbox import (
 from webapp.grading.sandbox.linux import python_roots
 from webapp.grading.sandbox.watch import TRUNCATED
 
+pytestmark = pytest.mark.sandbox
+
 try:
     BWRAP: Sandbox | None = shared_sandbox("bwrap")
     WHY_NO_BWRAP = ""
@@ -43,7 +46,7 @@ MODES = ["process", pytest.param("bwrap", marks=pytest.mark.skipif(
 FAST = Limits(wall_seconds=5, cpu_seconds=2)
 
 
-def run(mode: str, code: str, limits: Limits = FAST):  # type: ignore[no-untyped-def]
+def run(mode: str, code: str, limits: Limits = FAST):
     return run_program(shared_sandbox(mode), source=textwrap.dedent(code), limits=limits)
 
 
@@ -216,9 +219,14 @@ def test_one_sandbox_fork_bomb_does_not_starve_another() -> None:
     code = f"import os, sys\nos.execv(sys.executable, [sys.executable, '-c', {bomb!r}, {token!r}])\n"
     with ThreadPoolExecutor(1) as pool:
         hog = pool.submit(run, "bwrap", code, Limits(wall_seconds=5, processes=32))
-        deadline = time.monotonic() + 4
-        while len(with_token(token)) < 25:  # wait until the bomb holds its whole allowance
-            assert time.monotonic() < deadline and not hog.done(), "the fork bomb never got going"
+
+        def holds_its_allowance() -> bool:
+            if len(with_token(token)) >= 25:
+                return True
+            assert not hog.done(), "the fork bomb never got going"
+            return False
+
+        wait_for(holds_its_allowance, timeout=4, interval=0, message="the fork bomb to hold its whole allowance")
         assert len(with_token(token)) < 32
         assert run("bwrap", "print('ok')", Limits(processes=32)).stdout.strip() == "ok"
         assert hog.result().timed_out
@@ -242,9 +250,14 @@ def test_a_jobs_processes_are_found_by_its_marks_not_by_the_process_tree() -> No
     try:
         with ThreadPoolExecutor(1) as pool:
             job = pool.submit(run, "bwrap", code, Limits(wall_seconds=4, cpu_seconds=2))
-            deadline = time.monotonic() + 4
-            while not with_token(token):
-                assert time.monotonic() < deadline and not job.done(), "the candidate's process never started"
+
+            def started() -> bool:
+                if with_token(token):
+                    return True
+                assert not job.done(), "the candidate's process never started"
+                return False
+
+            wait_for(started, timeout=4, interval=0, message="the candidate's process to start")
             (unmarked,) = with_token(token)
             assert b"SANDBOX_JOB=" not in Path(f"/proc/{unmarked}/environ").read_bytes()
             found = job_processes()

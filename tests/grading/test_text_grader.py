@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -24,11 +25,11 @@ MEMORY = {"point": "UploadFile spools to disk instead of holding the file in mem
           "claims": ["bytes ; read|hold|load ; memory", "uploadfile ; spool|disk|temporary file"]}
 
 
-def grade(answer: str, *rubric: dict) -> dict:  # type: ignore[type-arg]
+def grade(answer: str, *rubric: dict[str, Any]) -> dict[str, Any]:
     return GRADER.grade(GradingTask(kind="text", answer_text=answer, rubric=rubric)).feedback
 
 
-def verdicts(answer: str, *rubric: dict) -> list[str]:  # type: ignore[type-arg]
+def verdicts(answer: str, *rubric: dict[str, Any]) -> list[str]:
     return [p["verdict"] for p in grade(answer, *rubric)["points"]]
 
 
@@ -96,13 +97,15 @@ def test_evidence_is_whole_rendered_sentences_with_code_intact() -> None:
     assert [s.text for s in found] == ["Intro here.", "A blocking call like time.sleep(2) stalls the loop, "
                                        "e.g. in an async route.", "The end."]
     assert answer[found[1].start:found[1].end].startswith("A **blocking**")
-    point = {"point": "Blocking calls stall the loop", "weight": 1, "claims": ["blocking call|time sleep ; stall|block ; loop"]}
+    point = {"point": "Blocking calls stall the loop", "weight": 1,
+             "claims": ["blocking call|time sleep ; stall|block ; loop"]}
     evidence = grade(answer, point)["points"][0]["evidence"]
     assert evidence == found[1].text
 
 
 def test_patterns_are_re2_case_insensitive_and_refuse_what_could_stall() -> None:
-    point = {"point": "Disables it", "weight": 1, "claims": ["response model ; none"], "patterns": [r"response_model\s*=\s*None"]}
+    point = {"point": "Disables it", "weight": 1, "claims": ["response model ; none"],
+             "patterns": [r"response_model\s*=\s*None"]}
     assert verdicts("Pass RESPONSE_MODEL = None to switch it off.", point) == ["met"]
     with pytest.raises(PatternError, match="back-references"):
         compiled_pattern(r"(a+)\1")
@@ -184,7 +187,8 @@ def test_a_bold_lead_in_ends_its_sentence() -> None:
 def test_a_claim_does_not_reach_across_a_comma_into_another_statement() -> None:
     point = {"point": "HttpOnly hides the cookie from JavaScript", "weight": 1,
              "claims": ["httponly ; javascript|script"]}
-    assert verdicts("HttpOnly restricts the cookie to HTTPS, Secure stops JavaScript from reading it.", point) == ["missed"]
+    assert verdicts("HttpOnly restricts the cookie to HTTPS, Secure stops JavaScript from reading it.",
+                    point) == ["missed"]
     assert verdicts("HttpOnly, which is a cookie flag, keeps JavaScript away from it.", point) == ["met"]
 
 
@@ -196,7 +200,8 @@ def test_a_negation_ends_where_a_new_statement_starts_after_and() -> None:
 
 def test_a_list_of_mistakes_to_avoid_denies_nothing() -> None:
     point = {"point": "Expose custom headers", "weight": 1, "claims": ["expose headers ; custom header"]}
-    assert verdicts("Mistakes I'd avoid: no expose headers when the SPA must read a custom header.", point) != ["contradicted"]
+    assert verdicts("Mistakes I'd avoid: no expose headers when the SPA must read a custom header.",
+                    point) != ["contradicted"]
 
 
 def test_a_run_on_stretch_of_terms_earns_nothing() -> None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 import httpx2 as httpx
 import pytest
 from sqlalchemy import select, text
 
-from tests.grading.processes import free_port, make_site, wait_for
+from tests.grading.processes import free_port, make_site
+from tests.helpers import post_form, wait_for
 from webapp.questions.bank import default_bank_dir, read_path
 from webapp.submissions.models import Submission, SubmissionStatus
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+pytestmark = pytest.mark.processes
 
 
-def test_a_worker_is_woken_by_the_queuing_transaction(tmp_path, site_database) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_is_woken_by_the_queuing_transaction(tmp_path, site_database) -> None:
     if site_database is None:
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite graders are woken in-process")
     # A poll interval far longer than the deadline below: only the notification can be in time.
@@ -29,9 +28,8 @@ def test_a_worker_is_woken_by_the_queuing_transaction(tmp_path, site_database) -
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=30) as browser:
             wait_for(lambda: _healthy(browser), timeout=60, message="web process")
-            token = TOKEN.search(browser.get("/register").text).group(1)
-            browser.post("/register", data={"email": "wake@example.com", "display_name": "Wake", "csrf_token": token,
-                                            "password": "a long passphrase"})
+            post_form(browser, "/register", {"email": "wake@example.com", "display_name": "Wake",
+                                             "password": "a long passphrase"}, token_page="/register")
             first = _answer(browser)
             wait_for(lambda: _graded(site, first), timeout=15, message="the worker to grade at once")
 
@@ -49,14 +47,13 @@ def test_a_worker_is_woken_by_the_queuing_transaction(tmp_path, site_database) -
 
 def _answer(browser: httpx.Client) -> int:
     question = next(q for q in read_path(default_bank_dir()).questions if q.kind == "text")
-    token = TOKEN.search(browser.get(f"/questions/{question.slug}").text).group(1)
-    answered = browser.post(f"/questions/{question.slug}/submissions",
-                            data={"answer": question.reference_answer, "csrf_token": token})
+    answered = post_form(browser, f"/questions/{question.slug}/submissions", {"answer": question.reference_answer},
+                         token_page=f"/questions/{question.slug}")
     assert answered.status_code == 303, answered.text[:300]
     return int(answered.headers["location"].rsplit("/", 1)[1])
 
 
-def _graded(site, submission_id: int) -> bool:  # type: ignore[no-untyped-def]
+def _graded(site, submission_id: int) -> bool:
     with site.session() as db:
         return db.scalar(select(Submission.status).where(Submission.id == submission_id)) == SubmissionStatus.graded
 

@@ -16,7 +16,7 @@ from webapp.questions.models import Question
 from webapp.submissions.models import Submission, SubmissionStatus
 
 
-def _distinct_topic_questions(app, n):  # type: ignore[no-untyped-def]
+def _distinct_topic_questions(app, n):
     with session_scope(app.state.db.read_session) as db:
         picked: dict[int, Question] = {}
         for question in db.scalars(select(Question).where(Question.kind == "text").order_by(Question.id)):
@@ -27,7 +27,7 @@ def _distinct_topic_questions(app, n):  # type: ignore[no-untyped-def]
         return questions
 
 
-def _answer(app, *, user, question, score, assessment_owner=None):  # type: ignore[no-untyped-def]
+def _answer(app, *, user, question, score, assessment_owner=None):
     """A graded answer, in practice or inside an ended assessment run by ``assessment_owner``."""
     now = utcnow()
     with session_scope(app.state.db.write_session) as db:
@@ -58,7 +58,7 @@ def _mastery(page: str, topic: str) -> str:
     return f"{row.group(1)} tried, {row.group(2)}"
 
 
-def test_an_interviewer_sees_only_the_answers_they_may_open(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+def test_an_interviewer_sees_only_the_answers_they_may_open(app, bank, make_user, make_client):
     candidate = make_user(email="cand@example.com")
     mine = make_user(Role.interviewer, email="iv@example.com")
     theirs = make_user(Role.interviewer, email="iv2@example.com")

@@ -14,16 +14,16 @@ def _slugs(html: str) -> list[str]:
     return re.findall(r'href="/questions/([a-z0-9-]+)"', html)
 
 
-def _set(app, slug, status):  # type: ignore[no-untyped-def]
+def _set(app, slug, status):
     with session_scope(app.state.db.write_session) as db:
         set_status(db, question=get_question(db, slug=slug), status=status, actor=None)
 
 
-def test_list_needs_login(client, bank):  # type: ignore[no-untyped-def]
+def test_list_needs_login(client, bank):
     assert client.get("/questions", follow_redirects=False).headers["location"] == "/login?next=/questions"
 
 
-def test_list_shows_counts_and_paginates(candidate_client, bank):  # type: ignore[no-untyped-def]
+def test_list_shows_counts_and_paginates(candidate_client, bank):
     html = candidate_client.get("/questions").text
     published = [q for q in bank.questions if q.status == "published"]
     assert f"{len(published)} questions" in html
@@ -33,7 +33,7 @@ def test_list_shows_counts_and_paginates(candidate_client, bank):  # type: ignor
     assert set(_slugs(second)).isdisjoint(_slugs(html))
 
 
-def test_filters(candidate_client, bank):  # type: ignore[no-untyped-def]
+def test_filters(candidate_client, bank):
     spec = next(q for q in bank.questions if q.kind == "code")
     html = candidate_client.get("/questions", params={"topic": spec.topic, "kind": "code"}).text
     expected = {q.slug for q in bank.questions if q.topic == spec.topic and q.kind == "code"}
@@ -48,7 +48,7 @@ def test_filters(candidate_client, bank):  # type: ignore[no-untyped-def]
     assert set(_slugs(html)) <= hard and _slugs(html)
 
 
-def test_topic_counts_ignore_the_topic_filter(candidate_client, bank):  # type: ignore[no-untyped-def]
+def test_topic_counts_ignore_the_topic_filter(candidate_client, bank):
     topic = bank.topics[0]
     html = candidate_client.get("/questions", params={"topic": topic.slug}).text
     count = sum(1 for q in bank.questions if q.topic == topic.slug)
@@ -57,7 +57,7 @@ def test_topic_counts_ignore_the_topic_filter(candidate_client, bank):  # type: 
     assert f"{other.name} ({sum(1 for q in bank.questions if q.topic == other.slug)})" in html
 
 
-def test_full_text_search_finds_words_in_title_and_prompt(candidate_client, bank):  # type: ignore[no-untyped-def]
+def test_full_text_search_finds_words_in_title_and_prompt(candidate_client, bank):
     html = candidate_client.get("/questions", params={"q": "Flask"}).text
     found = _slugs(html)
     assert found and all("flask" in (q.title + q.prompt).lower() for q in bank.questions if q.slug in found)
@@ -69,26 +69,26 @@ def test_full_text_search_finds_words_in_title_and_prompt(candidate_client, bank
     assert not _slugs(none) and "No questions match" in none
 
 
-def test_search_input_is_never_injected(candidate_client, bank):  # type: ignore[no-untyped-def]
+def test_search_input_is_never_injected(candidate_client, bank):
     for hostile in ['"', "' OR 1=1 --", "NEAR(", "a:*", "*", "(", "\\", "title:x", "%", "🙂"]:
         response = candidate_client.get("/questions", params={"q": hostile})
         assert response.status_code == 200, hostile
 
 
-def test_htmx_filtering_returns_only_the_results(candidate_client, bank):  # type: ignore[no-untyped-def]
+def test_htmx_filtering_returns_only_the_results(candidate_client, bank):
     response = candidate_client.get("/questions", params={"q": "Flask"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert "<html" not in response.text and "result-count" in response.text
     assert "HX-Request" in response.headers["vary"]
 
 
-def test_bad_page_number_is_422_not_500(candidate_client, bank):  # type: ignore[no-untyped-def]
+def test_bad_page_number_is_422_not_500(candidate_client, bank):
     assert candidate_client.get("/questions?page=abc").status_code == 422
     assert candidate_client.get("/questions?page=0").status_code == 422
     assert candidate_client.get("/questions?difficulty=impossible").status_code == 200
 
 
-def test_question_page_renders_prompt_and_answer_form(candidate_client, bank):  # type: ignore[no-untyped-def]
+def test_question_page_renders_prompt_and_answer_form(candidate_client, bank):
     for kind, control in [("text", '<textarea id="answer"'), ("choice", 'name="choice"'), ("code", 'name="file"')]:
         spec = next(q for q in bank.questions if q.kind == kind)
         html = candidate_client.get(f"/questions/{spec.slug}").text
@@ -99,7 +99,7 @@ def test_question_page_renders_prompt_and_answer_form(candidate_client, bank):  
     assert "hidden_tests" not in html and code.hidden_tests.strip().splitlines()[-1].strip() not in html
 
 
-def test_drafts_and_archived_are_404_for_candidates(candidate_client, bank, app):  # type: ignore[no-untyped-def]
+def test_drafts_and_archived_are_404_for_candidates(candidate_client, bank, app):
     draft, archived = bank.questions[0].slug, bank.questions[1].slug
     _set(app, draft, QuestionStatus.draft)
     _set(app, archived, QuestionStatus.archived)
@@ -109,7 +109,7 @@ def test_drafts_and_archived_are_404_for_candidates(candidate_client, bank, app)
     assert candidate_client.get("/questions/no-such-question").status_code == 404
 
 
-def test_admin_sees_drafts_with_a_banner(admin_client, bank, app):  # type: ignore[no-untyped-def]
+def test_admin_sees_drafts_with_a_banner(admin_client, bank, app):
     slug = bank.questions[0].slug
     _set(app, slug, QuestionStatus.draft)
     html = admin_client.get(f"/questions/{slug}").text

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+import pytest
 import yaml
 
-from tests.helpers import csrf_token
+from tests.helpers import post_form
 from webapp.core.db import session_scope
 from webapp.questions.curation import get_question
 
@@ -12,63 +15,67 @@ TESTS = '''def test_ping_answers_pong(client):
     r = client.get("/ping")
     assert r.status_code == 200 and r.json() == {"pong": True}, "GET /ping should return {'pong': true}"
 '''
-GOOD = 'from fastapi import FastAPI\\n\\napp = FastAPI()\\n\\n@app.get("/ping")\\ndef ping():\\n    return {"pong": True}\\n'
+GOOD = ('from fastapi import FastAPI\\n\\napp = FastAPI()\\n\\n'
+        '@app.get("/ping")\\ndef ping():\\n    return {"pong": True}\\n')
 BAD = GOOD.replace("True", "False")
+GOOD_CODE, BAD_CODE = GOOD.replace("\\n", "\n"), BAD.replace("\\n", "\n")  # as pasted into the editor
 
 FORM = {"slug": "ping-pong", "kind": "code", "title": "Ping", "topic": "middleware", "difficulty": "easy",
         "prompt": "Answer GET /ping.", "starter_code": "from fastapi import FastAPI\napp = FastAPI()\n",
         "hidden_tests": TESTS}
 
 
-def _post(client, path, data, **kwargs):  # type: ignore[no-untyped-def]
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin")}, follow_redirects=False,
-                       **kwargs)
+_post = partial(post_form, token_page="/admin")  # every admin form here takes its token from /admin
 
 
-def _status(app, slug):  # type: ignore[no-untyped-def]
+def _status(app, slug):
     with session_scope(app.state.db.read_session) as db:
         return get_question(db, slug=slug).status.value
 
 
-def test_run_reference_solution_from_the_editor(admin_client, bank) -> None:  # type: ignore[no-untyped-def]
-    good = _post(admin_client, "/admin/questions/run-reference", {**FORM, "reference_solution": GOOD.replace("\\n", "\n")},
+@pytest.mark.sandbox
+def test_run_reference_solution_from_the_editor(admin_client, bank) -> None:
+    good = _post(admin_client, "/admin/questions/run-reference", {**FORM, "reference_solution": GOOD_CODE},
                  headers={"HX-Request": "true"})
     assert "passes every hidden test" in good.text and "test_ping_answers_pong" in good.text
-    bad = _post(admin_client, "/admin/questions/run-reference", {**FORM, "reference_solution": BAD.replace("\\n", "\n")},
+    bad = _post(admin_client, "/admin/questions/run-reference", {**FORM, "reference_solution": BAD_CODE},
                 headers={"HX-Request": "true"})
     assert "does not pass" in bad.text and "should return" in bad.text
     assert "def test_ping" not in bad.text  # hidden test source is never shown, even to admins here
-    plain = _post(admin_client, "/admin/questions/new", {**FORM, "reference_solution": GOOD.replace("\\n", "\n"),
+    plain = _post(admin_client, "/admin/questions/new", {**FORM, "reference_solution": GOOD_CODE,
                                                           "action": "run-reference"})
-    assert plain.status_code == 200 and "passes every hidden test" in plain.text and 'id="question-editor"' in plain.text
+    assert plain.status_code == 200
+    assert "passes every hidden test" in plain.text and 'id="question-editor"' in plain.text
 
 
-def test_failing_reference_cannot_be_published(admin_client, bank, app) -> None:  # type: ignore[no-untyped-def]
-    created = _post(admin_client, "/admin/questions/new", {**FORM, "reference_solution": BAD.replace("\\n", "\n"),
+@pytest.mark.sandbox
+def test_failing_reference_cannot_be_published(admin_client, bank, app) -> None:
+    created = _post(admin_client, "/admin/questions/new", {**FORM, "reference_solution": BAD_CODE,
                                                             "action": "save"})
     assert created.status_code == 303  # drafts may be broken while they are written
     _post(admin_client, "/admin/questions/ping-pong/status", {"status": "published"})
     assert _status(app, "ping-pong") == "draft"
     assert "does not pass its hidden tests" in admin_client.get("/admin/questions/ping-pong/edit").text
-    fixed = _post(admin_client, "/admin/questions/ping-pong/edit", {**FORM, "reference_solution": GOOD.replace("\\n", "\n"),
+    fixed = _post(admin_client, "/admin/questions/ping-pong/edit", {**FORM, "reference_solution": GOOD_CODE,
                                                                      "action": "save"})
     assert fixed.status_code == 303
     _post(admin_client, "/admin/questions/ping-pong/status", {"status": "published"})
     assert _status(app, "ping-pong") == "published"
-    broken = _post(admin_client, "/admin/questions/ping-pong/edit", {**FORM, "reference_solution": BAD.replace("\\n", "\n"),
+    broken = _post(admin_client, "/admin/questions/ping-pong/edit", {**FORM, "reference_solution": BAD_CODE,
                                                                       "action": "save"})
     assert broken.status_code == 422 and "does not pass its hidden tests" in broken.text
 
 
-def test_import_refuses_a_published_code_question_with_a_failing_reference(admin_client, bank) -> None:  # type: ignore[no-untyped-def]
-    question = {**{k: v for k, v in FORM.items()}, "reference_solution": BAD.replace("\\n", "\n"),
+@pytest.mark.sandbox
+def test_import_refuses_a_published_code_question_with_a_failing_reference(admin_client, bank) -> None:
+    question = {**{k: v for k, v in FORM.items()}, "reference_solution": BAD_CODE,
                 "wrong_solutions": [{"label": "none", "code": "app = None\n"}]}
-    response = admin_client.post("/admin/questions/import", files={"file": ("q.yaml", yaml.safe_dump(
-        {"questions": [question]}).encode(), "application/yaml")}, data={"csrf_token": csrf_token(admin_client, "/admin")})
+    response = _post(admin_client, "/admin/questions/import", files={"file": ("q.yaml", yaml.safe_dump(
+        {"questions": [question]}).encode(), "application/yaml")})
     assert response.status_code == 422 and "does not pass its hidden tests" in response.text
 
 
-def test_admins_see_a_banner_when_code_is_not_isolated(settings, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_admins_see_a_banner_when_code_is_not_isolated(settings, make_user) -> None:
     from starlette.testclient import TestClient
 
     from tests.conftest import PASSWORD
@@ -84,13 +91,15 @@ def test_admins_see_a_banner_when_code_is_not_isolated(settings, make_user) -> N
     app.state.db.dispose()
 
 
-def test_publishing_needs_every_known_solution_to_score_as_labelled(admin_client, bank, app) -> None:  # type: ignore[no-untyped-def]
-    good = GOOD.replace("\\n", "\n")
+@pytest.mark.sandbox
+def test_publishing_needs_every_known_solution_to_score_as_labelled(admin_client, bank, app) -> None:
+    good = GOOD_CODE
     router_style = ("from fastapi import APIRouter, FastAPI\n\nrouter = APIRouter()\n\n\n@router.get('/ping')\n"
-                    "async def ping() -> dict:\n    return {'pong': True}\n\n\napp = FastAPI()\napp.include_router(router)\n")
+                    "async def ping() -> dict:\n    return {'pong': True}\n\n\n"
+                    "app = FastAPI()\napp.include_router(router)\n")
     fields = {**FORM, "reference_solution": good, "action": "save",
               "correct-0-label": "a router", "correct-0-code": router_style,
-              "wrong-0-label": "answers false", "wrong-0-code": BAD.replace("\\n", "\n"),
+              "wrong-0-label": "answers false", "wrong-0-code": BAD_CODE,
               "equivalent_mutants": "m-0123abcd: the status code is 200 either way"}
     assert _post(admin_client, "/admin/questions/new", fields).status_code == 303
     editor = admin_client.get("/admin/questions/ping-pong/edit").text  # everything survives the round trip
@@ -99,16 +108,16 @@ def test_publishing_needs_every_known_solution_to_score_as_labelled(admin_client
     assert _status(app, "ping-pong") == "published"
     caught_nothing = _post(admin_client, "/admin/questions/ping-pong/edit", {**fields, "wrong-0-code": router_style})
     assert caught_nothing.status_code == 422 and "the tests do not catch its mistake" in caught_nothing.text
-    rejected = _post(admin_client, "/admin/questions/ping-pong/edit", {**fields, "correct-0-code": BAD.replace("\\n", "\n")})
+    rejected = _post(admin_client, "/admin/questions/ping-pong/edit", {**fields, "correct-0-code": BAD_CODE})
     assert rejected.status_code == 422 and "known-correct solution “a router” does not pass" in rejected.text
 
 
-def test_hidden_tests_that_import_the_solution_are_refused_with_the_reason(admin_client, bank) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_tests_that_import_the_solution_are_refused_with_the_reason(admin_client, bank) -> None:
     old_style = "from solution import app\n\ndef test_it():\n    assert app\n"
     saved = _post(admin_client, "/admin/questions/new", {**FORM, "hidden_tests": old_style, "action": "save",
-                                                          "reference_solution": GOOD.replace("\\n", "\n")})
+                                                          "reference_solution": GOOD_CODE})
     assert saved.status_code == 422 and "cannot import solution" in saved.text and "client" in saved.text
     run = _post(admin_client, "/admin/questions/run-reference", {**FORM, "hidden_tests": old_style,
-                                                                  "reference_solution": GOOD.replace("\\n", "\n")},
+                                                                  "reference_solution": GOOD_CODE},
                 headers={"HX-Request": "true"})
     assert run.status_code == 200 and "cannot import solution" in run.text  # a message, not a 500

@@ -6,10 +6,11 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
 from sqlalchemy import func, select
 
-from tests.helpers import csrf_token
+from tests.helpers import post_form
 from webapp.core.db import session_scope
 from webapp.questions.bank import MAX_FILE_BYTES, dump_yaml, parse_document, read_path
 from webapp.questions.importer import apply_import, export_bank, export_to_directory, plan_import
@@ -22,18 +23,18 @@ GOOD = {
 }
 
 
-def _counts(app):  # type: ignore[no-untyped-def]
+def _counts(app):
     with session_scope(app.state.db.read_session) as db:
         return db.scalar(select(func.count()).select_from(Question)), db.scalar(
             select(func.count()).select_from(QuestionRevision))
 
 
-def _import(app, text, **kwargs):  # type: ignore[no-untyped-def]
+def _import(app, text, **kwargs):
     with session_scope(app.state.db.write_session) as db:
         return apply_import(db, bank=parse_document(text, filename="upload.yaml"), actor=None, source="t", **kwargs)
 
 
-def test_import_is_idempotent_and_changes_make_revisions(app, bank):  # type: ignore[no-untyped-def]
+def test_import_is_idempotent_and_changes_make_revisions(app, bank):
     before = _counts(app)
     assert _import(app, yaml.safe_dump({"questions": [GOOD]})).new == ["imported-one"]
     again = _import(app, yaml.safe_dump({"questions": [GOOD]}))
@@ -44,7 +45,7 @@ def test_import_is_idempotent_and_changes_make_revisions(app, bank):  # type: ig
     assert _counts(app) == (before[0] + 1, before[1] + 2)
 
 
-def test_export_then_import_round_trips(app, bank, tmp_path):  # type: ignore[no-untyped-def]
+def test_export_then_import_round_trips(app, bank, tmp_path):
     with session_scope(app.state.db.read_session) as db:
         exported = export_bank(db)
         export_to_directory(db, directory=tmp_path)
@@ -60,7 +61,7 @@ def test_export_then_import_round_trips(app, bank, tmp_path):  # type: ignore[no
     assert all(by_slug[q.slug] == q for q in bank.questions)
 
 
-def test_bad_files_import_nothing(app, bank):  # type: ignore[no-untyped-def]
+def test_bad_files_import_nothing(app, bank):
     before = _counts(app)
     cases = {
         "malformed YAML": "questions: [\n  - slug: x\n    title: 'unclosed",
@@ -78,13 +79,14 @@ def test_bad_files_import_nothing(app, bank):  # type: ignore[no-untyped-def]
     assert _counts(app) == before
 
 
-def test_error_messages_name_file_question_and_field(app, bank):  # type: ignore[no-untyped-def]
-    plan = _import(app, yaml.safe_dump({"questions": [{**GOOD, "rubric": [{"point": "x", "weight": 7, "phrases": ["y"]}]}]}))
+def test_error_messages_name_file_question_and_field(app, bank):
+    rubric = [{"point": "x", "weight": 7, "phrases": ["y"]}]
+    plan = _import(app, yaml.safe_dump({"questions": [{**GOOD, "rubric": rubric}]}))
     error = plan.errors[0]
     assert (error.file, error.question, error.field) == ("upload.yaml", "imported-one", "rubric[0].weight")
 
 
-def test_only_new_leaves_edited_questions_alone(app, bank):  # type: ignore[no-untyped-def]
+def test_only_new_leaves_edited_questions_alone(app, bank):
     _import(app, yaml.safe_dump({"questions": [{**GOOD, "prompt": "Edited by an admin."}]}))
     plan = _import(app, yaml.safe_dump({"questions": [GOOD]}), only_new=True)
     assert plan.new == [] and plan.changed == []
@@ -93,27 +95,25 @@ def test_only_new_leaves_edited_questions_alone(app, bank):  # type: ignore[no-u
         assert question.search_text == "Edited by an admin."
 
 
-def _upload(client, content: bytes, name: str = "bank.yaml"):  # type: ignore[no-untyped-def]
-    return client.post("/admin/questions/import", files={"file": (name, content, "application/yaml")},
-                       data={"csrf_token": csrf_token(client, "/admin")}, follow_redirects=False)
+def _upload(client, content: bytes, name: str = "bank.yaml"):
+    return post_form(client, "/admin/questions/import", token_page="/admin",
+                     files={"file": (name, content, "application/yaml")})
 
 
-def test_web_import_shows_a_dry_run_then_applies(admin_client, bank, app):  # type: ignore[no-untyped-def]
+def test_web_import_shows_a_dry_run_then_applies(admin_client, bank, app):
     before = _counts(app)
     response = _upload(admin_client, yaml.safe_dump({"questions": [GOOD]}).encode())
     assert response.status_code == 200
     assert "Ready to import" in response.text and _counts(app) == before
     apply_path = response.text.split('action="/admin/questions/import/')[1].split('"')[0]
-    applied = admin_client.post(f"/admin/questions/import/{apply_path}",
-                                data={"csrf_token": csrf_token(admin_client, "/admin")}, follow_redirects=False)
+    applied = post_form(admin_client, f"/admin/questions/import/{apply_path}", token_page="/admin")
     assert applied.status_code == 303
     assert _counts(app)[0] == before[0] + 1
-    twice = admin_client.post(f"/admin/questions/import/{apply_path}",
-                              data={"csrf_token": csrf_token(admin_client, "/admin")}, follow_redirects=False)
+    twice = post_form(admin_client, f"/admin/questions/import/{apply_path}", token_page="/admin")
     assert twice.status_code == 404
 
 
-def test_web_import_reports_errors_and_refuses_bad_files(admin_client, bank):  # type: ignore[no-untyped-def]
+def test_web_import_reports_errors_and_refuses_bad_files(admin_client, bank):
     invalid = _upload(admin_client, yaml.safe_dump({"questions": [{**GOOD, "weight": 1}]}).encode())
     assert invalid.status_code == 422 and "cannot be imported" in invalid.text and "weight" in invalid.text
     assert "/apply" not in invalid.text
@@ -123,7 +123,7 @@ def test_web_import_reports_errors_and_refuses_bad_files(admin_client, bank):  #
     assert binary.status_code == 400 and "not UTF-8" in binary.text
 
 
-def test_web_export_downloads_yaml(admin_client, bank):  # type: ignore[no-untyped-def]
+def test_web_export_downloads_yaml(admin_client, bank):
     response = admin_client.get("/admin/questions/export")
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
@@ -131,7 +131,8 @@ def test_web_export_downloads_yaml(admin_client, bank):  # type: ignore[no-untyp
     assert len(data["questions"]) == len(bank.questions) and len(data["topics"]) == len(bank.topics)
 
 
-def test_cli_import_dry_run_and_export(tmp_path):  # type: ignore[no-untyped-def]
+@pytest.mark.processes
+def test_cli_import_dry_run_and_export(tmp_path):
     env = {**os.environ, "REHEARSE_DATA_DIR": str(tmp_path / "data")}
     env.pop("REHEARSE_DATABASE_URL", None)
 
@@ -162,7 +163,7 @@ NEW_STYLE = {
 }
 
 
-def test_setup_brings_unedited_old_format_code_challenges_up_to_date(app, bank, make_user):  # type: ignore[no-untyped-def]
+def test_setup_brings_unedited_old_format_code_challenges_up_to_date(app, bank, make_user):
     """What `rehearse setup` does on upgrade: a shipped code question whose hidden tests imported
     `solution` (which can no longer be graded) is replaced, unless a person revised it."""
     from sqlalchemy import update
@@ -186,7 +187,7 @@ def test_setup_brings_unedited_old_format_code_challenges_up_to_date(app, bank, 
     assert current == {"ping-code": NEW_STYLE["hidden_tests"], "ping-code-edited": old_format}
 
 
-def test_setup_brings_unedited_phrase_rubrics_up_to_date(app, bank, make_user):  # type: ignore[no-untyped-def]
+def test_setup_brings_unedited_phrase_rubrics_up_to_date(app, bank, make_user):
     """On upgrade, shipped text questions still graded by phrases get the claims rubric, unless a
     person revised them."""
     from sqlalchemy import update

@@ -9,6 +9,8 @@ import pytest
 from tests.questions.test_shipped_bank import CHECK, CODE
 from webapp.grading.mutation_analysis import analyse, report_lines
 
+pytestmark = pytest.mark.sandbox
+
 TARGET = 0.90
 
 

@@ -41,7 +41,7 @@ def test_bank_sizes() -> None:
     assert set(Counter(q.difficulty for q in BANK.questions)) == {"easy", "medium", "hard"}
 
 
-def _sandbox():  # type: ignore[no-untyped-def]
+def _sandbox():
     try:
         return shared_sandbox("bwrap")
     except SandboxUnavailable:
@@ -52,6 +52,7 @@ CHECK = reference_checker(CodeGrader(_sandbox()))
 
 
 @pytest.mark.parametrize("slug", [q.slug for q in CODE])
+@pytest.mark.sandbox
 def test_code_challenge_discriminates(slug: str) -> None:
     """Through the real grader: the reference and every known-correct solution score 100,
     every known-wrong one and the starter code less (what publishing requires, plus the starter)."""

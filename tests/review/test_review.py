@@ -3,60 +3,54 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
-from tests.helpers import csrf_token, login
+from tests.helpers import login, post_form
 from webapp.core.db import session_scope
 from webapp.identity.models import Role
-from webapp.questions.curation import get_question
 from webapp.review.models import Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
 
 CODE = "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/')\ndef root():\n    return {'ok': True}\n"
 
 
-def _graded(app, bank, make_user, *, kind="code"):  # type: ignore[no-untyped-def]
+def _graded(make_user, make_submission, *, kind="code"):
     candidate = make_user(email=f"cand-{kind}@example.com")
-    with session_scope(app.state.db.write_session) as db:
-        question = get_question(db, slug=next(q.slug for q in bank.questions if q.kind == kind))
-        row = Submission(user_id=candidate.id, question_id=question.id, revision_id=question.current_revision_id,
-                         kind=question.kind, code=CODE if kind == "code" else "", code_filename="solution.py",
-                         answer_text="" if kind == "code" else "An answer about ASGI.",
-                         status=SubmissionStatus.graded, score=40, feedback={"kind": "tests", "tests": []})
-        db.add(row)
-        db.flush()
-        db.add(Review(submission_id=row.id, state=ReviewState.requested))  # it waits in the queue
-        return row, candidate
+    row = make_submission(candidate, kind=kind, code=CODE if kind == "code" else "", code_filename="solution.py",
+                          answer_text="" if kind == "code" else "An answer about ASGI.",
+                          status=SubmissionStatus.graded, score=40, feedback={"kind": "tests", "tests": []},
+                          review=ReviewState.requested)  # it waits in the queue
+    return row, candidate
 
 
-def _post(client, path, data=None, **kwargs):  # type: ignore[no-untyped-def]
-    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/review")},
-                       follow_redirects=False, **kwargs)
+_post = partial(post_form, token_page="/review")  # every form here takes its token from /review
 
 
-def _interviewer(make_client, make_user, email="iv@example.com"):  # type: ignore[no-untyped-def]
+def _interviewer(make_client, make_user, email="iv@example.com"):
     client = make_client()
     login(client, make_user(Role.interviewer, email=email).email, PASSWORD)
     return client
 
 
-def test_queue_lists_graded_submissions_oldest_first(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
-    first, _ = _graded(app, bank, make_user, kind="code")
-    second, _ = _graded(app, bank, make_user, kind="text")
+def test_queue_lists_graded_submissions_oldest_first(app, bank, make_user, make_client, make_submission):
+    first, _ = _graded(make_user, make_submission, kind="code")
+    second, _ = _graded(make_user, make_submission, kind="text")
     interviewer = _interviewer(make_client, make_user)
     page = interviewer.get("/review").text
     assert page.index(f'/review/{first.id}"') < page.index(f'/review/{second.id}"')
     assert "cand-code@example.com" in interviewer.get("/review", params={"candidate": "cand-code@example.com"}).text
-    assert f"/review/{second.id}\"" not in interviewer.get("/review", params={"candidate": "cand-code@example.com"}).text
+    assert f"/review/{second.id}\"" not in interviewer.get("/review",
+                                                         params={"candidate": "cand-code@example.com"}).text
     assert "Nothing to review" in interviewer.get("/review", params={"min_score": 90}).text
     assert "waiting" in page
     assert interviewer.get("/review", params={"min_score": 900}).status_code == 422
 
 
-def test_claims_keep_two_interviewers_apart(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
-    submission, _ = _graded(app, bank, make_user)
+def test_claims_keep_two_interviewers_apart(app, bank, make_user, make_client, make_submission):
+    submission, _ = _graded(make_user, make_submission)
     alice = _interviewer(make_client, make_user, "alice@example.com")
     bob = _interviewer(make_client, make_user, "bob@example.com")
     assert _post(alice, f"/review/{submission.id}/claim").status_code == 303
@@ -65,14 +59,14 @@ def test_claims_keep_two_interviewers_apart(app, bank, make_user, make_client): 
     assert "claimed by alice" in bob.get("/review", params={"state": "claimed"}).text
 
 
-def test_expired_claim_can_be_taken_over(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+def test_expired_claim_can_be_taken_over(app, bank, make_user, make_client, make_submission):
     from datetime import timedelta
 
     import time_machine
 
     from webapp.core.db import utcnow
 
-    submission, _ = _graded(app, bank, make_user)
+    submission, _ = _graded(make_user, make_submission)
     alice = _interviewer(make_client, make_user, "alice@example.com")
     bob = _interviewer(make_client, make_user, "bob@example.com")
     with time_machine.travel(utcnow(), tick=False) as clock:
@@ -84,8 +78,8 @@ def test_expired_claim_can_be_taken_over(app, bank, make_user, make_client):  # 
         assert review.reviewer.email == "bob@example.com"
 
 
-def test_inline_comments_with_and_without_htmx(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
-    submission, _ = _graded(app, bank, make_user)
+def test_inline_comments_with_and_without_htmx(app, bank, make_user, make_client, make_submission):
+    submission, _ = _graded(make_user, make_submission)
     interviewer = _interviewer(make_client, make_user)
     form = interviewer.get(f"/review/{submission.id}/comment-form", params={"line": 3},
                            headers={"HX-Request": "true"})
@@ -111,8 +105,8 @@ def test_inline_comments_with_and_without_htmx(app, bank, make_user, make_client
     assert _post(other, f"/review/comments/{comment_id}", {"body": "hijack"}).status_code == 404
 
 
-def test_override_needs_a_reason_and_candidate_sees_the_review(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
-    submission, candidate = _graded(app, bank, make_user)
+def test_override_needs_a_reason_and_candidate_sees_the_review(app, bank, make_user, make_client, make_submission):
+    submission, candidate = _graded(make_user, make_submission)
     interviewer = _interviewer(make_client, make_user)
     _post(interviewer, f"/review/{submission.id}/comments", {"line": "3", "body": "Good app object."})
     no_reason = _post(interviewer, f"/review/{submission.id}", {"final_score": "70", "action": "submit",
@@ -138,14 +132,14 @@ def test_override_needs_a_reason_and_candidate_sees_the_review(app, bank, make_u
     assert again.status_code == 409 and "already been reviewed" in again.text
 
 
-def _admin_audit(app, make_user, make_client) -> str:  # type: ignore[no-untyped-def]
+def _admin_audit(app, make_user, make_client) -> str:
     admin = make_client()
     login(admin, make_user(Role.admin, email="boss@example.com").email, PASSWORD)
     return admin.get("/admin/audit").text
 
 
-def test_draft_is_invisible_to_the_candidate(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
-    submission, candidate = _graded(app, bank, make_user)
+def test_draft_is_invisible_to_the_candidate(app, bank, make_user, make_client, make_submission):
+    submission, candidate = _graded(make_user, make_submission)
     interviewer = _interviewer(make_client, make_user)
     _post(interviewer, f"/review/{submission.id}/comments", {"line": "3", "body": "Draft note."})
     _post(interviewer, f"/review/{submission.id}", {"overall_comment": "Not yet.", "action": "save"})
@@ -157,16 +151,17 @@ def test_draft_is_invisible_to_the_candidate(app, bank, make_user, make_client):
         assert db.scalar(select(Review)).state == ReviewState.in_progress
 
 
-def test_candidates_cannot_review(candidate_client, app, bank, make_user):  # type: ignore[no-untyped-def]
-    submission, _ = _graded(app, bank, make_user)
+def test_candidates_cannot_review(candidate_client, app, bank, make_user, make_submission):
+    submission, _ = _graded(make_user, make_submission)
     assert candidate_client.get("/review").status_code == 403
     assert candidate_client.get(f"/review/{submission.id}").status_code == 403
 
 
-def test_assessment_answers_are_only_for_the_assessments_interviewer(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+def test_assessment_answers_are_only_for_the_assessments_interviewer(app, bank, make_user, make_client,
+                                                                     make_submission):
     from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
 
-    submission, candidate = _graded(app, bank, make_user, kind="text")
+    submission, candidate = _graded(make_user, make_submission, kind="text")
     runner = make_user(Role.interviewer, email="runner@example.com")
     with session_scope(app.state.db.write_session) as db:
         assessment = Assessment(title="Screen", owner_id=runner.id, time_limit_minutes=30, invite_code="c0de",
@@ -187,24 +182,17 @@ def test_assessment_answers_are_only_for_the_assessments_interviewer(app, bank, 
     assert f"/review/{submission.id}\"" in owner.get("/review").text
 
 
-def test_candidate_asks_for_a_review_of_a_practice_answer(app, bank, make_user, make_client):  # type: ignore[no-untyped-def]
+def test_candidate_asks_for_a_review_of_a_practice_answer(app, bank, make_user, make_client, make_submission):
     candidate = make_user(email="asker@example.com")
-    with session_scope(app.state.db.write_session) as db:
-        question = get_question(db, slug=next(q.slug for q in bank.questions if q.kind == "text"))
-        row = Submission(user_id=candidate.id, question_id=question.id, revision_id=question.current_revision_id,
-                         kind=question.kind, answer_text="ASGI.", status=SubmissionStatus.graded, score=30)
-        db.add(row)
-        db.flush()
+    row = make_submission(candidate, answer_text="ASGI.", status=SubmissionStatus.graded, score=30)
     interviewer = _interviewer(make_client, make_user)
     assert f"/review/{row.id}\"" not in interviewer.get("/review").text  # practice answers are not queued by default
     browser = make_client()
     login(browser, candidate.email, PASSWORD)
     page = browser.get(f"/submissions/{row.id}").text
     assert "Ask an interviewer to review this answer" in page
-    asked = browser.post(f"/submissions/{row.id}/review-request",
-                         data={"csrf_token": csrf_token(browser, "/")}, follow_redirects=False)
+    asked = post_form(browser, f"/submissions/{row.id}/review-request", token_page="/")
     assert asked.status_code == 303
     assert "An interviewer will review this answer" in browser.get(f"/submissions/{row.id}").text
     assert f"/review/{row.id}\"" in interviewer.get("/review").text
-    assert interviewer.post(f"/submissions/{row.id}/review-request",
-                            data={"csrf_token": csrf_token(interviewer, "/")}).status_code == 404
+    assert post_form(interviewer, f"/submissions/{row.id}/review-request", token_page="/").status_code == 404

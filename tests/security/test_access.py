@@ -10,20 +10,20 @@ from tests.helpers import login, post_form
 from webapp.identity.models import Role
 
 
-def test_anonymous_is_redirected_to_login_with_next(client):  # type: ignore[no-untyped-def]
+def test_anonymous_is_redirected_to_login_with_next(client):
     response = client.get("/admin", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=/admin"
 
 
-def test_htmx_anonymous_gets_hx_redirect(client):  # type: ignore[no-untyped-def]
+def test_htmx_anonymous_gets_hx_redirect(client):
     response = client.get("/admin", headers={"HX-Request": "true"}, follow_redirects=False)
     assert response.status_code == 200
     assert response.headers["hx-redirect"] == "/login?next=/admin"
 
 
 @pytest.mark.parametrize("role, status", [(Role.candidate, 403), (Role.interviewer, 403), (Role.admin, 200)])
-def test_admin_page_by_role(client, make_user, role, status):  # type: ignore[no-untyped-def]
+def test_admin_page_by_role(client, make_user, role, status):
     user = make_user(role)
     login(client, user.email, PASSWORD)
     response = client.get("/admin")
@@ -32,7 +32,7 @@ def test_admin_page_by_role(client, make_user, role, status):  # type: ignore[no
         assert "You do not have permission" in response.text
 
 
-def test_next_is_honoured_for_local_paths_only(client, make_user):  # type: ignore[no-untyped-def]
+def test_next_is_honoured_for_local_paths_only(client, make_user):
     user = make_user()
     for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "http:/x"]:
         response = post_form(client, "/login", {"email": user.email, "password": PASSWORD, "next": hostile})
@@ -42,13 +42,13 @@ def test_next_is_honoured_for_local_paths_only(client, make_user):  # type: igno
     assert response.headers["location"] == "/account/password"
 
 
-def test_login_page_carries_next_safely(client):  # type: ignore[no-untyped-def]
+def test_login_page_carries_next_safely(client):
     html = client.get("/login", params={"next": "https://evil.example"}).text
     assert 'name="next" value="/"' in html
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/healthz", "/does-not-exist", "/static/css/app.css"])
-def test_security_headers_everywhere(client, path):  # type: ignore[no-untyped-def]
+def test_security_headers_everywhere(client, path):
     headers = client.get(path).headers
     csp = headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -57,7 +57,7 @@ def test_security_headers_everywhere(client, path):  # type: ignore[no-untyped-d
     assert headers["referrer-policy"]
 
 
-def test_pages_have_no_inline_scripts_or_handlers(client):  # type: ignore[no-untyped-def]
+def test_pages_have_no_inline_scripts_or_handlers(client):
     import re
 
     for path in ["/", "/login", "/register"]:
@@ -66,13 +66,13 @@ def test_pages_have_no_inline_scripts_or_handlers(client):  # type: ignore[no-un
         assert not re.search(r"\son[a-z]+=", html), path
 
 
-def test_htmx_partial_and_vary(client):  # type: ignore[no-untyped-def]
+def test_htmx_partial_and_vary(client):
     full = client.get("/login")
     assert "HX-Request" in full.headers["vary"]
     assert "<html" in full.text
 
 
-def test_404_page_and_htmx_fragment(client):  # type: ignore[no-untyped-def]
+def test_404_page_and_htmx_fragment(client):
     page = client.get("/nowhere")
     assert page.status_code == 404 and "<html" in page.text and "There is nothing here" in page.text
     fragment = client.get("/nowhere", headers={"HX-Request": "true"})
@@ -80,7 +80,7 @@ def test_404_page_and_htmx_fragment(client):  # type: ignore[no-untyped-def]
     assert "There is nothing here" in fragment.text
 
 
-def test_500_shows_no_traceback(app, make_client):  # type: ignore[no-untyped-def]
+def test_500_shows_no_traceback(app, make_client):
     router = APIRouter()
 
     @router.get("/boom")
@@ -98,6 +98,6 @@ def test_500_shows_no_traceback(app, make_client):  # type: ignore[no-untyped-de
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-def test_validation_error_page_is_422(client):  # type: ignore[no-untyped-def]
+def test_validation_error_page_is_422(client):
     response = client.get("/login", params={"next": ["a", "b"]})
     assert response.status_code in (200, 422)  # repeated query is tolerated, never a 500

@@ -6,7 +6,7 @@ from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
 
 
-def test_post_without_token_is_403(client, make_user):  # type: ignore[no-untyped-def]
+def test_post_without_token_is_403(client, make_user):
     user = make_user()
     client.get("/login")
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
@@ -15,14 +15,14 @@ def test_post_without_token_is_403(client, make_user):  # type: ignore[no-untype
     assert "<nav" in response.text  # a readable page in the site's look
 
 
-def test_post_with_wrong_token_is_403(client, make_user):  # type: ignore[no-untyped-def]
+def test_post_with_wrong_token_is_403(client, make_user):
     user = make_user()
     csrf_token(client)
     response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": "forged"})
     assert response.status_code == 403
 
 
-def test_token_from_another_session_is_rejected(client, make_client, make_user):  # type: ignore[no-untyped-def]
+def test_token_from_another_session_is_rejected(client, make_client, make_user):
     user = make_user()
     other_token = csrf_token(make_client())
     csrf_token(client)
@@ -30,7 +30,7 @@ def test_token_from_another_session_is_rejected(client, make_client, make_user):
     assert response.status_code == 403
 
 
-def test_foreign_origin_is_403_even_with_a_valid_token(client, make_user):  # type: ignore[no-untyped-def]
+def test_foreign_origin_is_403_even_with_a_valid_token(client, make_user):
     user = make_user()
     token = csrf_token(client)
     data = {"email": user.email, "password": PASSWORD, "csrf_token": token}
@@ -42,7 +42,7 @@ def test_foreign_origin_is_403_even_with_a_valid_token(client, make_user):  # ty
     assert ok.status_code == 303
 
 
-def test_htmx_request_with_header_token_passes(client, make_user):  # type: ignore[no-untyped-def]
+def test_htmx_request_with_header_token_passes(client, make_user):
     user = make_user()
     login(client, user.email, PASSWORD)
     token = csrf_token(client, "/")
@@ -54,7 +54,7 @@ def test_htmx_request_with_header_token_passes(client, make_user):  # type: igno
     assert forged.status_code == 403
 
 
-def test_logout_needs_a_token(client, make_user):  # type: ignore[no-untyped-def]
+def test_logout_needs_a_token(client, make_user):
     user = make_user()
     login(client, user.email, PASSWORD)
     assert client.post("/logout").status_code == 403

@@ -16,6 +16,8 @@ import pytest
 
 from tests.security.conftest import CANARY, PING_ONLY, PROBE, graded_honestly, needs_bwrap
 
+pytestmark = pytest.mark.sandbox
+
 FAKE_REPORT = "\n".join(json.dumps(e) for e in [
     {"event": "loaded", "tests": ["test_ping", "test_add", "test_echo_socket"]},
     *({"event": "result", "name": n, "outcome": "passed", "message": "", "duration_ms": 1}
@@ -36,15 +38,18 @@ TRICKS = {
     "a made-up report on every descriptor, then serve": EVERY_FD,
     "the report path from argv": "import os, sys\nfor a in sys.argv:\n    try:\n        os.write(int(a), b'{}')\n"
                                  "    except (ValueError, OSError):\n        pass\n",
-    "patching the host's functions": "import __main__\nfor name in dir(__main__):\n    if callable(getattr(__main__, name)):\n"
+    "patching the host's functions": "import __main__\nfor name in dir(__main__):\n"
+                                     "    if callable(getattr(__main__, name)):\n"
                                      "        setattr(__main__, name, lambda *a, **k: None)\n",
     "replacing run_tests and _describe": "import __main__\n__main__.run_tests = lambda m: []\n"
                                          "__main__._describe = lambda e: ('passed', '')\n",
-    "patching sys.modules": "import sys, types\nfake = types.ModuleType('rehearse_tests')\nfake.weight = lambda n: (lambda f: f)\n"
+    "patching sys.modules": "import sys, types\nfake = types.ModuleType('rehearse_tests')\n"
+                            "fake.weight = lambda n: (lambda f: f)\n"
                             "sys.modules['rehearse_tests'] = fake\nsys.modules['hidden_tests'] = fake\n"
                             "sys.modules['httpx2'] = fake\n",
     "atexit hooks writing reports": "import atexit, os\n@atexit.register\ndef forge():\n"
-                                    f"    for fd in range(3, 64):\n        try:\n            os.write(fd, {FAKE_REPORT!r}.encode())\n"
+                                    "    for fd in range(3, 64):\n        try:\n"
+                                    f"            os.write(fd, {FAKE_REPORT!r}.encode())\n"
                                     "        except OSError:\n            pass\n",
     "a forked child that outlives the app and writes reports": "import os, time\nif os.fork() == 0:\n    os.setsid()\n"
         "    for _ in range(40):\n        for fd in range(3, 64):\n            try:\n"
@@ -52,24 +57,27 @@ TRICKS = {
         "        time.sleep(0.1)\n    os._exit(0)\n",
     "signalling every process it can see": "import os, signal\nfor pid in range(1, 4096):\n    if pid != os.getpid():\n"
                                            "        for sig in (signal.SIGSTOP, signal.SIGKILL):\n            try:\n"
-                                           "                os.kill(pid, sig)\n            except OSError:\n                pass\n",
+                                           "                os.kill(pid, sig)\n            except OSError:\n"
+                                           "                pass\n",
     "claiming readiness early": "import os, sys\nfd = int(sys.argv[sys.argv.index('--status-fd') + 1])\n"
                                 "os.write(fd, b'{\"event\": \"ready\"}\\n')\nimport time\ntime.sleep(1)\n",
     "symlinks into a socket dir": "import os\nfor target in ('/sandbox/app.sock', '/run/app.sock', '/tmp/app.sock'):\n"
                                   "    for source in ('/proc/self/fd/3', '/proc/1/root', '/'):\n        try:\n"
                                   "            os.symlink(source, target)\n        except OSError:\n            pass\n",
-    "printing a passing summary": "print('All 3 hidden tests passed.\\n' + " + repr(FAKE_REPORT) + " * 50, flush=True)\n",
+    "printing a passing summary": ("print('All 3 hidden tests passed.\\n' + " + repr(FAKE_REPORT)
+                                   + " * 50, flush=True)\n"),
     "an app that never binds": "import threading\nthreading.Event().wait()\n",
     "an app that binds a socket of its own": "import uvicorn\nuvicorn.run(app, uds='/sandbox/mine.sock')\n",
     "an app that binds a port of its own": "import uvicorn\nuvicorn.run(app, host='127.0.0.1', port=8000)\n",
     "an app that binds twice": "import socket, sys\nfd = int(sys.argv[sys.argv.index('--listen-fd') + 1])\n"
-                               "s = socket.socket(fileno=fd)\ntry:\n    s.listen(1)\n    s.bind('/sandbox/again.sock')\n"
+                               "s = socket.socket(fileno=fd)\ntry:\n    s.listen(1)\n"
+                               "    s.bind('/sandbox/again.sock')\n"
                                "except OSError:\n    pass\ns.detach()\n",
 }
 
 
 @pytest.mark.parametrize("trick", TRICKS)
-def test_tricks_score_no_more_than_an_app_with_no_routes(submit, mode, trick: str) -> None:  # type: ignore[no-untyped-def]
+def test_tricks_score_no_more_than_an_app_with_no_routes(submit, mode, trick: str) -> None:
     needs_bwrap(mode, "process mode runs the app and the test runner as one user on one host, unisolated")
     result = submit(PROBE + TRICKS[trick])
     graded_honestly(result, "wrong_answer", "error", "time_limit")
@@ -78,14 +86,14 @@ def test_tricks_score_no_more_than_an_app_with_no_routes(submit, mode, trick: st
 
 @pytest.mark.parametrize("trick", ["a made-up report on every descriptor, then serve", "atexit hooks writing reports",
                                    "a forked child that outlives the app and writes reports"])
-def test_tricks_add_nothing_to_a_partly_right_app(submit, mode, trick: str) -> None:  # type: ignore[no-untyped-def]
+def test_tricks_add_nothing_to_a_partly_right_app(submit, mode, trick: str) -> None:
     needs_bwrap(mode, "process mode runs the app and the test runner as one user on one host, unisolated")
     honest = submit(PING_ONLY)
     assert honest.score == 25 and honest.verdict in ("wrong_answer", "error")
     graded_honestly(submit(PING_ONLY + TRICKS[trick]), "wrong_answer", "error", at_most=honest.score)
 
 
-def test_the_hidden_tests_are_nowhere_the_app_can_read(submit, mode) -> None:  # type: ignore[no-untyped-def]
+def test_the_hidden_tests_are_nowhere_the_app_can_read(submit, mode) -> None:
     needs_bwrap(mode, "process mode shares the host's file system and processes")
     code = PROBE + f'''
 import os, sys
@@ -123,7 +131,7 @@ print("PIDS", pids, flush=True)
     assert max(pids) < 50  # its own pid namespace: a handful of processes, none of the runner's
 
 
-def test_a_slow_loris_app_cannot_stall_grading(submit, mode) -> None:  # type: ignore[no-untyped-def]
+def test_a_slow_loris_app_cannot_stall_grading(submit, mode) -> None:
     code = '''
 import asyncio
 
@@ -146,7 +154,7 @@ async def app(scope, receive, send):
     assert any(t["outcome"] in ("timeout", "not_run") for t in result.feedback["tests"])
 
 
-def test_answers_that_try_to_overwhelm_the_runner_are_test_errors(submit, mode) -> None:  # type: ignore[no-untyped-def]
+def test_answers_that_try_to_overwhelm_the_runner_are_test_errors(submit, mode) -> None:
     code = '''
 import gzip
 from fastapi import FastAPI, Response, WebSocket
@@ -177,7 +185,7 @@ async def echo(websocket: WebSocket):
     assert "larger than 1 MiB" in messages["test_ping"] and "larger than 1 MiB" in messages["test_add"]
 
 
-def test_hidden_tests_cannot_reach_the_network_either(app, mode) -> None:  # type: ignore[no-untyped-def]
+def test_hidden_tests_cannot_reach_the_network_either(app, mode) -> None:
     """The runner's box has no network: a bank imported from elsewhere cannot phone home."""
     needs_bwrap(mode, "process mode shares the host's network")
     import socket
@@ -204,7 +212,7 @@ def test_phone_home(client):
 
 
 def test_a_broken_report_fails_the_job_for_admins_and_never_becomes_a_score(app, submit, make_user,
-                                                                              make_client) -> None:  # type: ignore[no-untyped-def]
+                                                                              make_client) -> None:
     """Hidden tests that no longer match what the runner collects (here: edited in the database
     behind the bank's back, so the runner loads a test the revision does not name) are a grader
     error: the job is retried, then failed with the reason, which the admin queue shows."""

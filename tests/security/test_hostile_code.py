@@ -15,9 +15,11 @@ import socket
 
 import pytest
 
-from tests.sandbox_processes import gone, kill_with_token
+from tests.sandbox_processes import kill_with_token, wait_until_gone
 from tests.security.conftest import PROBE, REFERENCE, graded_honestly, needs_another_user, needs_bwrap
 from webapp.core.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.sandbox
 
 
 # resource exhaustion ---------------------------------------------------------------------------
@@ -28,7 +30,7 @@ from webapp.core.config import PROJECT_ROOT
     ("import sys\nfor _ in range(16384):\n    sys.stdout.write('x' * 65536)\n", "output_limit"),
     ("with open('big.bin', 'wb') as f:\n    for _ in range(1024):\n        f.write(b'x' * (1 << 20))\n", "error"),
 ], ids=["infinite-loop", "sleep-forever", "allocate-10-GB", "print-1-GB", "write-1-GB-file"])
-def test_resource_exhaustion(submit, code: str, verdict: str) -> None:  # type: ignore[no-untyped-def]
+def test_resource_exhaustion(submit, code: str, verdict: str) -> None:
     result = submit(PROBE + code)
     graded_honestly(result, verdict)
     assert result.score == 0
@@ -37,7 +39,7 @@ def test_resource_exhaustion(submit, code: str, verdict: str) -> None:  # type: 
     assert all(t["outcome"] == "not_run" for t in result.feedback["tests"])
 
 
-def test_fork_bomb(submit, mode) -> None:  # type: ignore[no-untyped-def]
+def test_fork_bomb(submit, mode) -> None:
     needs_another_user(mode)  # and the process limit would count every process of the server's user
     token = f"bomb-{secrets.token_hex(8)}"
     bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
@@ -45,13 +47,13 @@ def test_fork_bomb(submit, mode) -> None:  # type: ignore[no-untyped-def]
     code = PROBE + f"import os, sys\nos.execv(sys.executable, [sys.executable, '-c', {bomb!r}, {token!r}])\n"
     try:
         graded_honestly(submit(code), "time_limit")
-        assert gone(token), "fork bomb processes outlived the job"
+        wait_until_gone(token, message="the fork bomb's processes to end with the job")
     finally:
         kill_with_token(token)
 
 
 # secrets ---------------------------------------------------------------------------------------
-def test_cannot_read_the_database_secret_key_or_data_dir(submit, app, mode) -> None:  # type: ignore[no-untyped-def]
+def test_cannot_read_the_database_secret_key_or_data_dir(submit, app, mode) -> None:
     needs_another_user(mode)
     settings = app.state.settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +73,7 @@ def test_cannot_read_the_database_secret_key_or_data_dir(submit, app, mode) -> N
     assert secret not in text and "SQLite format" not in text and settings.effective_secret_key not in text
 
 
-def test_cannot_see_the_servers_environment(submit, app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cannot_see_the_servers_environment(submit, app, monkeypatch) -> None:
     canary = f"canary-{secrets.token_hex(8)}"
     monkeypatch.setenv("REHEARSE_SECRET_KEY", canary)
     monkeypatch.setenv("REHEARSE_DATABASE_URL", f"postgresql://user:{canary}@db/x")
@@ -87,7 +89,7 @@ def test_cannot_see_the_servers_environment(submit, app, monkeypatch) -> None:  
 
 # network ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("target", ["app-port", "postgresql", "other-address"])
-def test_no_network(submit, mode, target: str) -> None:  # type: ignore[no-untyped-def]
+def test_no_network(submit, mode, target: str) -> None:
     needs_bwrap(mode, "it shares the host's network, loopback included")
     listener = None
     if target == "postgresql":
@@ -111,7 +113,7 @@ def test_no_network(submit, mode, target: str) -> None:  # type: ignore[no-untyp
 
 
 # the file system -------------------------------------------------------------------------------
-def test_cannot_write_into_the_app_or_its_data(submit, app, mode) -> None:  # type: ignore[no-untyped-def]
+def test_cannot_write_into_the_app_or_its_data(submit, app, mode) -> None:
     needs_another_user(mode)
     name = f"pwned-{secrets.token_hex(6)}"
     targets = [PROJECT_ROOT / name, PROJECT_ROOT / "webapp" / name, app.state.settings.data_dir / name]
@@ -122,14 +124,14 @@ def test_cannot_write_into_the_app_or_its_data(submit, app, mode) -> None:  # ty
     assert not [t for t in targets if t.exists()]
 
 
-def test_cannot_write_to_the_hosts_tmp(submit, mode) -> None:  # type: ignore[no-untyped-def]
+def test_cannot_write_to_the_hosts_tmp(submit, mode) -> None:
     needs_bwrap(mode, "/tmp is world-writable and the process runs on the host's file system")
     target = f"/tmp/pwned-{secrets.token_hex(6)}"
     result = submit(PROBE + f"probe('write', lambda: open({target!r}, 'w').write('x'))\n")
     assert "write BLOCKED" in result.output and not os.path.exists(target)
 
 
-def test_symlinks_left_in_the_work_dir_are_not_followed(submit, tmp_path, mode) -> None:  # type: ignore[no-untyped-def]
+def test_symlinks_left_in_the_work_dir_are_not_followed(submit, tmp_path, mode) -> None:
     needs_another_user(mode)
     canary_dir = tmp_path / "canary"
     canary_dir.mkdir()
@@ -148,7 +150,7 @@ def test_symlinks_left_in_the_work_dir_are_not_followed(submit, tmp_path, mode) 
 
 
 # processes -------------------------------------------------------------------------------------
-def test_killing_the_parent_does_not_break_grading(submit, mode) -> None:  # type: ignore[no-untyped-def]
+def test_killing_the_parent_does_not_break_grading(submit, mode) -> None:
     needs_another_user(mode)
     # kill(-1) would hit every process of the sandbox's uid; only the pid namespace makes that harmless.
     targets = "(os.getppid(), 1, -1)" if mode == "bwrap" else "(os.getppid(), 1)"
@@ -158,7 +160,7 @@ def test_killing_the_parent_does_not_break_grading(submit, mode) -> None:  # typ
     assert (reference.score, reference.verdict) == (100, "passed")
 
 
-def test_escaped_processes_do_not_outlive_the_job(submit, mode) -> None:  # type: ignore[no-untyped-def]
+def test_escaped_processes_do_not_outlive_the_job(submit, mode) -> None:
     needs_bwrap(mode, "a setsid()ed grandchild leaves the process group, and only a pid namespace catches it")
     token = f"escapee-{secrets.token_hex(8)}"
     code = PROBE + (
@@ -173,12 +175,13 @@ def test_escaped_processes_do_not_outlive_the_job(submit, mode) -> None:  # type
     try:
         result = submit(code)
         graded_honestly(result, "wrong_answer")
-        assert "escaped" in result.output and gone(token)
+        assert "escaped" in result.output
+        wait_until_gone(token, message="the escaped process to end with the job")
     finally:
         kill_with_token(token)
 
 
-def test_ctypes_cannot_lift_the_limits(submit, mode) -> None:  # type: ignore[no-untyped-def]
+def test_ctypes_cannot_lift_the_limits(submit, mode) -> None:
     code = PROBE + '''
 import ctypes, resource
 libc = ctypes.CDLL(None, use_errno=True)

@@ -13,20 +13,20 @@ from webapp.identity.accounts import set_active, set_role
 from webapp.identity.models import Role, User
 
 
-def _signed_in(client, user) -> bool:  # type: ignore[no-untyped-def]
+def _signed_in(client, user) -> bool:
     return f"Welcome back, {user.display_name}" in client.get("/").text
 
 
-def _cookie(client, app) -> str:  # type: ignore[no-untyped-def]
+def _cookie(client, app) -> str:
     return client.cookies.get(app.state.settings.session_cookie_name)
 
 
-def _update(app, user_id, change):  # type: ignore[no-untyped-def]
+def _update(app, user_id, change):
     with session_scope(app.state.db.write_session) as db:
         change(db, db.get(User, user_id))
 
 
-def test_session_rotates_on_login(client, make_user, app):  # type: ignore[no-untyped-def]
+def test_session_rotates_on_login(client, make_user, app):
     user = make_user()
     client.get("/login")
     anonymous_cookie = _cookie(client, app)
@@ -37,7 +37,7 @@ def test_session_rotates_on_login(client, make_user, app):  # type: ignore[no-un
     assert new_token != anonymous_token  # the pre-login token is worthless now
 
 
-def test_cookie_replayed_after_logout_does_not_authenticate(client, make_user, make_client, app):  # type: ignore[no-untyped-def]
+def test_cookie_replayed_after_logout_does_not_authenticate(client, make_user, make_client, app):
     user = make_user()
     login(client, user.email, PASSWORD)
     captured = _cookie(client, app)
@@ -48,7 +48,7 @@ def test_cookie_replayed_after_logout_does_not_authenticate(client, make_user, m
     assert attacker.get("/admin", follow_redirects=False).status_code == 303
 
 
-def test_password_change_logs_out_other_browsers(client, make_user, make_client):  # type: ignore[no-untyped-def]
+def test_password_change_logs_out_other_browsers(client, make_user, make_client):
     user = make_user()
     other = make_client()
     login(client, user.email, PASSWORD)
@@ -60,7 +60,7 @@ def test_password_change_logs_out_other_browsers(client, make_user, make_client)
     assert not _signed_in(other, user)
 
 
-def test_logout_everywhere(client, make_user, make_client):  # type: ignore[no-untyped-def]
+def test_logout_everywhere(client, make_user, make_client):
     user = make_user()
     other = make_client()
     login(client, user.email, PASSWORD)
@@ -70,7 +70,7 @@ def test_logout_everywhere(client, make_user, make_client):  # type: ignore[no-u
     assert not _signed_in(client, user) and not _signed_in(other, user)
 
 
-def test_logout_of_one_browser_keeps_the_other(client, make_user, make_client):  # type: ignore[no-untyped-def]
+def test_logout_of_one_browser_keeps_the_other(client, make_user, make_client):
     user = make_user()
     other = make_client()
     login(client, user.email, PASSWORD)
@@ -79,14 +79,14 @@ def test_logout_of_one_browser_keeps_the_other(client, make_user, make_client): 
     assert _signed_in(other, user)
 
 
-def test_deactivation_logs_the_user_out(client, make_user, app):  # type: ignore[no-untyped-def]
+def test_deactivation_logs_the_user_out(client, make_user, app):
     user = make_user()
     login(client, user.email, PASSWORD)
     _update(app, user.id, lambda db, u: set_active(db, user=u, active=False, actor=None))
     assert not _signed_in(client, user)
 
 
-def test_role_change_revokes_sessions(client, make_user, app):  # type: ignore[no-untyped-def]
+def test_role_change_revokes_sessions(client, make_user, app):
     user = make_user()
     login(client, user.email, PASSWORD)
     _update(app, user.id, lambda db, u: set_role(db, user=u, role=Role.admin, actor=None))
@@ -95,7 +95,7 @@ def test_role_change_revokes_sessions(client, make_user, app):  # type: ignore[n
     assert client.get("/admin").status_code == 200
 
 
-def test_idle_timeout(client, make_user, app):  # type: ignore[no-untyped-def]
+def test_idle_timeout(client, make_user, app):
     user = make_user()
     idle = app.state.settings.session_idle_minutes
     with time_machine.travel(utcnow(), tick=False) as clock:
@@ -108,7 +108,7 @@ def test_idle_timeout(client, make_user, app):  # type: ignore[no-untyped-def]
         assert not _signed_in(client, user)
 
 
-def test_absolute_timeout_even_when_active(client, make_user, app):  # type: ignore[no-untyped-def]
+def test_absolute_timeout_even_when_active(client, make_user, app):
     user = make_user()
     with time_machine.travel(utcnow(), tick=False) as clock:
         login(client, user.email, PASSWORD)
@@ -121,7 +121,7 @@ def test_absolute_timeout_even_when_active(client, make_user, app):  # type: ign
         clock.shift(timedelta(hours=-6))
 
 
-def test_tampered_cookie_is_anonymous_not_an_error(client, make_user, app):  # type: ignore[no-untyped-def]
+def test_tampered_cookie_is_anonymous_not_an_error(client, make_user, app):
     user = make_user()
     login(client, user.email, PASSWORD)
     value = _cookie(client, app)
@@ -136,7 +136,7 @@ def test_tampered_cookie_is_anonymous_not_an_error(client, make_user, app):  # t
     assert client.get("/account/password", follow_redirects=False).status_code == 303
 
 
-def test_cookie_flags(client, make_user, app):  # type: ignore[no-untyped-def]
+def test_cookie_flags(client, make_user, app):
     user = make_user()
     response = login(client, user.email, PASSWORD)
     header = response.headers["set-cookie"].lower()

@@ -14,11 +14,11 @@ from tests.helpers import post_form
 from webapp.core.db import utcnow
 
 
-def _fail(client, email):  # type: ignore[no-untyped-def]
+def _fail(client, email):
     return post_form(client, "/login", {"email": email, "password": "wrong password"})
 
 
-def test_ten_failures_lock_the_account_with_retry_after(client, make_user, make_client):  # type: ignore[no-untyped-def]
+def test_ten_failures_lock_the_account_with_retry_after(client, make_user, make_client):
     user = make_user()
     with time_machine.travel(utcnow(), tick=False) as clock:
         for _ in range(10):
@@ -31,14 +31,14 @@ def test_ten_failures_lock_the_account_with_retry_after(client, make_user, make_
         assert post_form(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 303
 
 
-def test_failures_across_many_accounts_throttle_the_client(client, make_user):  # type: ignore[no-untyped-def]
+def test_failures_across_many_accounts_throttle_the_client(client, make_user):
     for number in range(10):
         assert _fail(client, f"guess{number}@example.com").status_code == 422
     user = make_user()
     assert post_form(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 429
 
 
-def test_unknown_accounts_are_throttled_like_real_ones(client):  # type: ignore[no-untyped-def]
+def test_unknown_accounts_are_throttled_like_real_ones(client):
     for _ in range(10):
         _fail(client, "ghost@example.com")
     assert _fail(client, "ghost@example.com").status_code == 429
@@ -47,21 +47,21 @@ def test_unknown_accounts_are_throttled_like_real_ones(client):  # type: ignore[
 class _WatchingHasher(PasswordHasher):
     """The app's hasher, noting how many database connections are checked out while it works."""
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, engine) -> None:
         super().__init__(memory_cost=19456, time_cost=2, parallelism=1)
         self.engine = engine
         self.checked_out: list[int] = []
 
-    def verify(self, hash, password):  # type: ignore[no-untyped-def]
+    def verify(self, hash, password):
         self.checked_out.append(self.engine.pool.checkedout())
         return super().verify(hash, password)
 
-    def hash(self, password, *, salt=None):  # type: ignore[no-untyped-def]
+    def hash(self, password, *, salt=None):
         self.checked_out.append(self.engine.pool.checkedout())
         return super().hash(password, salt=salt)
 
 
-def test_password_hashing_holds_no_transaction(app, client, make_user):  # type: ignore[no-untyped-def]
+def test_password_hashing_holds_no_transaction(app, client, make_user):
     # On SQLite a POST's transaction is the database's only write lock: a log-in or sign-up
     # hashing inside it would make every other writer wait for argon2id.
     hasher = _WatchingHasher(app.state.db.engine)
@@ -75,7 +75,7 @@ def test_password_hashing_holds_no_transaction(app, client, make_user):  # type:
     assert hasher.checked_out and set(hasher.checked_out) == {0}
 
 
-def test_a_burst_of_parallel_guesses_learns_no_more_than_the_limit(app, make_user):  # type: ignore[no-untyped-def]
+def test_a_burst_of_parallel_guesses_learns_no_more_than_the_limit(app, make_user):
     # The hash runs outside the transaction, so parallel guesses overlap; the second count
     # after hashing keeps the answers they get within the limit.
     user = make_user()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
@@ -16,16 +17,16 @@ from webapp.questions.models import QuestionStatus
 from webapp.submissions.models import Submission
 
 
-def _first(bank, kind, multiple=None):  # type: ignore[no-untyped-def]
+def _first(bank, kind, multiple=None):
     return next(q for q in bank.questions if q.kind == kind and (multiple is None or q.multiple == multiple))
 
 
-def _count(app) -> int:  # type: ignore[no-untyped-def]
+def _count(app) -> int:
     with session_scope(app.state.db.read_session) as db:
         return db.scalar(select(func.count()).select_from(Submission))
 
 
-def test_text_answer_is_queued_then_graded_with_evidence(answer, candidate_client, bank, drain):  # type: ignore[no-untyped-def]
+def test_text_answer_is_queued_then_graded_with_evidence(answer, candidate_client, bank, drain):
     spec = _first(bank, "text")
     strong = next(c.answer for c in spec.calibration if c.expect == "strong")
     response = answer(spec.slug, answer=strong)
@@ -42,7 +43,7 @@ def test_text_answer_is_queued_then_graded_with_evidence(answer, candidate_clien
     assert "Model answer" in graded and 'http-equiv="refresh"' not in graded
 
 
-def test_status_fragment_polls_until_done(answer, candidate_client, bank, drain):  # type: ignore[no-untyped-def]
+def test_status_fragment_polls_until_done(answer, candidate_client, bank, drain):
     spec = _first(bank, "text")
     response = answer(spec.slug, answer="Pydantic validates the request body.", headers={"HX-Request": "true"})
     assert response.status_code == 200 and "<html" not in response.text
@@ -54,7 +55,7 @@ def test_status_fragment_polls_until_done(answer, candidate_client, bank, drain)
     assert candidate_client.get(status_url, follow_redirects=False).status_code == 303
 
 
-def test_choice_answer_graded_with_explanations(answer, candidate_client, bank, drain):  # type: ignore[no-untyped-def]
+def test_choice_answer_graded_with_explanations(answer, candidate_client, bank, drain):
     spec = _first(bank, "choice", multiple=False)
     right = next(c for c in spec.choices if c.correct)
     wrong = next(c for c in spec.choices if not c.correct)
@@ -66,7 +67,7 @@ def test_choice_answer_graded_with_explanations(answer, candidate_client, bank, 
     assert "Score: <span class=\"score\">0</span>" in page and "Not quite." in page
 
 
-def test_empty_and_foreign_answers_are_422(answer, bank, app):  # type: ignore[no-untyped-def]
+def test_empty_and_foreign_answers_are_422(answer, bank, app):
     text, single = _first(bank, "text"), _first(bank, "choice", multiple=False)
     empty = answer(text.slug, answer="   ")
     assert empty.status_code == 422 and "Write an answer before submitting." in empty.text
@@ -82,7 +83,7 @@ def test_empty_and_foreign_answers_are_422(answer, bank, app):  # type: ignore[n
     assert _count(app) == 0
 
 
-def test_draft_archived_and_unknown_questions_are_404(answer, bank, app):  # type: ignore[no-untyped-def]
+def test_draft_archived_and_unknown_questions_are_404(answer, bank, app):
     draft, archived = bank.questions[0].slug, bank.questions[1].slug
     with session_scope(app.state.db.write_session) as db:
         set_status(db, question=get_question(db, slug=draft), status=QuestionStatus.draft, actor=None)
@@ -92,7 +93,8 @@ def test_draft_archived_and_unknown_questions_are_404(answer, bank, app):  # typ
     assert _count(app) == 0
 
 
-def test_code_upload_is_stored_and_graded_in_the_sandbox(answer, candidate_client, bank, app, drain):  # type: ignore[no-untyped-def]
+@pytest.mark.sandbox
+def test_code_upload_is_stored_and_graded_in_the_sandbox(answer, candidate_client, bank, app, drain):
     spec = _first(bank, "code")
     source = spec.reference_solution.encode()
     response = answer(spec.slug, files={"file": ("../../etc/solution.py", source, "text/x-python")})
@@ -118,13 +120,13 @@ def test_code_upload_is_stored_and_graded_in_the_sandbox(answer, candidate_clien
         assert stored.code_sha256 and stored.feedback["verdict"] == "passed"
 
 
-def test_pasted_code_is_accepted(answer, bank):  # type: ignore[no-untyped-def]
+def test_pasted_code_is_accepted(answer, bank):
     spec = _first(bank, "code")
     assert answer(spec.slug, code=spec.reference_solution).status_code == 303
     assert answer(spec.slug, code="  ").status_code == 422
 
 
-def test_hostile_uploads(answer, bank, app):  # type: ignore[no-untyped-def]
+def test_hostile_uploads(answer, bank, app):
     spec = _first(bank, "code")
     nul = answer(spec.slug, files={"file": ("a.py", b"print(1)\x00", "text/plain")})
     assert nul.status_code == 400 and "NUL byte" in nul.text
@@ -137,7 +139,7 @@ def test_hostile_uploads(answer, bank, app):  # type: ignore[no-untyped-def]
     assert _count(app) == 1
 
 
-def test_oversized_bodies_are_413(answer, candidate_client, bank, app):  # type: ignore[no-untyped-def]
+def test_oversized_bodies_are_413(answer, candidate_client, bank, app):
     spec = _first(bank, "code")
     limit = app.state.settings.max_upload_bytes
     big = answer(spec.slug, files={"file": ("big.py", b"#" * (limit + 200_000), "text/plain")})
@@ -157,7 +159,7 @@ def test_oversized_bodies_are_413(answer, candidate_client, bank, app):  # type:
     assert _count(app) == 0
 
 
-def test_rate_limit_is_429(answer, bank, app):  # type: ignore[no-untyped-def]
+def test_rate_limit_is_429(answer, bank, app):
     app.state.settings.submissions_per_window = 3
     spec = _first(bank, "text")
     for _ in range(3):
@@ -167,7 +169,7 @@ def test_rate_limit_is_429(answer, bank, app):  # type: ignore[no-untyped-def]
     assert _count(app) == 3
 
 
-def test_nobody_else_sees_a_submission_but_staff(answer, bank, make_client, make_user, drain):  # type: ignore[no-untyped-def]
+def test_nobody_else_sees_a_submission_but_staff(answer, bank, make_client, make_user, drain):
     spec = _first(bank, "text")
     location = answer(spec.slug, answer="ASGI and Starlette.").headers["location"]
     other = make_client()
@@ -181,7 +183,7 @@ def test_nobody_else_sees_a_submission_but_staff(answer, bank, make_client, make
     assert anonymous.get(location, follow_redirects=False).status_code == 303
 
 
-def test_history_filters_and_pages(answer, candidate_client, bank, drain, app):  # type: ignore[no-untyped-def]
+def test_history_filters_and_pages(answer, candidate_client, bank, drain, app):
     app.state.settings.submissions_per_window = 100
     text, choice = _first(bank, "text"), _first(bank, "choice", multiple=False)
     for n in range(27):
@@ -198,7 +200,7 @@ def test_history_filters_and_pages(answer, candidate_client, bank, drain, app): 
     assert "No answers yet" in candidate_client.get("/submissions?status=failed").text
 
 
-def test_try_again_keeps_earlier_attempts(answer, candidate_client, bank, drain):  # type: ignore[no-untyped-def]
+def test_try_again_keeps_earlier_attempts(answer, candidate_client, bank, drain):
     spec = _first(bank, "text")
     first = answer(spec.slug, answer="Pydantic.").headers["location"]
     second = answer(spec.slug, answer="Pydantic validates and serialises data.").headers["location"]
