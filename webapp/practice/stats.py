@@ -52,6 +52,11 @@ class Progress:
     next_due: datetime | None
 
     @property
+    def weeks(self) -> int:
+        """How many whole weeks the per-day figures cover."""
+        return len(self.days) // 7
+
+    @property
     def tried_topics(self) -> list[TopicMastery]:
         return [t for t in self.topics if t.tried]
 

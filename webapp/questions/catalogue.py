@@ -60,6 +60,14 @@ class QuestionPage:
     def pages(self) -> int:
         return max(1, math.ceil(self.total / PER_PAGE))
 
+    @property
+    def previous_page(self) -> int | None:
+        return self.filters.page - 1 if self.filters.page > 1 else None
+
+    @property
+    def next_page(self) -> int | None:
+        return self.filters.page + 1 if self.filters.page < self.pages else None
+
 
 def _conditions(
     filters: QuestionFilters, *, statuses: Sequence[QuestionStatus], with_topic: bool = True

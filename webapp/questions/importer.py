@@ -32,6 +32,11 @@ class ImportPlan:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def to_apply(self) -> int:
+        """Questions the import would write: new and changed ones."""
+        return len(self.new) + len(self.changed)
+
     def summary(self) -> str:
         return (f"{len(self.new)} new, {len(self.changed)} changed, {len(self.unchanged)} unchanged, "
                 f"{len(self.invalid)} invalid")

@@ -24,6 +24,17 @@ class ReportRow:
         return self.answers[-1] if self.answers else None
 
 
+@dataclass(frozen=True)
+class ReportTotals:
+    scored: int  # the sum of the counting answers' scores (ungraded ones count nothing yet)
+    possible: int  # 100 a question
+
+
+def report_totals(rows: list[ReportRow]) -> ReportTotals:
+    scored = sum(row.submission.score for row in rows if row.submission and row.submission.score is not None)
+    return ReportTotals(scored=scored, possible=100 * len(rows))
+
+
 def attempt_answers(db: Session, *, attempt_id: int, question_id: int | None = None) -> list[Submission]:
     """The answers given in an attempt (to one question, or to all), in the order they were sent."""
     statement = select(Submission).where(Submission.attempt_id == attempt_id).order_by(Submission.id)

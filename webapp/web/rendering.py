@@ -18,6 +18,7 @@ from webapp.review.service import unseen_reviews
 from webapp.submissions.presenting import highlight_evidence
 from webapp.submissions.visibility import shown_to
 from webapp.web.csrf import csrf_token
+from webapp.web.formatting import FILTERS
 
 
 def is_partial(request: Request) -> bool:
@@ -71,7 +72,8 @@ def use_routes_of(app: Starlette) -> None:
     app has the same routes.)"""
     templates.env.globals["path_for"] = app.url_path_for
 templates.env.filters.update(markdown=render_markdown, markdown_inline=render_markdown_inline, highlight=highlight_code,
-                             evidence=highlight_evidence, code_lines=highlighted_lines, groupby_line=comments_by_line)
+                             evidence=highlight_evidence, code_lines=highlighted_lines, groupby_line=comments_by_line,
+                             **FILTERS)
 
 
 def render(

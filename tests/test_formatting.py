@@ -1,0 +1,22 @@
+"""The numbers pages show, computed outside the templates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from webapp.web.formatting import line_count, percent, seconds_since, waited
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+
+def test_waiting_time_reads_in_the_coarsest_unit_that_fits() -> None:
+    assert waited(NOW - timedelta(minutes=59, seconds=59), NOW) == "59 min"
+    assert waited(NOW - timedelta(minutes=60), NOW) == "1 h"
+    assert waited(NOW - timedelta(hours=47, minutes=59), NOW) == "47 h"
+    assert waited(NOW - timedelta(hours=48), NOW) == "2 days"
+
+
+def test_seconds_percent_and_lines() -> None:
+    assert seconds_since(NOW - timedelta(seconds=12.4), NOW) == 12
+    assert percent(0.555) == 56 and percent(None) == 0 and percent(1) == 100
+    assert line_count("a") == 1 and line_count("a\nb\n") == 3

@@ -1,0 +1,32 @@
+"""Numbers as pages show them: the arithmetic stays here, out of the templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def seconds_since(earlier: datetime, now: datetime) -> int:
+    """Whole seconds from ``earlier`` to ``now`` ("12 s ago")."""
+    return round((now - earlier).total_seconds())
+
+
+def waited(since: datetime, now: datetime) -> str:
+    """How long something has waited, in the coarsest unit that reads well."""
+    minutes = int((now - since).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 2880:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} days"
+
+
+def percent(fraction: float | None) -> int:
+    """A 0–1 fraction as a whole percentage (None counts as 0)."""
+    return round((fraction or 0) * 100)
+
+
+def line_count(text: str) -> int:
+    return text.count("\n") + 1
+
+
+FILTERS = {"seconds_since": seconds_since, "waited": waited, "percent": percent, "line_count": line_count}

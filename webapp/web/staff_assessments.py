@@ -1,0 +1,105 @@
+"""Assessments from the interviewer's side: build one, invite candidates, choose what they
+see afterwards, read each candidate's report. Staff only, guarded at the router."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+
+from webapp.assessments import service
+from webapp.assessments.models import Assessment, CandidateFeedback
+from webapp.core.db import utcnow
+from webapp.core.errors import ServiceError
+from webapp.questions.catalogue import QuestionFilters, browse_questions
+from webapp.submissions.attempts import report_rows, report_totals
+from webapp.web.deps import SessionDep, StaffUser, require_staff
+from webapp.web.errors import http_status, redirect_to
+from webapp.web.rendering import flash, render
+
+router = APIRouter(prefix="/assessments", dependencies=[Depends(require_staff)])
+
+
+def owned_or_404(db: SessionDep, user: StaffUser, assessment_id: int) -> Assessment:
+    assessment = service.owned_assessment(db, assessment_id=assessment_id, viewer=user)
+    if assessment is None:
+        raise HTTPException(404, "There is no such assessment of yours.")
+    return assessment
+
+
+OwnedDep = Annotated[Assessment, Depends(owned_or_404)]
+
+
+def _builder(request: Request, db: SessionDep, *, errors: dict[str, str] | None = None,
+             values: dict[str, object] | None = None, status_code: int = 200) -> Response:
+    questions = browse_questions(db, filters=QuestionFilters(), per_page=1000).items
+    context = {"questions": questions, "errors": errors or {}, "values": values or {},
+               "feedback_choices": list(CandidateFeedback)}
+    return render(request, "assessments/new.html", context, status_code=status_code)
+
+
+@router.get("/new")
+def new_assessment(request: Request, db: SessionDep, user: StaffUser) -> Response:
+    return _builder(request, db)
+
+
+@router.post("/new")
+def create_assessment(request: Request, db: SessionDep, user: StaffUser, title: Annotated[str, Form()] = "",
+                      time_limit: Annotated[str, Form()] = "", questions: Annotated[list[str], Form()] = [],  # noqa: B006
+                      candidate_feedback: Annotated[str, Form()] = CandidateFeedback.score.value) -> Response:
+    try:
+        assessment = service.create_assessment(db, owner=user, title=title, slugs=questions, minutes=time_limit,
+                                               candidate_feedback=candidate_feedback)
+    except ServiceError as exc:
+        values: dict[str, object] = {"title": title, "time_limit": time_limit, "questions": questions,
+                  "candidate_feedback": candidate_feedback}
+        return _builder(request, db, errors=exc.errors, values=values, status_code=http_status(exc))
+    flash(request, "Assessment created. Invite candidates below or share the invite code.", "success")
+    return redirect_to(request, "assessment_detail", assessment_id=assessment.id)
+
+
+def _detail(request: Request, assessment: Assessment, *, errors: dict[str, str] | None = None,
+            status_code: int = 200, **values: str) -> Response:
+    context = {"assessment": assessment, "now": utcnow(), "errors": errors or {},
+               "feedback_choices": list(CandidateFeedback), **values}
+    return render(request, "assessments/detail.html", context, status_code=status_code)
+
+
+@router.get("/{assessment_id}")
+def assessment_detail(request: Request, user: StaffUser, assessment: OwnedDep) -> Response:
+    return _detail(request, assessment)
+
+
+@router.post("/{assessment_id}/feedback")
+def change_feedback(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep,
+                    candidate_feedback: Annotated[str, Form()] = "") -> Response:
+    try:
+        service.set_candidate_feedback(db, assessment=assessment, value=candidate_feedback, actor=user)
+    except ServiceError as exc:
+        return _detail(request, assessment, errors=exc.errors, status_code=http_status(exc))
+    flash(request, f"Saved: once the assessment ends, candidates see {assessment.candidate_feedback.label.lower()}.",
+          "success")
+    return redirect_to(request, "assessment_detail", assessment_id=assessment.id)
+
+
+@router.post("/{assessment_id}/invite")
+def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep,
+           emails: Annotated[str, Form()] = "") -> Response:
+    try:
+        invited = service.invite_by_email(db, assessment=assessment, emails=emails, actor=user)
+    except ServiceError as exc:
+        return _detail(request, assessment, errors=exc.errors, status_code=http_status(exc), emails=emails)
+    flash(request, f"Invited {', '.join(invited)}.", "success")
+    return redirect_to(request, "assessment_detail", assessment_id=assessment.id)
+
+
+@router.get("/{assessment_id}/report/{attempt_id}")
+def report(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep, attempt_id: int) -> Response:
+    attempt = next((a for a in assessment.attempts if a.id == attempt_id), None)
+    if attempt is None:
+        raise HTTPException(404, "This candidate is not invited to this assessment.")
+    rows = report_rows(db, attempt=attempt)
+    context = {"assessment": assessment, "attempt": attempt, "rows": rows, "totals": report_totals(rows),
+               "now": utcnow()}
+    return render(request, "assessments/report.html", context)
