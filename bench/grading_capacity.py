@@ -32,7 +32,7 @@ from bench.common import (
 from webapp.grading.graders import default_graders
 from webapp.grading.graders.base import GradingTask
 from webapp.identity.models import User
-from webapp.questions.models import Question
+from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission
 
 BATCH = {"text": 1500, "choice": 1500, "code": 30}
@@ -70,11 +70,11 @@ def process_capacity(site: BenchSite, kind: str, processes: int, run: int) -> fl
 
 def grader_alone(kind: str) -> float:
     grader = default_graders(sandbox="bwrap")[kind]
-    tasks = [GradingTask(kind=kind, answer_text=TEXT_ANSWER, choice_ids=tuple(a.columns.get("choice_ids", ())),
-                         code=a.question.reference_solution, rubric=tuple(p.model_dump() for p in a.question.rubric),
-                         choices=tuple(c.model_dump() for c in a.question.choices), multiple=a.question.multiple,
-                         hidden_tests=a.question.hidden_tests,
-                         limits=a.question.limits.model_dump() if a.question.limits else {})
+    tasks = [GradingTask(kind=QuestionKind(kind), answer_text=TEXT_ANSWER,
+                         choice_ids=tuple(a.columns.get("choice_ids", ())),
+                         code=a.question.reference_solution, rubric=tuple(a.question.rubric),
+                         choices=tuple(a.question.choices), multiple=a.question.multiple,
+                         hidden_tests=a.question.hidden_tests, limits=a.question.limits)
              for a in answers(kind)]
     started = time.perf_counter()
     for task in islice(cycle(tasks), BATCH[kind]):

@@ -190,7 +190,7 @@ def cmd_questions_mutants(args: argparse.Namespace, settings: Settings) -> None:
     for spec in specs:
         result = mutation_analysis.analyse(
             check, slug=spec.slug, reference=spec.reference_solution, hidden_tests=spec.hidden_tests,
-            limits=spec.limits.model_dump() if spec.limits else {},
+            limits=spec.limits,
             equivalent={e.mutant: e.reason for e in spec.equivalent_mutants})
         print("\n".join(mutation_analysis.report_lines(result, verbose=args.verbose)), flush=True)
         if result.kill_rate * 100 < args.min_kill or result.survived:

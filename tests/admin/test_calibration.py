@@ -66,8 +66,8 @@ def test_agreement_page_and_one_click_calibration_example(app, bank, answer, can
         question = get_question(db, slug=spec.slug)
         assert question.current_revision.number == revision_before + 1
         example = question.current_revision.calibration[-1]
-        assert example["answer"].endswith("none of this is true.") and example["expect"] == "wrong"
-        assert example["at_most"] == 20 and f"grader {grader_score}" in example["note"]
+        assert example.answer.endswith("none of this is true.") and example.expect == "wrong"
+        assert example.at_most == 20 and f"grader {grader_score}" in example.note
         assert db.scalar(select(AuditEvent).where(AuditEvent.action == "grader.calibration_example")) is not None
         review = db.scalar(select(Review).where(Review.submission_id == disputed))
         assert review.grader_score == grader_score and len(review.grader_verdicts) == len(spec.rubric)

@@ -17,7 +17,9 @@ from webapp.grading.graders.base import GradeResult, GradingTask
 from webapp.grading.graders.code import CodeGrader
 from webapp.grading.graders.code_report import GraderError, accepted_results
 from webapp.grading.sandbox import ChallengeRun, SandboxUnavailable, shared_sandbox
+from webapp.questions.bank import LimitsSpec
 from webapp.questions.hidden_tests import HiddenTest
+from webapp.questions.kinds import QuestionKind
 
 try:
     SANDBOX = shared_sandbox("bwrap")
@@ -72,7 +74,8 @@ NAMES = ["test_item_comes_back", "test_unknown_path_is_404", "test_bad_id_is_422
 
 
 def grade(code: str, tests: str = TESTS, limits: dict[str, Any] | None = None, **task: Any) -> GradeResult:
-    return GRADER.grade(GradingTask(kind="code", code=code, hidden_tests=tests, limits=limits or FAST, **task))
+    return GRADER.grade(GradingTask(kind=QuestionKind.code, code=code, hidden_tests=tests,
+                                    limits=LimitsSpec.model_validate(limits or FAST), **task))
 
 
 def test_registry_grades_code_with_the_sandbox() -> None:

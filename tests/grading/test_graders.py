@@ -8,7 +8,8 @@ from webapp.grading.graders import default_graders, shipped_synonyms
 from webapp.grading.graders.base import GradingTask
 from webapp.grading.graders.choice import ChoiceGrader
 from webapp.grading.text_calibration import calibration_problem
-from webapp.questions.bank import default_bank_dir, read_path
+from webapp.questions.bank import ChoiceSpec, default_bank_dir, read_path
+from webapp.questions.kinds import QuestionKind
 
 BANK = read_path(default_bank_dir())
 TEXT = [q for q in BANK.questions if q.kind == "text"]
@@ -16,7 +17,7 @@ GRADER = default_graders()["text"]
 
 
 def _task(spec, answer: str) -> GradingTask:
-    return GradingTask(kind="text", answer_text=answer, rubric=tuple(p.model_dump() for p in spec.rubric))
+    return GradingTask(kind=QuestionKind.text, answer_text=answer, rubric=tuple(spec.rubric))
 
 
 def _calibration(spec, expect: str) -> str:
@@ -87,13 +88,13 @@ def test_shipped_synonyms_load() -> None:
 
 def test_choice_grader_single_and_multiple() -> None:
     grader = ChoiceGrader()
-    choices = ({"id": "a", "text": "A", "correct": True, "explanation": "yes"},
-               {"id": "b", "text": "B", "correct": False, "explanation": "no"},
-               {"id": "c", "text": "C", "correct": True, "explanation": "also"})
+    choices = (ChoiceSpec(id="a", text="A", correct=True, explanation="yes"),
+               ChoiceSpec(id="b", text="B", correct=False, explanation="no"),
+               ChoiceSpec(id="c", text="C", correct=True, explanation="also"))
     single = choices[:2]
-    assert grader.grade(GradingTask(kind="choice", choice_ids=("a",), choices=single)).score == 100
-    assert grader.grade(GradingTask(kind="choice", choice_ids=("b",), choices=single)).score == 0
-    multi = dict(kind="choice", choices=choices, multiple=True)
+    assert grader.grade(GradingTask(kind=QuestionKind.choice, choice_ids=("a",), choices=single)).score == 100
+    assert grader.grade(GradingTask(kind=QuestionKind.choice, choice_ids=("b",), choices=single)).score == 0
+    multi = dict(kind=QuestionKind.choice, choices=choices, multiple=True)
     assert grader.grade(GradingTask(choice_ids=("a", "c"), **multi)).score == 100
     assert grader.grade(GradingTask(choice_ids=("a",), **multi)).score == 50
     assert grader.grade(GradingTask(choice_ids=("a", "b"), **multi)).score == 0

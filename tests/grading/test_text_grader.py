@@ -13,23 +13,26 @@ from webapp.language.passages import sentences
 from webapp.language.patterns import PatternError, compiled_pattern
 from webapp.language.words import Vocabulary
 from webapp.questions.bank import parse_document
+from webapp.questions.kinds import QuestionKind
+from webapp.questions.rubric_spec import RubricPointSpec
 
 GRADER = RubricGrader([["memory", "ram"], ["thread pool", "threadpool"]])
-ASGI = {"point": "FastAPI is ASGI-based, Flask is WSGI", "weight": 2,
+ASGI = RubricPointSpec(**{"point": "FastAPI is ASGI-based, Flask is WSGI", "weight": 2,
         "claims": ["fastapi ; asgi", "flask ; wsgi"], "need": 2,
         "misconceptions": ["fastapi ; wsgi => FastAPI speaks ASGI, through Starlette; WSGI is Flask's interface.",
-                           "flask ; asgi => Flask is a WSGI framework."]}
-FILTER = {"point": "The response model filters the output to the declared fields", "weight": 2,
-          "claims": ["response model|it|fastapi ; filter|drop|strip|remove|exclude"]}
-MEMORY = {"point": "UploadFile spools to disk instead of holding the file in memory", "weight": 1,
-          "claims": ["bytes ; read|hold|load ; memory", "uploadfile ; spool|disk|temporary file"]}
+                           "flask ; asgi => Flask is a WSGI framework."]})
+FILTER = RubricPointSpec(**{"point": "The response model filters the output to the declared fields", "weight": 2,
+          "claims": ["response model|it|fastapi ; filter|drop|strip|remove|exclude"]})
+MEMORY = RubricPointSpec(**{"point": "UploadFile spools to disk instead of holding the file in memory", "weight": 1,
+          "claims": ["bytes ; read|hold|load ; memory", "uploadfile ; spool|disk|temporary file"]})
 
 
-def grade(answer: str, *rubric: dict[str, Any]) -> dict[str, Any]:
-    return GRADER.grade(GradingTask(kind="text", answer_text=answer, rubric=rubric)).feedback
+def grade(answer: str, *rubric: RubricPointSpec | dict[str, Any]) -> dict[str, Any]:
+    points = tuple(p if isinstance(p, RubricPointSpec) else RubricPointSpec.model_validate(p) for p in rubric)
+    return GRADER.grade(GradingTask(kind=QuestionKind.text, answer_text=answer, rubric=points)).feedback
 
 
-def verdicts(answer: str, *rubric: dict[str, Any]) -> list[str]:
+def verdicts(answer: str, *rubric: RubricPointSpec | dict[str, Any]) -> list[str]:
     return [p["verdict"] for p in grade(answer, *rubric)["points"]]
 
 
@@ -86,7 +89,7 @@ def test_filler_dressed_terms_assert_nothing() -> None:
 
 
 def test_keyword_lists_are_flagged_and_earn_almost_nothing() -> None:
-    result = GRADER.grade(GradingTask(kind="text", rubric=(FILTER, ASGI),
+    result = GRADER.grade(GradingTask(kind=QuestionKind.text, rubric=(FILTER, ASGI),
                                       answer_text="response model, filter, fields, FastAPI, ASGI, Flask, WSGI, output"))
     assert "keyword_list" in result.feedback["flags"] and result.score <= 10
 

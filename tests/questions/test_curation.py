@@ -42,11 +42,11 @@ def test_create_text_question_with_two_rubric_points(admin_client, bank, app):
     with session_scope(app.state.db.read_session) as db:
         question = get_question(db, slug="depends-basics")
         assert question.status.value == "draft"
-        assert [p["weight"] for p in question.current_revision.rubric] == [2, 1]
-        assert question.current_revision.rubric[1]["patterns"] == [r"\bonce per request\b"]
+        assert [p.weight for p in question.current_revision.rubric] == [2, 1]
+        assert question.current_revision.rubric[1].patterns == [r"\bonce per request\b"]
         first = question.current_revision.rubric[0]
-        assert first["claims"] == ["dependency ; declare|depends", "dependency injection ; function|parameter"]
-        assert first["need"] == 2 and first["misconceptions"][0].endswith("runs for each request.")
+        assert first.claims == ["dependency ; declare|depends", "dependency injection ; function|parameter"]
+        assert first.need == 2 and first.misconceptions[0].endswith("runs for each request.")
         assert question.tag_names == ["dependencies", "di"]
     assert _events(app, "question.created")
 
@@ -165,9 +165,9 @@ def test_editing_a_shipped_question_keeps_its_claims_and_misconceptions(admin_cl
     with session_scope(app.state.db.read_session) as db:
         saved = get_question(db, slug=spec.slug).current_revision.rubric
     for stored, shipped in zip(saved, spec.rubric, strict=False):
-        assert stored["claims"] == shipped.claims and stored["misconceptions"] == shipped.misconceptions
-        assert stored["need"] == shipped.need and stored["patterns"] == shipped.patterns
-        assert stored["hint"] == shipped.hint
+        assert stored.claims == shipped.claims and stored.misconceptions == shipped.misconceptions
+        assert stored.need == shipped.need and stored.patterns == shipped.patterns
+        assert stored.hint == shipped.hint
 
 
 class _EditorFields(HTMLParser):

@@ -210,4 +210,4 @@ def test_setup_brings_unedited_phrase_rubrics_up_to_date(app, bank, make_user):
     with session_scope(app.state.db.read_session) as db:
         rubrics = {q.slug: q.current_revision.rubric[0] for q in db.scalars(select(Question)
                    .where(Question.slug.in_([GOOD["slug"], "cors-edited"])))}
-    assert rubrics[GOOD["slug"]]["claims"] == claims["claims"] and rubrics["cors-edited"]["phrases"] == ["same origin"]
+    assert rubrics[GOOD["slug"]].claims == claims["claims"] and rubrics["cors-edited"].phrases == ["same origin"]

@@ -18,7 +18,7 @@ TARGET = 0.90
 def test_hidden_tests_kill_the_mutants_of_the_reference(slug: str) -> None:
     spec = next(q for q in CODE if q.slug == slug)
     result = analyse(CHECK, slug=slug, reference=spec.reference_solution, hidden_tests=spec.hidden_tests,
-                     limits=spec.limits.model_dump() if spec.limits else {},
+                     limits=spec.limits,
                      equivalent={e.mutant: e.reason for e in spec.equivalent_mutants})
     summary = "\n".join(report_lines(result))
     assert len(result.outcomes) >= 10, summary

@@ -13,7 +13,7 @@ from webapp.identity.models import User
 from webapp.questions.models import Question
 
 
-class CandidateFeedback(str, enum.Enum):
+class CandidateFeedback(enum.StrEnum):
     """What a candidate sees of their answers once the assessment has ended (nothing while it runs)."""
 
     nothing = "nothing"  # only that each answer was received

@@ -3,15 +3,14 @@ counting which the hidden tests kill, which are listed as equivalent, and which 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
-from webapp.grading.graders import GradeResult
 from webapp.grading.mutants import Mutant, mutants_of
+from webapp.grading.verification import SolutionGrader
+from webapp.questions.bank import LimitsSpec
 
-Grade = Callable[..., GradeResult]  # (code, hidden tests, limits, *, fail_fast) -> result
 THREADS = 2
 
 
@@ -58,14 +57,14 @@ class ChallengeMutation:
         return len(self.killed) / candidates if candidates else 1.0
 
 
-def analyse(grade: Grade, *, slug: str, reference: str, hidden_tests: str, limits: Mapping[str, Any],
+def analyse(grade: SolutionGrader, *, slug: str, reference: str, hidden_tests: str, limits: LimitsSpec | None,
             equivalent: Mapping[str, str], threads: int = THREADS) -> ChallengeMutation:
     mutants = mutants_of(reference)
 
     def run(mutant: Mutant) -> MutantOutcome:
         reason = equivalent.get(mutant.id)
         try:
-            result = grade(mutant.source, hidden_tests, dict(limits), fail_fast=True)
+            result = grade(mutant.source, hidden_tests, limits, fail_fast=True)
         except Exception as exc:  # a grader error is reported, never counted as a kill
             return MutantOutcome(mutant, None, (), reason, error=f"{type(exc).__name__}: {exc}")
         failing = tuple(t["name"] for t in result.feedback.get("tests", []) if t.get("outcome") not in ("passed",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from webapp.grading.graders.base import GradeResult, GradingTask
 from webapp.grading.graders.text import RubricGrader
 from webapp.questions.kinds import QuestionKind
+from webapp.questions.rubric_spec import RubricPointSpec
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,13 @@ class CalibrationOutcome:
         return f"{self.expect} answer scores {self.score} (expected {self.low}-{self.high}): {verdicts}"
 
 
-def text_task(rubric: list[dict[str, Any]], answer: str) -> GradingTask:
+def text_task(rubric: Sequence[RubricPointSpec], answer: str) -> GradingTask:
     return GradingTask(kind=QuestionKind.text, answer_text=answer, rubric=tuple(rubric))
 
 
 def grade_calibration(grader: RubricGrader, *, question: Any) -> list[CalibrationOutcome]:
     """Every calibration answer of a text question spec (or revision-like object), graded."""
-    rubric = [p.model_dump() if hasattr(p, "model_dump") else p for p in question.rubric]
+    rubric = list(question.rubric)
     outcomes = []
     for example in question.calibration:
         low, high = example.bounds()

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from webapp.grading.graders import Grader, GradeResult, GradingTask
+from webapp.questions.bank import LimitsSpec
 from webapp.questions.kinds import QuestionKind
 
 
@@ -13,7 +14,7 @@ class SolutionGrader(Protocol):
     """Grades one solution in the sandbox: a ``questions.verification.ReferenceCheck`` that
     also keeps the grader's full result (mutation analysis reads it)."""
 
-    def __call__(self, solution: str, hidden_tests: str, limits: dict[str, Any], *,
+    def __call__(self, solution: str, hidden_tests: str, limits: LimitsSpec | None, *,
                  fail_fast: bool = False) -> GradeResult: ...
 
 
@@ -22,7 +23,7 @@ def reference_checker(code_grader: Grader | None) -> SolutionGrader | None:
     if code_grader is None:
         return None
 
-    def check(solution: str, hidden_tests: str, limits: dict[str, Any], *, fail_fast: bool = False) -> GradeResult:
+    def check(solution: str, hidden_tests: str, limits: LimitsSpec | None, *, fail_fast: bool = False) -> GradeResult:
         return code_grader.grade(GradingTask(kind=QuestionKind.code, code=solution, hidden_tests=hidden_tests,
                                              limits=limits, fail_fast=fail_fast))
 

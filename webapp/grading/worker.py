@@ -32,7 +32,7 @@ def task_for(submission: Submission) -> GradingTask:
     return GradingTask(
         kind=submission.kind, answer_text=submission.answer_text, choice_ids=tuple(submission.choice_ids),
         code=submission.code, rubric=tuple(revision.rubric), choices=tuple(revision.choices),
-        multiple=revision.multiple, hidden_tests=revision.hidden_tests, limits=dict(revision.limits),
+        multiple=revision.multiple, hidden_tests=revision.hidden_tests, limits=revision.limits,
     )
 
 

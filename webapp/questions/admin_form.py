@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from webapp.questions.bank import QuestionSpec
+from webapp.questions.bank import LimitsSpec, QuestionSpec
+from webapp.questions.rubric_spec import CalibrationSpec
 
 _INDEXED = re.compile(r"^(rubric|choice|correct|wrong)-(\d{1,2})-(\w+)$")
 MAX_ITEMS = 20
@@ -70,7 +71,7 @@ class QuestionForm:
     choices: list[ChoiceRow] = field(default_factory=list)
     correct: list[SolutionRow] = field(default_factory=list)
     wrong: list[SolutionRow] = field(default_factory=list)
-    calibration: list[dict[str, Any]] = field(default_factory=list)
+    calibration: list[CalibrationSpec] = field(default_factory=list)  # not edited here: kept as it was
 
     @classmethod
     def blank(cls) -> QuestionForm:
@@ -111,7 +112,8 @@ def _row(cls: type[RubricRow | ChoiceRow | SolutionRow], values: dict[str, str])
 def form_from_spec(spec: QuestionSpec) -> QuestionForm:
     limits = spec.limits
     return QuestionForm(
-        slug=spec.slug, topic=spec.topic, difficulty=spec.difficulty, kind=spec.kind, status=spec.status,
+        slug=spec.slug, topic=spec.topic, difficulty=spec.difficulty.value, kind=spec.kind.value,
+        status=spec.status.value,
         title=spec.title, tags=", ".join(spec.tags), prompt=spec.prompt, reference_answer=spec.reference_answer,
         multiple=spec.multiple, starter_code=spec.starter_code, hidden_tests=spec.hidden_tests,
         reference_solution=spec.reference_solution, allowed_extensions=", ".join(spec.allowed_extensions),
@@ -124,7 +126,7 @@ def form_from_spec(spec: QuestionSpec) -> QuestionForm:
         choices=[ChoiceRow(id=c.id, text=c.text, correct=c.correct, explanation=c.explanation) for c in spec.choices],
         correct=[SolutionRow(label=c.label, code=c.code) for c in spec.correct_solutions],
         wrong=[SolutionRow(label=w.label, code=w.code) for w in spec.wrong_solutions],
-        calibration=[c.model_dump() for c in spec.calibration],
+        calibration=list(spec.calibration),
     )
 
 
@@ -170,6 +172,19 @@ def _csv(text: str) -> list[str]:
 def _equivalents(text: str) -> list[dict[str, str]]:
     pairs = [line.partition(":") for line in _lines(text)]
     return [{"mutant": mutant.strip(), "reason": reason.strip()} for mutant, _, reason in pairs]
+
+
+def form_limits(form: QuestionForm) -> LimitsSpec | None:
+    """The limits the form sets, each one only if it is valid (a preview run uses the defaults for the rest)."""
+    valid: dict[str, str] = {}
+    for name in ("cpu_seconds", "wall_seconds", "memory_mb"):
+        value = getattr(form, name).strip()
+        try:
+            LimitsSpec.model_validate({name: value})
+        except ValidationError:
+            continue
+        valid[name] = value
+    return LimitsSpec.model_validate(valid) if valid else None
 
 
 def form_to_spec(form: QuestionForm) -> tuple[QuestionSpec | None, dict[str, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import (
@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from webapp.questions.hidden_tests import HiddenTestsProblem, collect_tests
+from webapp.questions.kinds import Difficulty, QuestionKind, QuestionStatus
 from webapp.questions.rubric_spec import CalibrationSpec, RubricPointSpec
 from webapp.questions.spec_types import NonEmpty, Slug, StrictModel, Tag
 
@@ -70,10 +71,10 @@ class LimitsSpec(StrictModel):
 class QuestionSpec(StrictModel):
     slug: Slug
     topic: Slug
-    difficulty: Literal["easy", "medium", "hard"]
+    difficulty: Difficulty
     tags: list[Tag] = Field(default_factory=list, max_length=8)
-    kind: Literal["text", "choice", "code"]
-    status: Literal["draft", "published", "archived"] = "published"
+    kind: QuestionKind
+    status: QuestionStatus = QuestionStatus.published
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     prompt: NonEmpty
     reference_answer: str = ""

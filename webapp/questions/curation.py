@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.core.db import utcnow
 from webapp.core.errors import Malformed, ServiceError, TooLarge
 from webapp.identity.models import User
-from webapp.questions.admin_form import QuestionForm, form_to_spec
+from webapp.questions.admin_form import QuestionForm, form_limits, form_to_spec
 from webapp.questions.bank import MAX_FILE_BYTES, parse_document
 from webapp.questions.editing import create_question, revise_question
 from webapp.questions.importer import ImportPlan, apply_import, plan_import
@@ -61,20 +61,10 @@ def run_reference(check: ReferenceCheck | None, *, form: QuestionForm) -> CheckO
     """Grade the editor's reference solution against its hidden tests, as candidates' code is graded."""
     if check is None:
         return None
-    limits = {k: float(getattr(form, k)) for k in ("cpu_seconds", "wall_seconds") if _number(getattr(form, k))}
-    if _number(form.memory_mb):
-        limits["memory_mb"] = int(float(form.memory_mb))
     try:
-        return check(form.reference_solution, form.hidden_tests, limits)
+        return check(form.reference_solution, form.hidden_tests, form_limits(form))
     except Exception as exc:  # invalid hidden tests, or the runner failed: say so, as the queue would
         return CheckFailed(str(exc))
-
-
-def _number(text: str) -> bool:
-    try:
-        return float(text) > 0
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def _outdated_and_unedited(db: Session, slugs: list[str], *, incoming: dict[str,
         if revision is None or revision.created_by_id is not None:
             continue
         if revision.kind.value == "text":
-            if any(not point.get("claims") for point in revision.rubric) and all(
+            if any(not point.claims for point in revision.rubric) and all(
                     point.claims for point in incoming[slug].rubric):
                 stale.append(slug)  # graded by phrases, and the bank now has claims for it
         elif revision.kind.value == "code":
@@ -160,7 +160,7 @@ def export_bank(db: Session) -> dict[str, list[dict[str, Any]]]:
 
 
 def _export_spec(spec: QuestionSpec) -> dict[str, object]:
-    return spec.model_dump(mode="json", exclude_defaults=True) | {"slug": spec.slug, "status": spec.status}
+    return spec.model_dump(mode="json", exclude_defaults=True) | {"slug": spec.slug, "status": spec.status.value}
 
 
 def export_to_directory(db: Session, *, directory: Path) -> list[Path]:

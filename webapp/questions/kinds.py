@@ -6,19 +6,19 @@ from __future__ import annotations
 import enum
 
 
-class QuestionStatus(str, enum.Enum):
+class QuestionStatus(enum.StrEnum):
     draft = "draft"
     published = "published"
     archived = "archived"
 
 
-class QuestionKind(str, enum.Enum):
+class QuestionKind(enum.StrEnum):
     text = "text"
     choice = "choice"
     code = "code"
 
 
-class Difficulty(str, enum.Enum):
+class Difficulty(enum.StrEnum):
     easy = "easy"
     medium = "medium"
     hard = "hard"

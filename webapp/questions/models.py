@@ -6,11 +6,15 @@ import enum
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.core.db import Base, UTCDateTime, utcnow
+from webapp.core.json_models import JSONModel, JSONModelList, as_model, as_models
+from webapp.questions.bank import ChoiceSpec, EquivalentMutantSpec, LimitsSpec, SolutionSpec
 from webapp.questions.kinds import Difficulty, QuestionKind, QuestionStatus
+from webapp.questions.rubric_spec import CalibrationSpec, RubricPointSpec
 
 __all__ = ["Difficulty", "QuestionKind", "QuestionStatus"]  # re-exported: models are where most code looks
 
@@ -101,17 +105,19 @@ class QuestionRevision(Base):
     title: Mapped[str] = mapped_column(String(200))
     prompt: Mapped[str] = mapped_column(Text)
     reference_answer: Mapped[str] = mapped_column(Text, default="")
-    rubric: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    calibration: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The structured parts are the bank format's own models (questions/bank.py), typed both ways.
+    rubric: Mapped[list[RubricPointSpec]] = mapped_column(JSONModelList(RubricPointSpec), default=list)
+    calibration: Mapped[list[CalibrationSpec]] = mapped_column(JSONModelList(CalibrationSpec), default=list)
     multiple: Mapped[bool] = mapped_column(Boolean, default=False)
-    choices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    choices: Mapped[list[ChoiceSpec]] = mapped_column(JSONModelList(ChoiceSpec), default=list)
     starter_code: Mapped[str] = mapped_column(Text, default="")
     hidden_tests: Mapped[str] = mapped_column(Text, default="")
     reference_solution: Mapped[str] = mapped_column(Text, default="")
-    correct_solutions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    wrong_solutions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    equivalent_mutants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    correct_solutions: Mapped[list[SolutionSpec]] = mapped_column(JSONModelList(SolutionSpec), default=list)
+    wrong_solutions: Mapped[list[SolutionSpec]] = mapped_column(JSONModelList(SolutionSpec), default=list)
+    equivalent_mutants: Mapped[list[EquivalentMutantSpec]] = mapped_column(
+        JSONModelList(EquivalentMutantSpec), default=list)
+    limits: Mapped[LimitsSpec | None] = mapped_column(JSONModel(LimitsSpec), default=None, nullable=False)  # {}: none
     allowed_extensions: Mapped[list[str]] = mapped_column(JSON, default=list)
     # sha256 of the content, to tell an unchanged import from a changed one cheaply.
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -119,6 +125,21 @@ class QuestionRevision(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     question: Mapped[Question] = relationship(back_populates="revisions", foreign_keys=[question_id])
+
+    @validates("rubric", "calibration", "choices", "correct_solutions", "wrong_solutions", "equivalent_mutants")
+    def _typed_items(self, name: str, items: list[Any]) -> list[Any]:
+        """Plain mappings become the column's models as they are assigned, not only once saved and read."""
+        return as_models(_ITEM_MODELS[name], items)
+
+    @validates("limits")
+    def _typed_limits(self, name: str, limits: LimitsSpec | dict[str, Any] | None) -> LimitsSpec | None:
+        return as_model(LimitsSpec, limits) if limits else None
+
+
+_ITEM_MODELS: dict[str, type[BaseModel]] = {
+    "rubric": RubricPointSpec, "calibration": CalibrationSpec, "choices": ChoiceSpec,
+    "correct_solutions": SolutionSpec, "wrong_solutions": SolutionSpec, "equivalent_mutants": EquivalentMutantSpec,
+}
 
 
 class BankImport(Base):

@@ -4,10 +4,11 @@ the reference and every known-correct solution must score 100, every known-wrong
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from webapp.questions.bank import LimitsSpec, SolutionSpec
 
 CHECK_THREADS = 2  # sandbox runs are mostly interpreter start-up; more threads than cores gain nothing
 
@@ -37,29 +38,37 @@ class CheckFailed:
 class ReferenceCheck(Protocol):
     """Grades one solution against hidden tests in the sandbox; the grading layer provides it."""
 
-    def __call__(self, solution: str, hidden_tests: str, limits: dict[str, Any], *,
+    def __call__(self, solution: str, hidden_tests: str, limits: LimitsSpec | None, *,
                  fail_fast: bool = False) -> CheckOutcome: ...
 
 
 class CodeQuestion(Protocol):
     """What a QuestionSpec and a QuestionRevision both offer."""
 
-    hidden_tests: str
-    reference_solution: str
-    limits: Any
-    correct_solutions: Any
-    wrong_solutions: Any
+    @property
+    def hidden_tests(self) -> str: ...
+
+    @property
+    def reference_solution(self) -> str: ...
+
+    @property
+    def limits(self) -> LimitsSpec | None: ...
+
+    @property
+    def correct_solutions(self) -> list[SolutionSpec]: ...
+
+    @property
+    def wrong_solutions(self) -> list[SolutionSpec]: ...
 
 
 def solutions_problem(check: ReferenceCheck | None, *, question: CodeQuestion) -> str | None:
     """Why this question cannot be published (None when every known solution scores as labelled)."""
     if check is None:
         return "Code grading is not available on this server, so the reference solution cannot be verified."
-    limits = _limits(question.limits)
+    limits = question.limits
     runs = [("The reference solution", question.reference_solution, True)]
-    runs += [(f"The known-correct solution “{label}”", code, True)
-             for label, code in _pairs(question.correct_solutions)]
-    runs += [(f"The known-wrong solution “{label}”", code, False) for label, code in _pairs(question.wrong_solutions)]
+    runs += [(f"The known-correct solution “{s.label}”", s.code, True) for s in question.correct_solutions]
+    runs += [(f"The known-wrong solution “{s.label}”", s.code, False) for s in question.wrong_solutions]
 
     def verdict(run: tuple[str, str, bool]) -> str | None:
         what, code, should_pass = run
@@ -79,12 +88,3 @@ def solutions_problem(check: ReferenceCheck | None, *, question: CodeQuestion) -
         problems = [p for p in pool.map(verdict, runs) if p]
     return " ".join(problems) or None
 
-
-def _pairs(solutions: Iterable[Any]) -> list[tuple[str, str]]:
-    return [(s["label"], s["code"]) if isinstance(s, dict) else (s.label, s.code) for s in solutions or []]
-
-
-def _limits(limits: Any) -> dict[str, Any]:
-    if limits is None:
-        return {}
-    return limits if isinstance(limits, dict) else limits.model_dump()

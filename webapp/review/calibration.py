@@ -10,8 +10,8 @@ near the interviewer's score, which ``questions check`` and CI then hold the gra
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -22,7 +22,7 @@ from webapp.grading.evaluation.statistics import pearson, weighted_kappa
 from webapp.identity.models import User
 from webapp.questions.editing import revise_question, spec_of
 from webapp.questions.models import Question, QuestionKind
-from webapp.questions.rubric_spec import CalibrationKind, CalibrationSpec
+from webapp.questions.rubric_spec import CalibrationKind, CalibrationSpec, RubricPointSpec
 from webapp.review.models import Review, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
 
@@ -93,12 +93,12 @@ def graded_verdicts(submission: Submission, review: Review) -> list[str]:
     return review.grader_verdicts or [str(p.get("verdict")) for p in submission.feedback.get("points", [])]
 
 
-def interviewer_score(review: Review, rubric: list[dict[str, Any]]) -> int | None:
+def interviewer_score(review: Review, rubric: Sequence[RubricPointSpec]) -> int | None:
     """The interviewer's score: an override, else the scorecard's ratings weighted (met 1, partly
     ½), else the automatic score they accepted without rating points."""
     if review.final_score is not None:
         return review.final_score
-    rated: list[tuple[int, str | None]] = [(int(point["weight"]), review.point_ratings.get(str(i)))
+    rated: list[tuple[int, str | None]] = [(point.weight, review.point_ratings.get(str(i)))
                                            for i, point in enumerate(rubric)]
     if not any(rating for _, rating in rated):
         return review.grader_score

@@ -13,7 +13,7 @@ from webapp.core.db import Base, UTCDateTime, utcnow
 from webapp.identity.models import User
 
 
-class Recommendation(str, enum.Enum):
+class Recommendation(enum.StrEnum):
     strong_no = "strong_no"
     no = "no"
     yes = "yes"
@@ -24,7 +24,7 @@ class Recommendation(str, enum.Enum):
         return {"strong_no": "Strong no", "no": "No", "yes": "Yes", "strong_yes": "Strong yes"}[self.value]
 
 
-class ReviewState(str, enum.Enum):
+class ReviewState(enum.StrEnum):
     requested = "requested"  # waiting in the queue: an assessment answer, or the candidate asked
     in_progress = "in_progress"  # claimed by a reviewer (until claim_expires_at)
     submitted = "submitted"

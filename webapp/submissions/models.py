@@ -18,7 +18,7 @@ from webapp.identity.models import User
 from webapp.questions.models import Question, QuestionKind, QuestionRevision
 
 
-class SubmissionStatus(str, enum.Enum):
+class SubmissionStatus(enum.StrEnum):
     queued = "queued"
     running = "running"
     graded = "graded"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from webapp.assessments.service import check_can_answer, check_practice_allowed
 from webapp.core.db import utcnow
 from webapp.core.errors import Invalid, NotFound, RateLimited, TooLarge
 from webapp.identity.models import User
+from webapp.questions.bank import ChoiceSpec
 from webapp.questions.models import Question, QuestionKind
 from webapp.submissions.models import Submission, SubmissionStatus
 from webapp.submissions.uploads import CodeText, decode_code, read_upload
@@ -84,8 +84,8 @@ def _text_answer(text: str) -> str:
     return text
 
 
-def _choices(chosen: tuple[str, ...], choices: list[dict[str, Any]], *, multiple: bool) -> list[str]:
-    valid = {c["id"] for c in choices}
+def _choices(chosen: tuple[str, ...], choices: list[ChoiceSpec], *, multiple: bool) -> list[str]:
+    valid = {c.id for c in choices}
     picked = list(dict.fromkeys(chosen))
     if not picked:
         raise Invalid({"choice": "Pick an answer before submitting."})

@@ -81,7 +81,7 @@ def evaluate(grader: RubricGrader, evaluation: EvaluationSet, *, questions: dict
     for label in evaluation.answers:
         if only is not None and label.question not in only:
             continue
-        rubric = [p.model_dump() for p in questions[label.question].rubric]
+        rubric = questions[label.question].rubric
         result = grader.grade(text_task(rubric, label.answer))
         graded.append(GradedAnswer(label, result.score, [p["verdict"] for p in result.feedback["points"]],
                                    bool(result.feedback.get("provisional"))))

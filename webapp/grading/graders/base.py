@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from webapp.questions.bank import ChoiceSpec, LimitsSpec
 from webapp.questions.kinds import QuestionKind
+from webapp.questions.rubric_spec import RubricPointSpec
 
 
 @dataclass(frozen=True)
 class GradingTask:
-    """One answer to one question revision, as the grader needs it."""
+    """One answer to one question revision, as the grader needs it (the revision's parts in the bank's own models)."""
 
     kind: QuestionKind
     answer_text: str = ""
     choice_ids: tuple[str, ...] = ()
     code: str = ""
-    rubric: tuple[dict[str, Any], ...] = ()
-    choices: tuple[dict[str, Any], ...] = ()
+    rubric: tuple[RubricPointSpec, ...] = ()
+    choices: tuple[ChoiceSpec, ...] = ()
     multiple: bool = False
     hidden_tests: str = ""
-    limits: dict[str, Any] = field(default_factory=dict)
+    limits: LimitsSpec | None = None  # None: the sandbox defaults
     fail_fast: bool = False  # stop at the first failing test (enough to know it is not 100: mutants)
 
 

@@ -15,7 +15,7 @@ class ChoiceGrader:
 
     def grade(self, task: GradingTask) -> GradeResult:
         chosen = set(task.choice_ids)
-        correct = {c["id"] for c in task.choices if c.get("correct")}
+        correct = {c.id for c in task.choices if c.correct}
         if chosen == correct:
             score = 100
         elif task.multiple:
@@ -28,8 +28,8 @@ class ChoiceGrader:
             "multiple": task.multiple,
             "all_correct": chosen == correct,
             "choices": [
-                {"id": c["id"], "text": c["text"], "selected": c["id"] in chosen, "correct": bool(c.get("correct")),
-                 "explanation": c.get("explanation", "")}
+                {"id": c.id, "text": c.text, "selected": c.id in chosen, "correct": c.correct,
+                 "explanation": c.explanation}
                 for c in task.choices
             ],
         }

@@ -48,7 +48,7 @@ class CodeGrader:
             return _syntax_error(exc, tests)
         except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
             return _syntax_error(SyntaxError(f"{type(exc).__name__}: {exc}"), tests)
-        limits = Limits.from_dict(task.limits)
+        limits = Limits.from_dict(task.limits.model_dump() if task.limits else None)
         run = run_challenge(self.sandbox, solution=task.code, hidden_tests=task.hidden_tests, limits=limits,
                             test_seconds=min(TEST_SECONDS, limits.wall_seconds), fail_fast=task.fail_fast)
         return _judge(run, tests=tests, limits=limits)

@@ -27,6 +27,7 @@ from webapp.language.passages import Sentence, sentences
 from webapp.language.patterns import compiled_pattern
 from webapp.language.statements import Claim, find, parse_claim, split_misconception
 from webapp.language.words import Token, Vocabulary
+from webapp.questions.rubric_spec import RubricPointSpec
 
 CHUNK_WORDS = 60  # a run-on "sentence" is read in pieces this long, so grading time stays linear
 CREDIT = {"met": 1.0, "partly": 0.5, "missed": 0.0, "contradicted": 0.0}
@@ -78,22 +79,22 @@ class RubricGrader:
                     "provisional": confidence < PROVISIONAL_BELOW}
         return GradeResult(score=score, feedback=feedback)
 
-    def claims_of(self, rubric_point: dict[str, Any]) -> list[Claim]:
+    def claims_of(self, rubric_point: RubricPointSpec) -> list[Claim]:
         """A point's claims; an older point's phrases are one-slot claims each."""
-        texts = rubric_point.get("claims") or rubric_point.get("phrases") or []
+        texts = rubric_point.claims or rubric_point.phrases
         return [self._claim(text) for text in texts]
 
-    def _judge(self, rubric_point: dict[str, Any], reading: _Reading) -> dict[str, Any]:
+    def _judge(self, rubric_point: RubricPointSpec, reading: _Reading) -> dict[str, Any]:
         claims = self.claims_of(rubric_point)
         misconceptions = [(self._claim(claim), why)
-                          for claim, why in map(split_misconception, rubric_point.get("misconceptions", []))]
+                          for claim, why in map(split_misconception, rubric_point.misconceptions)]
         judgement = _PointJudgement()
         for index, tokens in enumerate(reading.tokens):
             for chunk in _chunks(tokens):
                 self._read_sentence(index, chunk, claims, misconceptions, judgement, reading, rubric_point)
         pattern_sentence = self._pattern_sentence(rubric_point, reading)
         met = len(judgement.asserted) + (pattern_sentence is not None)
-        need = max(1, min(int(rubric_point.get("need") or 1), len(claims) + bool(rubric_point.get("patterns"))))
+        need = max(1, min(rubric_point.need, len(claims) + bool(rubric_point.patterns)))
         verdict = ("contradicted" if judgement.contradictions else "met" if met >= need
                    else "partly" if met else "missed")
         evidence = set(judgement.asserted.values())
@@ -101,10 +102,10 @@ class RubricGrader:
             evidence.add(pattern_sentence)
         evidence_sentences = sorted(evidence)
         result: dict[str, Any] = {
-            "point": rubric_point["point"], "weight": rubric_point["weight"], "verdict": verdict,
+            "point": rubric_point.point, "weight": rubric_point.weight, "verdict": verdict,
             "covered": verdict in ("met", "partly"), "claims_found": met, "claims_needed": need,
             "evidence": None, "span": None, "contradiction": None, "conflict": bool(judgement.contradictions and met),
-            "hint": rubric_point.get("hint") or None, "docs": rubric_point.get("docs") or None,
+            "hint": rubric_point.hint or None, "docs": rubric_point.docs or None,
         }
         if judgement.contradictions:
             index, why = judgement.contradictions[0]
@@ -118,23 +119,23 @@ class RubricGrader:
 
     @staticmethod
     def _read_sentence(index: int, tokens: list[Token], claims: list[Claim], misconceptions: list[tuple[Claim, str]],
-                       judgement: _PointJudgement, reading: _Reading, rubric_point: dict[str, Any]) -> None:
+                       judgement: _PointJudgement, reading: _Reading, rubric_point: RubricPointSpec) -> None:
         for number, claim in enumerate(claims):
             for finding in find(claim, tokens):
                 if finding.filler:
                     reading.filler_claims += 1
-                elif finding.negated and rubric_point.get("claims"):  # an older point's phrases never contradict
-                    judgement.contradictions.append((index, f"That is backwards: {rubric_point['point']}"))
+                elif finding.negated and rubric_point.claims:  # an older point's phrases never contradict
+                    judgement.contradictions.append((index, f"That is backwards: {rubric_point.point}"))
                 else:
                     reading.asserted_claims += 1
                     judgement.asserted.setdefault(number, index)
         for claim, why in misconceptions:
             if any(not f.negated and not f.filler for f in find(claim, tokens)):
-                judgement.contradictions.append((index, why or f"That is backwards: {rubric_point['point']}"))
+                judgement.contradictions.append((index, why or f"That is backwards: {rubric_point.point}"))
 
     @staticmethod
-    def _pattern_sentence(rubric_point: dict[str, Any], reading: _Reading) -> int | None:
-        for pattern in rubric_point.get("patterns", []):
+    def _pattern_sentence(rubric_point: RubricPointSpec, reading: _Reading) -> int | None:
+        for pattern in rubric_point.patterns:
             regex = compiled_pattern(pattern)
             for index, sentence in enumerate(reading.sentences):
                 match = regex.search(sentence.text)
