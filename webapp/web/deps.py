@@ -15,6 +15,7 @@ from webapp.core.db import session_scope
 from webapp.core.errors import Forbidden
 from webapp.identity.models import Role, User
 from webapp.identity.sessions import load_session_user
+from webapp.review.service import unseen_reviews
 from webapp.web.csrf import SAFE_METHODS
 
 
@@ -57,10 +58,14 @@ HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 
 
 def get_optional_user(request: Request, db: SessionDep, settings: SettingsDep) -> User | None:
+    """The signed-in user (or None), loaded once per request with what the navigation shows them."""
     if not hasattr(request.state, "user"):
-        request.state.user = load_session_user(request.session, db, settings=settings)
-    user: User | None = request.state.user
-    return user
+        user = load_session_user(request.session, db, settings=settings)
+        request.state.user = user
+        # The "new reviews" badge, read here in the request's own transaction: pages only render it.
+        request.state.new_reviews = unseen_reviews(db, user=user) if user and user.role == Role.candidate else 0
+    found: User | None = request.state.user
+    return found
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

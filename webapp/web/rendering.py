@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2_fragments.fastapi import Jinja2Blocks
-from sqlalchemy.orm import object_session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
 from webapp.core.config import PROJECT_ROOT
-from webapp.core.db import session_scope, utcnow
+from webapp.core.db import utcnow
 from webapp.core.markup import highlight_code, render_markdown, render_markdown_inline
 from webapp.review.presenting import comments_by_line, highlighted_lines
-from webapp.review.service import unseen_reviews
 from webapp.submissions.presenting import highlight_evidence
 from webapp.submissions.visibility import shown_to
 from webapp.web.csrf import csrf_token
@@ -36,23 +34,9 @@ def flash(request: Request, message: str, category: str = "info") -> None:
     request.session["_flashes"] = request.session["_flashes"]  # mark modified
 
 
-def _new_reviews(request: Request) -> int:
-    """Finished reviews the signed-in candidate has not opened (evaluated only by the navigation)."""
-    user = getattr(request.state, "user", None)
-    if user is None or user.role.value != "candidate":
-        return 0
-    # Use the request's own session while it is open: a second connection per page deadlocked
-    # the pool once more requests than pooled connections waited for their second one.
-    db = object_session(user)
-    if db is not None and db.in_transaction():
-        return unseen_reviews(db, user=user)
-    with session_scope(request.app.state.db.read_session) as db:
-        return unseen_reviews(db, user=user)
-
-
 def _page_context(request: Request) -> dict[str, Any]:
     return {
-        "new_reviews": lambda: _new_reviews(request),
+        "new_reviews": getattr(request.state, "new_reviews", 0),  # loaded with the user (web/deps.py)
         # What the signed-in viewer sees of a submission's grade (submissions/visibility.py).
         "feedback_for": lambda submission: shown_to(getattr(request.state, "user", None), submission, now=utcnow()),
         "current_user": getattr(request.state, "user", None),
