@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
+from webapp.web.csrf import origins_of
 
 
 def test_post_without_token_is_403(client, make_user):
@@ -40,6 +41,20 @@ def test_foreign_origin_is_403_even_with_a_valid_token(client, make_user):
     assert response.status_code == 403
     ok = client.post("/login", data=data, headers={"Origin": "http://testserver"}, follow_redirects=False)
     assert ok.status_code == 303
+
+
+def test_the_origin_check_ignores_the_host_header(client, make_user):
+    # A forged Host must not make a foreign origin "our own": only REHEARSE_PUBLIC_URL counts.
+    user = make_user()
+    data = {"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)}
+    forged = client.post("/login", data=data, headers={"Origin": "http://evil.example", "Host": "evil.example"})
+    assert forged.status_code == 403 and "another site" in forged.text
+
+
+def test_a_loopback_public_url_accepts_its_other_loopback_names() -> None:
+    assert origins_of("http://127.0.0.1:8000") == {"http://127.0.0.1:8000", "http://localhost:8000",
+                                                   "http://[::1]:8000"}
+    assert origins_of("https://rehearse.example.org") == {"https://rehearse.example.org"}
 
 
 def test_htmx_request_with_header_token_passes(client, make_user):

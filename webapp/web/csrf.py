@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -33,16 +34,23 @@ def _origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def trusted_origins(request: Request) -> set[str]:
-    settings = request.app.state.settings
-    origins = {settings.public_origin}
-    if settings.env != "production":
-        # Development servers are reached as localhost or 127.0.0.1 alike; a cross-site
-        # page cannot make the browser claim our own host as its origin.
-        host = request.headers.get("host", "")
-        if host:
-            origins.add(f"{request.url.scheme}://{host}".lower())
-    return origins
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+@lru_cache(maxsize=8)
+def origins_of(public_origin: str) -> frozenset[str]:
+    """The origins a form may be posted from: REHEARSE_PUBLIC_URL's, and when that is a loopback
+    address, the same port under the other loopback names (``make run`` is opened as localhost
+    or 127.0.0.1 alike). Never the request's own Host header: a client chooses that."""
+    parts = urlsplit(public_origin)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return frozenset({public_origin})
+    port = f":{parts.port}" if parts.port else ""
+    return frozenset({public_origin} | {f"{parts.scheme}://{name}{port}" for name in _LOOPBACK_NAMES})
+
+
+def trusted_origins(request: Request) -> frozenset[str]:
+    return origins_of(request.app.state.settings.public_origin)
 
 
 async def verify_csrf(request: Request) -> None:
