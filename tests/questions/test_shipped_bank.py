@@ -59,6 +59,5 @@ def test_code_challenge_discriminates(slug: str) -> None:
     spec = next(q for q in CODE if q.slug == slug)
     assert len(spec.correct_solutions) >= 2, f"{slug}: at least two known-correct solutions in other styles"
     assert solutions_problem(CHECK, question=spec) is None
-    starter = CHECK(spec.starter_code, spec.hidden_tests, spec.limits.model_dump() if spec.limits else {},
-                    fail_fast=True)
+    starter = CHECK(spec.starter_code, spec.hidden_tests, spec.limits, fail_fast=True)
     assert starter.score < 100, f"{slug}: the starter code must not pass"
