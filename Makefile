@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast install setup check bench clean
+.PHONY: run test test-fast install setup check audit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,17 @@ test-fast: install
 	@$(BIN)/python -m pytest -m "not e2e and not sandbox and not processes" $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$status
 
-# Lint, strict types and the import contracts between packages (docs/architecture.md).
+# Lint, strict types, the import contracts between packages (docs/architecture.md), and the audit.
 check: install
-	$(BIN)/ruff check webapp tests bench migrations
+	$(BIN)/ruff check webapp tests bench migrations .ci
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	@$(MAKE) --no-print-directory audit
+
+# The installed packages against published advisories (pip-audit): fails on any; when the advisory
+# source cannot be used it prints a warning and passes, or fails with REHEARSE_AUDIT_STRICT=1.
+audit: install
+	$(BIN)/python .ci/audit.py
 
 # Benchmarks (minutes; not part of `make test`): writes docs/benchmarks.md.
 # `make bench SUITES="bench.grading_capacity bench.feedback"` re-runs only those sections.

@@ -35,6 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # pyproject.toml declares e2e and postgres; these two let `make test-fast` leave the slow kinds out.
     config.addinivalue_line("markers", "sandbox: runs candidate code in the real sandbox (bubblewrap or process mode)")
     config.addinivalue_line("markers", "processes: starts `rehearse` (or other) OS processes of its own")
+    config.addinivalue_line("markers", "faults: breaks the database, the disk or a process under load (tests/faults)")
 
 
 def _create_postgres_database(base_url: str) -> tuple[str, str]:

@@ -37,9 +37,10 @@ def test_https_cookie_is_host_prefixed_and_secure(settings, make_user):
     with TestClient(app, base_url="https://testserver") as client:
         user = make_user()
         response = login(client, user.email, PASSWORD)
-        cookie = response.headers["set-cookie"]
-        assert cookie.startswith("__Host-rehearse=")
-        assert "secure" in cookie.lower() and "domain" not in cookie.lower()
+        cookies = {c.split("=", 1)[0]: c.lower() for c in response.headers.get_list("set-cookie")}
+        assert set(cookies) == {"__Host-rehearse", "__Host-rehearse-device"}  # the session, the known browser
+        for cookie in cookies.values():
+            assert "secure" in cookie and "httponly" in cookie and "path=/" in cookie and "domain" not in cookie
         assert "strict-transport-security" in response.headers
     app.state.db.dispose()
 

@@ -24,7 +24,7 @@ from webapp.grading.graders import default_graders, shipped_synonyms
 from webapp.grading.graders.text import RubricGrader
 from webapp.grading.text_calibration import calibration_problem, grade_calibration
 from webapp.grading.verification import reference_checker
-from webapp.identity import accounts
+from webapp.identity import accounts, throttle
 from webapp.identity.models import Role, User
 from webapp.identity.passwords import make_hasher
 from webapp.questions import importer
@@ -64,8 +64,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     _configure_logging()
-    uvicorn.run("webapp.main:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, proxy_headers=True, log_level="info")
+    # X-Forwarded-For/-Proto only from REHEARSE_TRUSTED_PROXIES; uvicorn's own default would trust
+    # 127.0.0.1, letting anyone on the host choose the address log-in throttling counts.
+    trusted = settings.forwarded_allow_ips
+    uvicorn.run("webapp.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None, log_level="info")
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
@@ -233,6 +236,13 @@ def cmd_deactivate(args: argparse.Namespace, settings: Settings) -> None:
         print(f"{user.email} is {'active' if user.is_active else 'deactivated; their sessions are revoked'}")
 
 
+def cmd_unlock(args: argparse.Namespace, settings: Settings) -> None:
+    with _db(settings) as db:
+        user = accounts.find_user_by_email(db, email=args.email)
+        removed = throttle.clear_account(db, email=args.email, user_id=user.id if user else None)
+    print(f"{args.email}: {removed} counted log-in failure(s) cleared")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rehearse", description="Rehearse: practise technical interviews.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -289,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     deactivate = add("deactivate", cmd_deactivate, "deactivate a user and revoke their sessions")
     deactivate.add_argument("--email", required=True)
     deactivate.add_argument("--reactivate", action="store_true", help="reactivate instead")
+    unlock = add("unlock", cmd_unlock, "clear the failed log-ins that hold back log-ins to an account")
+    unlock.add_argument("--email", required=True)
     return parser
 
 

@@ -25,6 +25,7 @@ from webapp.web.body_limit import BodySizeLimitMiddleware
 from webapp.web.csrf import verify_csrf
 from webapp.web.errors import install_error_handlers
 from webapp.web.headers import SecurityHeadersMiddleware
+from webapp.web.input_guard import InputGuardMiddleware
 from webapp.web.rendering import use_routes_of
 
 log = logging.getLogger("rehearse")
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         parallelism=settings.argon2_parallelism,
     )
 
+    # Innermost: NUL and invalid UTF-8 are refused before any route (its 400 page sees the session).
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.effective_secret_key,

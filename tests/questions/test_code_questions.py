@@ -66,13 +66,43 @@ def test_failing_reference_cannot_be_published(admin_client, bank, app) -> None:
     assert broken.status_code == 422 and "does not pass its hidden tests" in broken.text
 
 
-@pytest.mark.sandbox
-def test_import_refuses_a_published_code_question_with_a_failing_reference(admin_client, bank) -> None:
-    question = {**{k: v for k, v in FORM.items()}, "reference_solution": BAD_CODE,
-                "wrong_solutions": [{"label": "none", "code": "app = None\n"}]}
-    response = _post(admin_client, "/admin/questions/import", files={"file": ("q.yaml", yaml.safe_dump(
+def _stage(client, question: dict) -> tuple[object, str]:
+    response = _post(client, "/admin/questions/import", files={"file": ("q.yaml", yaml.safe_dump(
         {"questions": [question]}).encode(), "application/yaml")})
-    assert response.status_code == 422 and "does not pass its hidden tests" in response.text
+    page = response.text.split('hx-get="/admin/questions/import/')
+    return response, page[1].split('"')[0] if len(page) > 1 else ""
+
+
+@pytest.mark.sandbox
+def test_import_checks_known_solutions_on_the_graders_and_refuses_a_failing_reference(admin_client, bank,
+                                                                                       app, drain) -> None:
+    question = {**FORM, "reference_solution": BAD_CODE, "wrong_solutions": [{"label": "none", "code": "app = None\n"}]}
+    staged, import_id = _stage(admin_client, question)
+    # The request only queued the checks: no sandbox ran inside it.
+    assert staged.status_code == 200 and "Checking known solutions" in staged.text and "0 of 2" in staged.text
+    early = _post(admin_client, f"/admin/questions/import/{import_id}/apply")
+    assert early.status_code == 409 and "still being checked (0 of 2 done)" in early.text
+    polled = admin_client.get(f"/admin/questions/import/{import_id}", headers={"HX-Request": "true"})
+    assert polled.status_code == 200 and "<nav" not in polled.text and 'hx-trigger="every 1s"' in polled.text
+    assert drain() == 2
+    done = admin_client.get(f"/admin/questions/import/{import_id}", headers={"HX-Request": "true"})
+    assert done.status_code == 422 and "does not pass its hidden tests" in done.text
+    assert "hx-trigger" not in done.text and "/apply" not in done.text  # polling stops; nothing to apply
+    refused = _post(admin_client, f"/admin/questions/import/{import_id}/apply")
+    assert refused.status_code == 422 and "does not pass its hidden tests" in refused.text
+    with session_scope(app.state.db.read_session) as db:
+        assert get_question(db, slug="ping-pong") is None
+
+
+@pytest.mark.sandbox
+def test_an_import_whose_known_solutions_score_as_labelled_applies(admin_client, bank, app, drain) -> None:
+    question = {**FORM, "reference_solution": GOOD_CODE, "wrong_solutions": [{"label": "false", "code": BAD_CODE}]}
+    _, import_id = _stage(admin_client, question)
+    assert drain() == 2
+    ready = admin_client.get(f"/admin/questions/import/{import_id}")
+    assert ready.status_code == 200 and "Ready to import" in ready.text and "2 of 2" in ready.text
+    applied = _post(admin_client, f"/admin/questions/import/{import_id}/apply")
+    assert applied.status_code == 303 and _status(app, "ping-pong") == "published"
 
 
 def test_admins_see_a_banner_when_code_is_not_isolated(settings, make_user) -> None:

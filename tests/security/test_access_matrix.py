@@ -74,7 +74,8 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
         ("POST", "/admin/questions/preview"), ("POST", "/admin/questions/{slug}/status"),
         ("GET", "/admin/questions/{slug}/revisions"), ("GET", "/admin/questions/{slug}/revisions/{number}"),
         ("GET", "/admin/questions/import"), ("POST", "/admin/questions/import"),
-        ("POST", "/admin/questions/import/{import_id}/apply"), ("GET", "/admin/questions/export"),
+        ("GET", "/admin/questions/import/{import_id}"), ("POST", "/admin/questions/import/{import_id}/apply"),
+        ("GET", "/admin/questions/export"),
         ("POST", "/admin/questions/run-reference"),
     ]},
 }

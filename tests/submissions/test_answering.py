@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -208,3 +209,38 @@ def test_try_again_keeps_earlier_attempts(answer, candidate_client, bank, drain)
     page = candidate_client.get(second).text
     assert "Earlier attempts" in page and f'href="{first}"' in page
     assert f'href="/questions/{spec.slug}#answer-heading">Try again' in page
+
+
+def _form_token(client, slug: str) -> str:
+    page = client.get(f"/questions/{slug}").text
+    return re.search(r'name="form_token" value="([A-Za-z0-9_-]+)"', page).group(1)
+
+
+def test_the_same_form_sent_twice_makes_one_submission(answer, candidate_client, bank, app):
+    spec = _first(bank, "text")
+    token = _form_token(candidate_client, spec.slug)
+    first = answer(spec.slug, answer="ASGI lets FastAPI run async code.", form_token=token)
+    again = answer(spec.slug, answer="ASGI lets FastAPI run async code.", form_token=token)
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == first.headers["location"] and _count(app) == 1
+    edited = answer(spec.slug, answer="ASGI lets FastAPI run async code, and more.", form_token=token)
+    assert edited.headers["location"] != first.headers["location"] and _count(app) == 2  # a changed answer is new
+    fresh = answer(spec.slug, answer="ASGI lets FastAPI run async code.", form_token=_form_token(candidate_client,
+                                                                                                 spec.slug))
+    assert fresh.headers["location"] not in (first.headers["location"], edited.headers["location"])
+    assert _form_token(candidate_client, spec.slug) != token  # every page gets its own token
+
+
+def test_a_double_click_sent_at_once_makes_one_submission(answer, candidate_client, bank, app):
+    spec = _first(bank, "text")
+    token = _form_token(candidate_client, spec.slug)
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(lambda _: answer(spec.slug, answer="ASGI is the async interface.",
+                                                   form_token=token), range(2)))
+    assert [r.status_code for r in responses] == [303, 303], [r.text[:300] for r in responses]
+    assert responses[0].headers["location"] == responses[1].headers["location"] and _count(app) == 1
+
+
+def test_a_malformed_form_token_is_422(answer, bank, app):
+    response = answer(_first(bank, "text").slug, answer="An answer.", form_token="not a token!")
+    assert response.status_code == 422 and _count(app) == 0

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from webapp.core.errors import ServiceError
@@ -12,6 +10,7 @@ from webapp.questions.models import Question
 from webapp.review import calibration
 from webapp.web.deps import AdminUser, SessionDep
 from webapp.web.errors import http_status, redirect_to
+from webapp.web.params import FormId, Id
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/calibration")
@@ -23,7 +22,7 @@ def calibration_overview(request: Request, db: SessionDep, admin: AdminUser) -> 
 
 
 @router.get("/{question_id}")
-def calibration_question(request: Request, db: SessionDep, admin: AdminUser, question_id: int) -> Response:
+def calibration_question(request: Request, db: SessionDep, admin: AdminUser, question_id: Id) -> Response:
     question = db.get(Question, question_id)
     if question is None:
         raise HTTPException(404, "There is no such question.")
@@ -33,7 +32,7 @@ def calibration_question(request: Request, db: SessionDep, admin: AdminUser, que
 
 
 @router.post("/examples")
-def add_example(request: Request, db: SessionDep, admin: AdminUser, submission_id: Annotated[int, Form()]) -> Response:
+def add_example(request: Request, db: SessionDep, admin: AdminUser, submission_id: FormId) -> Response:
     try:
         question = calibration.add_calibration_example(db, submission_id=submission_id, actor=admin)
     except ServiceError as exc:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
@@ -14,21 +13,20 @@ from webapp.core.markup import render_markdown
 from webapp.grading.verification import reference_checker
 from webapp.questions import curation
 from webapp.questions.admin_form import QuestionForm, apply_action, form_from_spec, parse_form
-from webapp.questions.bank import MAX_FILE_BYTES, dump_yaml
 from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.questions.editing import set_status, spec_of
-from webapp.questions.importer import export_bank
 from webapp.questions.models import Question, QuestionStatus
 from webapp.questions.verification import ReferenceCheck
 from webapp.web.deps import AdminUser, FormDataDep, SessionDep
-from webapp.web.errors import http_status, redirect_to
+from webapp.web.errors import redirect_to
+from webapp.web.params import FormText, Line, Position
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/questions")
 ALL_STATUSES = tuple(QuestionStatus)
 
 
-def question_or_404(db: SessionDep, slug: str) -> Question:
+def question_or_404(db: SessionDep, slug: Line) -> Question:
     question = curation.get_question(db, slug=slug)
     if question is None:
         raise HTTPException(404, "There is no question with this slug.")
@@ -97,7 +95,7 @@ def _save(request: Request, db: SessionDep, admin: AdminUser, data: FormData, *,
 
 
 @router.post("/preview")
-def preview_markdown(request: Request, admin: AdminUser, prompt: Annotated[str, Form()] = "") -> Response:
+def preview_markdown(request: Request, admin: AdminUser, prompt: FormText = "") -> Response:
     return render(request, "admin/questions/_preview.html", {"html": render_markdown(prompt)})
 
 
@@ -126,7 +124,7 @@ def revision_history(request: Request, admin: AdminUser, question: QuestionDep) 
 
 
 @router.get("/{slug}/revisions/{number}")
-def revision_detail(request: Request, admin: AdminUser, question: QuestionDep, number: int) -> Response:
+def revision_detail(request: Request, admin: AdminUser, question: QuestionDep, number: Position) -> Response:
     found = curation.revision_with_previous(question, number=number)
     if found is None:
         raise HTTPException(404, "This question has no such revision.")
@@ -134,41 +132,3 @@ def revision_detail(request: Request, admin: AdminUser, question: QuestionDep, n
     diff = curation.prompt_diff(previous.prompt if previous else "", revision.prompt)
     return render(request, "admin/questions/revision.html",
                   {"question": question, "revision": revision, "previous": previous, "diff": diff})
-
-
-@router.get("/import")
-def import_form(request: Request, admin: AdminUser) -> Response:
-    return render(request, "admin/questions/import.html", {"plan": None, "staged": None, "error": ""})
-
-
-@router.post("/import")
-def stage_import(request: Request, db: SessionDep, admin: AdminUser, file: Annotated[UploadFile, File()],
-                 check: CheckDep) -> Response:
-    try:
-        staged, plan = curation.stage_import(db, filename=file.filename or "", content=file.file.read(
-            MAX_FILE_BYTES + 1), actor=admin, check=check)
-    except ServiceError as exc:
-        context = {"plan": None, "staged": None, "error": exc.message}
-        return render(request, "admin/questions/import.html", context, status_code=http_status(exc))
-    status_code = 200 if plan.ok else 422
-    return render(request, "admin/questions/import.html", {"plan": plan, "staged": staged, "error": ""},
-                  status_code=status_code)
-
-
-@router.post("/import/{import_id}/apply")
-def apply_import(request: Request, db: SessionDep, admin: AdminUser, import_id: int, check: CheckDep) -> Response:
-    plan = curation.apply_staged_import(db, import_id=import_id, actor=admin, check=check)
-    if plan is None:
-        raise HTTPException(404, "This import does not exist or was already applied.")
-    if not plan.ok:
-        return render(request, "admin/questions/import.html", {"plan": plan, "staged": None, "error": ""},
-                      status_code=422)
-    flash(request, f"Import done: {plan.summary()}.", "success")
-    return redirect_to(request, "admin_question_list")
-
-
-@router.get("/export")
-def export(db: SessionDep, admin: AdminUser) -> Response:
-    filename = f"rehearse-bank-{date.today().isoformat()}.yaml"
-    return Response(dump_yaml(export_bank(db)), media_type="application/yaml",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

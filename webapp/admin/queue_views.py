@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from webapp.grading import overview as grading_queue
@@ -12,6 +10,7 @@ from webapp.grading import queue
 from webapp.questions.models import QuestionRevision
 from webapp.web.deps import AdminUser, SessionDep
 from webapp.web.errors import redirect_to
+from webapp.web.params import Id, OptionalFormId
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/queue")
@@ -25,13 +24,13 @@ def queue_dashboard(request: Request, db: SessionDep, admin: AdminUser) -> Respo
 
 @router.post("/requeue")
 def requeue(request: Request, db: SessionDep, admin: AdminUser,
-            submission_id: Annotated[int | None, Form()] = None) -> Response:
+            submission_id: OptionalFormId = None) -> Response:
     count = queue.requeue_failed(db, actor=admin, submission_id=submission_id)
     flash(request, f"{count} submission(s) queued again.", "success")
     return redirect_to(request, "queue_dashboard")
 
 
-def _revision_or_404(db: SessionDep, revision_id: int) -> QuestionRevision:
+def _revision_or_404(db: SessionDep, revision_id: Id) -> QuestionRevision:
     revision = db.get(QuestionRevision, revision_id)
     if revision is None:
         raise HTTPException(404, "There is no such question revision.")
@@ -39,14 +38,14 @@ def _revision_or_404(db: SessionDep, revision_id: int) -> QuestionRevision:
 
 
 @router.get("/regrade/{revision_id}")
-def regrade_confirm(request: Request, db: SessionDep, admin: AdminUser, revision_id: int) -> Response:
+def regrade_confirm(request: Request, db: SessionDep, admin: AdminUser, revision_id: Id) -> Response:
     revision = _revision_or_404(db, revision_id)
     count = grading_queue.regrade_count(db, revision_id=revision.id)
     return render(request, "admin/regrade.html", {"revision": revision, "count": count})
 
 
 @router.post("/regrade/{revision_id}")
-def regrade(request: Request, db: SessionDep, admin: AdminUser, revision_id: int) -> Response:
+def regrade(request: Request, db: SessionDep, admin: AdminUser, revision_id: Id) -> Response:
     count = queue.regrade_revision(db, revision=_revision_or_404(db, revision_id), actor=admin)
     flash(request, f"{count} submission(s) queued for regrading.", "success")
     return redirect_to(request, "queue_dashboard")

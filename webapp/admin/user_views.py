@@ -12,12 +12,13 @@ from webapp.identity import administration as users
 from webapp.identity.models import Role, User
 from webapp.web.deps import AdminUser, HasherDep, SessionDep
 from webapp.web.errors import http_status, redirect_to
+from webapp.web.params import Id
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/admin/users")
 
 
-def user_or_404(db: SessionDep, user_id: int) -> User:
+def user_or_404(db: SessionDep, user_id: Id) -> User:
     user = db.get(User, user_id)
     if user is None:
         raise HTTPException(404, "There is no such user.")

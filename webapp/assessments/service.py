@@ -13,6 +13,7 @@ from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQ
 from webapp.audit.service import record_event
 from webapp.core.db import utcnow
 from webapp.core.errors import Conflict, Invalid, NotFound
+from webapp.core.inputs import whole_number
 from webapp.identity.models import Role, User
 from webapp.questions.models import Question, QuestionStatus
 
@@ -32,7 +33,8 @@ def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str],
     feedback = _feedback_choice(candidate_feedback, errors)
     if not title.strip():
         errors["title"] = "Give the assessment a title."
-    if not minutes.strip().isdigit() or not 5 <= int(minutes) <= 480:
+    time_limit = whole_number(minutes, low=5, high=480)
+    if time_limit is None:
         errors["time_limit"] = "The time limit is a whole number of minutes from 5 to 480."
     wanted = list(dict.fromkeys(slugs))
     questions = {q.slug: q for q in db.scalars(select(Question).where(
@@ -41,9 +43,9 @@ def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str],
         errors["questions"] = f"Pick from 1 to {MAX_QUESTIONS} questions."
     elif missing := [s for s in wanted if s not in questions]:
         errors["questions"] = f"Not published: {', '.join(missing)}."
-    if errors:
+    if errors or time_limit is None:
         raise Invalid(errors)
-    assessment = Assessment(title=title.strip()[:200], owner_id=owner.id, time_limit_minutes=int(minutes),
+    assessment = Assessment(title=title.strip()[:200], owner_id=owner.id, time_limit_minutes=time_limit,
                             invite_code=secrets.token_urlsafe(9), candidate_feedback=feedback)
     assessment.items = [AssessmentQuestion(question_id=questions[s].id, position=n) for n, s in enumerate(wanted, 1)]
     db.add(assessment)

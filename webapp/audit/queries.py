@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.audit.models import AuditEvent
+from webapp.core.inputs import Day, Id, Line
 from webapp.core.listing import ListFilters, split_page
 
 PER_PAGE = 50
@@ -19,11 +20,11 @@ PER_PAGE = 50
 class AuditFilters(ListFilters):
     cursor = ("before",)
 
-    actor: str = Field(default="", max_length=320)
-    action: str = Field(default="", max_length=64)
-    since: date | None = None
-    until: date | None = None
-    before: int | None = Field(default=None, ge=1)
+    actor: Line = Field(default="", max_length=320)
+    action: Line = Field(default="", max_length=64)
+    since: Day | None = None  # bounded, so a day's end (+1 day) is always a datetime
+    until: Day | None = None
+    before: Id | None = None
 
 
 @dataclass

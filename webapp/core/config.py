@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 from functools import cached_property
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+Network = IPv4Network | IPv6Network
 
 
 class Settings(BaseSettings):
@@ -28,8 +31,19 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=8 * 60, ge=1)
     session_absolute_days: float = Field(default=7, gt=0)
 
-    login_max_failures: int = Field(default=10, ge=1)
+    # Reverse proxies whose X-Forwarded-For is believed: addresses or CIDRs, comma-separated.
+    # Empty (the default): the header is ignored and the socket peer is the client (web/forwarded.py).
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
+
+    # Log-in throttling (identity/throttle.py, docs/operations.md): failures per account and client
+    # address (and per known browser) in the window; per client address across accounts; per account
+    # from browsers that never logged in to it, in a day, before exponential back-off starts.
+    login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    login_client_max_failures: int = Field(default=25, ge=1)
+    login_account_max_failures: int = Field(default=10, ge=1)
+    # Sign-up checks that found an existing account, per client address in the log-in window.
+    signup_max_existing: int = Field(default=10, ge=1)
 
     first_admin_email: str = "admin@example.com"
 
@@ -56,6 +70,14 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=19456, ge=19456)
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _read_networks(cls, value: object) -> object:
+        entries = value.split(",") if isinstance(value, str) else value
+        if not isinstance(entries, list | tuple):
+            return value
+        return tuple(parse_network(entry) for entry in entries if not isinstance(entry, str) or entry.strip())
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:
@@ -86,6 +108,15 @@ class Settings(BaseSettings):
         return "__Host-rehearse" if self.https else "rehearse_session"
 
     @property
+    def device_cookie_name(self) -> str:
+        return "__Host-rehearse-device" if self.https else "rehearse_device"
+
+    @property
+    def forwarded_allow_ips(self) -> str:
+        """The trusted proxies as uvicorn's ``forwarded_allow_ips`` (empty: none)."""
+        return ",".join(str(network) for network in self.trusted_proxies)
+
+    @property
     def effective_sandbox(self) -> str:
         """Production never falls back to the process sandbox: it needs bubblewrap or fails."""
         return "bwrap" if self.env == "production" else self.sandbox
@@ -103,6 +134,22 @@ class Settings(BaseSettings):
     @cached_property
     def effective_secret_key(self) -> str:
         return self.secret_key or load_or_create_secret(self.data_dir)
+
+
+def parse_network(entry: object) -> Network:
+    """One REHEARSE_TRUSTED_PROXIES entry: an address (10.0.0.5, ::1) or a network (10.0.0.0/24)."""
+    if isinstance(entry, IPv4Network | IPv6Network):
+        return entry
+    text = str(entry).strip()
+    try:
+        network = ip_network(text)
+    except ValueError as exc:
+        raise ValueError(f"REHEARSE_TRUSTED_PROXIES: {text!r} is not an IP address or network "
+                         f"(such as 10.0.0.5 or 10.0.0.0/24): {exc}") from None
+    mapped = network.network_address.ipv4_mapped if isinstance(network, IPv6Network) else None
+    if mapped is not None and network.prefixlen == 128:  # ::ffff:10.0.0.5 is 10.0.0.5
+        return ip_network(mapped)
+    return network
 
 
 def grader_connections(concurrency: int) -> int:

@@ -58,12 +58,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+CONNECT_TIMEOUT_SECONDS = 10
+
+
 def make_engine(url: str, **kwargs: object) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # A connection is tested before each use (so a restarted server costs one reconnect, not an error),
+    # and connecting gives up after CONNECT_TIMEOUT_SECONDS: an unreachable server fails requests quickly.
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:

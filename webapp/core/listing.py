@@ -1,5 +1,7 @@
 """What every list page shares: filters read from the query string and written back into
-links, and keyset pages read with one row more than they show."""
+links, and keyset pages read with one row more than they show. Filter fields use the types
+of ``core/inputs.py`` (ids, pages, days, text without NUL), so no filter reaches a query out
+of the database's range."""
 
 from __future__ import annotations
 

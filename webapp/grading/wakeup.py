@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
+
+from webapp.core.db import CONNECT_TIMEOUT_SECONDS
 
 log = logging.getLogger("rehearse.grading")
 
@@ -76,6 +79,7 @@ class QueueListener:
         self.on_notify = on_notify
         self.stopping = stopping
         self.listening = threading.Event()
+        self.lost_at: float | None = None  # when the connection was lost, while it is
 
     def run(self) -> None:
         import psycopg  # installed with the postgres extra, which any PostgreSQL deployment has
@@ -84,17 +88,28 @@ class QueueListener:
             try:
                 self._listen()
             except psycopg.Error as exc:
-                log.warning("queue listener lost its connection (%s); polling until it reconnects", exc)
+                # Said once per outage (and once when it ends); graders poll meanwhile.
+                if not self.listening.is_set() and self.lost_at is not None:
+                    log.debug("queue listener still cannot connect (%s)", exc)
+                else:
+                    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                    log.warning("queue listener lost its connection (%s); polling until it reconnects", reason)
+                    self.lost_at = time.monotonic()
             self.listening.clear()
             self.stopping.wait(RECONNECT_SECONDS)
 
     def _listen(self) -> None:
         import psycopg
 
-        with psycopg.connect(self.conninfo, autocommit=True) as connection:
+        with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             self.listening.set()
-            log.info("listening for queued work (NOTIFY %s)", CHANNEL)
+            if self.lost_at is None:
+                log.info("listening for queued work (NOTIFY %s)", CHANNEL)
+            else:
+                log.warning("listening for queued work again (NOTIFY %s), %.1f s after the connection was lost",
+                            CHANNEL, time.monotonic() - self.lost_at)
+                self.lost_at = None
             self.on_notify()  # work queued while we were not listening
             while not self.stopping.is_set():
                 for _ in connection.notifies(timeout=LISTEN_SLICE_SECONDS):

@@ -14,17 +14,21 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.core.db import Database, session_scope, utcnow
-from webapp.grading import queue, wakeup
+from webapp.core.db_faults import Outage, database_fault
+from webapp.grading import queue, solution_checks, wakeup
 from webapp.grading.graders import Grader, GradingTask
 from webapp.grading.models import GraderWorker
+from webapp.questions.verification import verdict
 from webapp.submissions.models import Submission
 
 log = logging.getLogger("rehearse.grading")
+T = TypeVar("T")
 
 
 def task_for(submission: Submission) -> GradingTask:
@@ -70,6 +74,8 @@ def _load_job(db: Session, claim: queue.Claim) -> _Job | Exception:
                     question_id=submission.question_id, queued_at=submission.queued_at,
                     practice=submission.attempt_id is None)
     except Exception as exc:  # e.g. a revision that no longer parses: fail the job, not the claim
+        if database_fault(exc) is not None:
+            raise  # not the job's fault: the claim is rolled back and the job stays queued
         return exc
 
 
@@ -105,6 +111,8 @@ class GradingService:
         self._inflight: set[queue.Claim] = set()
         self._lock = threading.Lock()
         self.listener: wakeup.QueueListener | None = None
+        # One outage, logged once by whichever thread meets it first (and once when it ends).
+        self.outage = Outage(log, f"grader {self.name}", first_wait=poll_seconds)
 
     # lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -139,11 +147,12 @@ class GradingService:
     def process_one(self, kinds: Sequence[str] | None = None) -> bool:
         """Claim, grade and store one job (of ``kinds``, default all ours); False when there was none."""
         # The answer is read in the claiming transaction: one round trip fewer per job.
+        kinds = list(kinds or self.graders)
         with session_scope(self.database.write_session) as db:
-            claim = queue.claim_next_job(db, worker=self.name, kinds=list(kinds or self.graders), lease=self.lease)
-            if claim is None:
-                return False
-            job = _load_job(db, claim)
+            claim = queue.claim_next_job(db, worker=self.name, kinds=kinds, lease=self.lease)
+            job = _load_job(db, claim) if claim is not None else None
+        if claim is None or job is None:  # no answer waits: an import's known solutions, if any
+            return "code" in kinds and "code" in self.graders and self._check_one()
         with self._lock:
             self._inflight.add(claim)
         try:
@@ -161,10 +170,11 @@ class GradingService:
             result = grader.grade(job.task)
         except Exception as exc:  # a grader bug must not kill the loop or lose the job
             log.exception("grading submission %s failed (attempt %s)", claim.submission_id, claim.attempt)
-            with session_scope(self.database.write_session) as db:
-                queue.fail_job(db, claim=claim, error=f"{type(exc).__name__}: {exc}", max_attempts=self.max_attempts)
+            error = f"{type(exc).__name__}: {exc}"
+            self._store(lambda db: queue.fail_job(db, claim=claim, error=error, max_attempts=self.max_attempts))
             return
-        with session_scope(self.database.write_session) as db:
+
+        def store(db: Session) -> bool:
             stored = queue.complete_job(db, claim=claim, score=result.score, feedback=result.feedback,
                                         grader=grader.name, grader_version=grader.version)
             if stored:  # what builds on a grade (the practice schedule) moves in the same transaction
@@ -173,21 +183,56 @@ class GradingService:
                                       practice=job.practice)
                 for hook in self.on_graded:
                     hook(db, graded)
+            return stored
+
+        stored = self._store(store)
         if stored:
             self.jobs_done += 1
             log.info("graded submission %s: score %s (%s)", claim.submission_id, result.score, self.name)
         else:
             log.warning("lease on submission %s was lost; the result was discarded", claim.submission_id)
 
+    def _check_one(self) -> bool:
+        """Run one known solution of a staged import against its hidden tests; False when none waits."""
+        with session_scope(self.database.write_session) as db:
+            check = solution_checks.claim_next_check(db)
+        if check is None:
+            return False
+        try:
+            problem = verdict(check.what, should_pass=check.should_pass,
+                              outcome=(outcome := self.graders["code"].grade(check.task)))
+            score = outcome.score
+        except Exception as exc:  # the tests or the sandbox, not the solution: say so on the import page
+            log.exception("checking a known solution failed")
+            problem, score = f"{check.what} could not be graded: {exc}", 0
+        self._store(lambda db: solution_checks.complete_check(db, claim=check, score=score, problem=problem))
+        return True
+
+    def _store(self, write: Callable[[Session], T]) -> T:
+        """Store a grade (or a grader's error) we hold the lease for, retrying while the database is
+        unreachable: the job stays in hand and heartbeats keep its lease, so the work is not redone."""
+        while True:
+            try:
+                with session_scope(self.database.write_session) as db:
+                    outcome = write(db)
+                self.outage.recovered()
+                return outcome
+            except Exception as exc:
+                if self._stopping.is_set() or not self.outage.failed(exc):
+                    raise  # a bug, or shutting down: the lease expires and the job is retried
+            self.outage.pause()
+
     def _work(self, kinds: tuple[str, ...]) -> None:
         while not self._stopping.is_set():
             try:
                 worked = self.process_one(kinds)
-            except Exception:  # e.g. the database is briefly unreachable: back off and retry
-                log.exception("grader loop error")
+                self.outage.recovered()
+            except Exception as exc:
+                if not self.outage.failed(exc):  # the database failing is logged once, anything else in full
+                    log.exception("grader loop error")
                 worked = False
             if not worked:
-                self._wake.wait(self.poll_seconds)
+                self._wake.wait(self.outage.wait_seconds() if self.outage.ongoing else self.poll_seconds)
                 self._wake.clear()
 
     def _heartbeat(self) -> None:
@@ -195,8 +240,10 @@ class GradingService:
         while not self._stopping.wait(interval):
             try:
                 self.beat()
-            except Exception:
-                log.exception("grader heartbeat failed")
+                self.outage.recovered()
+            except Exception as exc:
+                if not self.outage.failed(exc):
+                    log.exception("grader heartbeat failed")
 
     def beat(self) -> None:
         """Extend our leases, report that we are alive, and requeue jobs of lost workers."""
@@ -206,6 +253,7 @@ class GradingService:
             queue.extend_leases(db, claims=claims, lease=self.lease)
             self._record_presence(db)
             requeued, failed = queue.requeue_expired_leases(db, max_attempts=self.max_attempts)
+            solution_checks.requeue_stale_checks(db)
         if requeued or failed:
             log.warning("expired leases: %d requeued, %d failed", requeued, failed)
 

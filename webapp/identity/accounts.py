@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Mapping
 
 from argon2 import PasswordHasher
 from email_validator import EmailNotValidError, validate_email
@@ -18,14 +17,9 @@ from webapp.identity import throttle
 from webapp.identity.models import Role, User
 from webapp.identity.passwords import password_problem, verify_password
 from webapp.identity.sessions import revoke_all_sessions
+from webapp.identity.throttle import LoginPolicy, SignupChecks
 
 INVALID_LOGIN = "Email or password is incorrect."
-
-
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int
-    window: timedelta
 
 
 def normalize_email(email: str) -> str:
@@ -41,15 +35,38 @@ def find_user_by_email(db: Session, *, email: str) -> User | None:
     return db.scalar(select(User).where(User.email == email.strip().casefold()))
 
 
-def registration_errors(db: Session, *, email: str, display_name: str, password: str) -> dict[str, str]:
-    """Every problem with a registration form, by field (empty when it is acceptable)."""
+def registration_errors(
+    db: Session, *, email: str, display_name: str, password: str, signup: SignupChecks | None = None
+) -> dict[str, str]:
+    """Every problem with a registration form, by field (empty when it is acceptable). With ``signup``,
+    finding that the email has an account is counted against the client (raises RateLimited past the limit)."""
     errors: dict[str, str] = {}
     try:
         normalized = normalize_email(email)
-        if find_user_by_email(db, email=normalized) is not None:
-            errors["email"] = "An account with this email already exists. Log in instead?"
     except Invalid as exc:
         errors.update(exc.errors)
+    else:
+        if signup is not None:
+            throttle.check_signup_allowed(db, checks=signup)
+        if find_user_by_email(db, email=normalized) is not None:
+            errors["email"] = "An account with this email already exists. Log in instead?"
+            if signup is not None:
+                throttle.record_existing_found(db, checks=signup)
+    return errors | _profile_errors(email=email, display_name=display_name, password=password)
+
+
+def registration_field_error(
+    db: Session, *, field: str, email: str, display_name: str, password: str, signup: SignupChecks
+) -> str:
+    """One field's problem, for inline validation; only the email field looks the address up."""
+    if field == "email":
+        return registration_errors(db, email=email, display_name=display_name, password=password,
+                                   signup=signup).get("email", "")
+    return _profile_errors(email=email, display_name=display_name, password=password).get(field, "")
+
+
+def _profile_errors(*, email: str, display_name: str, password: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
     name = display_name.strip()
     if not name:
         errors["display_name"] = "Tell us what to call you."
@@ -69,11 +86,13 @@ def create_user(
     password: str,
     role: Role = Role.candidate,
     must_change_password: bool = False,
+    signup: SignupChecks | None = None,
 ) -> User:
-    """Create an account after validating every field (raises Invalid)."""
+    """Create an account after validating every field (raises Invalid; RateLimited with ``signup``, the
+    client's sign-up checks, once too many found existing accounts)."""
     # Hash before the first query, for the same reason as in authenticate().
     password_hash = hasher.hash(password) if password_problem(password, email=email) is None else ""
-    if errors := registration_errors(db, email=email, display_name=display_name, password=password):
+    if errors := registration_errors(db, email=email, display_name=display_name, password=password, signup=signup):
         raise Invalid(errors)
     user = User(
         email=normalize_email(email),
@@ -88,16 +107,20 @@ def create_user(
 
 
 def authenticate(
-    db: Session, *, hasher: PasswordHasher, email: str, password: str, client: str, policy: LoginPolicy
+    db: Session, *, hasher: PasswordHasher, email: str, password: str, client: str, devices: Mapping[int, str],
+    policy: LoginPolicy,
 ) -> User:
     """The user for these credentials; raises TooManyAttempts or Invalid (one message for all).
 
-    The deliberately slow hash runs between two short transactions, never inside one: on SQLite a
-    POST's transaction holds the database's only write lock, and log-ins would queue behind it.
+    ``devices`` are the browser's device cookie ids by user id (identity/devices.py); which counts a
+    failure goes to is in identity/throttle.py. The deliberately slow hash runs between two short
+    transactions, never inside one: on SQLite a POST's transaction holds the database's only write
+    lock, and log-ins would queue behind it.
     """
-    keys = throttle.throttle_keys(email=email.strip(), client=client)
-    throttle.check_not_throttled(db, keys=keys, limit=policy.max_failures, window=policy.window)
     user = find_user_by_email(db, email=email)
+    limits = throttle.login_limits(email=email, client=client, policy=policy,
+                                   device=devices.get(user.id) if user is not None else None)
+    throttle.check_not_throttled(db, limits=limits)
     stored_hash = user.password_hash if user else _dummy_hash(hasher)
     db.commit()
     # Hash even for unknown emails so response time does not reveal which exist.
@@ -105,14 +128,14 @@ def authenticate(
     new_hash = hasher.hash(password) if valid and hasher.check_needs_rehash(stored_hash) else None
     # Concurrent guesses all passed the first check: count again, one attempt at a time, so a
     # burst of parallel attempts learns no more answers than the limit allows.
-    lock_keys(db, keys=keys)
-    throttle.check_not_throttled(db, keys=keys, limit=policy.max_failures, window=policy.window)
+    lock_keys(db, keys=[limit.key for limit in limits])
+    throttle.check_not_throttled(db, limits=limits)
     if user is not None:
         db.refresh(user)  # deactivated or given a new password meanwhile?
     if user is None or not valid or not user.is_active or user.password_hash != stored_hash:
-        throttle.record_failure(db, keys=keys, window=policy.window)
+        throttle.record_failure(db, limits=limits)
         raise Invalid({"form": INVALID_LOGIN})
-    throttle.clear_failures(db, key=keys[0])
+    throttle.clear_failures(db, limits=limits)
     if new_hash is not None:
         user.password_hash = new_hash
     return user

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from webapp.audit.service import record_event
 from webapp.core.errors import Conflict
+from webapp.core.inputs import Line, PageNumber
+from webapp.core.like import contains_text
 from webapp.identity.accounts import set_active, set_role
 from webapp.identity.models import Role, User
 from webapp.identity.sessions import revoke_all_sessions
@@ -23,9 +25,9 @@ PER_PAGE = 30
 class UserFilters(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    q: str = Field(default="", max_length=200)
+    q: Line = Field(default="", max_length=200)
     role: Role | None = None
-    page: int = Field(default=1, ge=1, le=10_000)
+    page: PageNumber = 1
 
 
 @dataclass
@@ -39,8 +41,8 @@ def search_users(db: Session, *, filters: UserFilters) -> UserPage:
     """Users whose email or name contains the query, newest first."""
     statement = select(User)
     if filters.q.strip():
-        like = f"%{filters.q.strip().casefold()}%"
-        statement = statement.where(or_(User.email.like(like), func.lower(User.display_name).like(like)))
+        query = filters.q.strip()
+        statement = statement.where(or_(contains_text(User.email, query), contains_text(User.display_name, query)))
     if filters.role:
         statement = statement.where(User.role == filters.role)
     total = db.scalar(select(func.count()).select_from(statement.subquery())) or 0

@@ -56,10 +56,12 @@ class AuthSession(Base):
 
 
 class LoginFailure(Base):
-    """A failed log-in, counted per account and per client address for throttling."""
+    """One counted failure for throttling (identity/throttle.py): a failed log-in, once per count it
+    goes to (account and address, address, account, known browser), or a sign-up check that found an
+    existing account. Rows older than a day are pruned as new ones arrive (the ``at`` index)."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"), Index("ix_login_failures_at", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(400))

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from webapp.core.inputs import whole_number
 from webapp.questions.bank import LimitsSpec, QuestionSpec
 from webapp.questions.rubric_spec import CalibrationSpec
 
@@ -144,9 +145,9 @@ def apply_action(form: QuestionForm, action: str) -> QuestionForm:
         if group == "choice":
             rows[-1].id = _next_choice_id(form.choices)
         return form
-    if not (index_text.isascii() and index_text.isdigit()) or not 0 <= int(index_text) < len(rows):
+    index = whole_number(index_text, low=0, high=len(rows) - 1)
+    if index is None:
         return form
-    index = int(index_text)
     if verb == "remove":
         rows.pop(index)
     elif verb == "up" and index > 0:

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from webapp.core import safe_yaml
 from webapp.questions.hidden_tests import HiddenTestsProblem, collect_tests
 from webapp.questions.kinds import Difficulty, QuestionKind, QuestionStatus
 from webapp.questions.rubric_spec import CalibrationSpec, RubricPointSpec
@@ -177,15 +178,24 @@ def parse_document(text: str, *, filename: str, into: ParsedBank | None = None) 
     """Parse one YAML document; every problem is collected, none raised."""
     bank = into if into is not None else ParsedBank()
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
+    except safe_yaml.YamlLimitExceeded as exc:
+        bank.errors.append(BankError(filename, "", "", f"refused, too large to read: {exc}. {safe_yaml.LIMITS}"))
+        return bank
     except yaml.YAMLError as exc:
         bank.errors.append(BankError(filename, "", "", f"not valid YAML: {exc}"))
         return bank
     if data is None:
         return bank
+    if _has_nul(data):  # written as "\0" or "\x00" in a quoted string: PostgreSQL cannot store it
+        bank.errors.append(BankError(filename, "", "", "contains a NUL character (\\0 in a quoted string)"))
+        return bank
     if not isinstance(data, dict) or not set(data) <= {"topics", "questions", "synonyms"}:
         bank.errors.append(BankError(filename, "", "",
                                      "expected a mapping with 'topics', 'questions' and/or 'synonyms'"))
+        return bank
+    if not all(isinstance(data.get(key) or [], list) for key in data):  # a string would be read letter by letter
+        bank.errors.append(BankError(filename, "", "", "'topics', 'questions' and 'synonyms' must each be a list"))
         return bank
     for index, raw in enumerate(data.get("topics") or []):
         _validate_into(bank, TopicSpec, raw, filename, f"topics[{index}]", bank.topics)
@@ -197,6 +207,14 @@ def parse_document(text: str, *, filename: str, into: ParsedBank | None = None) 
     else:
         bank.synonyms.extend([w.lower() for w in g] for g in groups)
     return bank
+
+
+def _has_nul(data: Any) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in data.items())
+    return isinstance(data, list) and any(_has_nul(item) for item in data)
 
 
 def _validate_into(bank: ParsedBank, model: type[BaseModel], raw: Any, filename: str, where: str,

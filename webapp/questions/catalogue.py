@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import Field
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from webapp.core.inputs import Line, PageNumber
 from webapp.core.listing import ListFilters
 from webapp.questions.models import Difficulty, Question, QuestionKind, QuestionStatus, QuestionTag, Topic
 from webapp.questions.search import matching_questions
@@ -24,13 +24,13 @@ class QuestionFilters(ListFilters):
 
     quiet_defaults = ("page",)
 
-    q: str = ""
-    topic: str = ""
-    difficulty: str = ""
-    kind: str = ""
-    tag: str = ""
-    status: str = ""  # admins only; candidates always see published questions
-    page: int = Field(default=1, ge=1, le=10_000)
+    q: Line = ""
+    topic: Line = ""
+    difficulty: Line = ""
+    kind: Line = ""
+    tag: Line = ""
+    status: Line = ""  # admins only; candidates always see published questions
+    page: PageNumber = 1
 
     def cleaned(self) -> QuestionFilters:
         """Unknown values are ignored rather than refused, so a stale link still shows something."""

@@ -1,4 +1,4 @@
-"""What the admin question pages need: saving the editor, history and diffs, imports."""
+"""What the admin question pages need: saving the editor, history and diffs (imports: staged_imports.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from webapp.core.db import utcnow
-from webapp.core.errors import Malformed, ServiceError, TooLarge
+from webapp.core.errors import ServiceError
 from webapp.identity.models import User
 from webapp.questions.admin_form import QuestionForm, form_limits, form_to_spec
-from webapp.questions.bank import MAX_FILE_BYTES, parse_document
 from webapp.questions.editing import create_question, revise_question
-from webapp.questions.importer import ImportPlan, apply_import, plan_import
-from webapp.questions.models import BankImport, Question, QuestionRevision, Topic
+from webapp.questions.models import Question, QuestionRevision, Topic
 from webapp.questions.verification import CheckFailed, CheckOutcome, ReferenceCheck, solutions_problem
 
 
@@ -92,35 +89,3 @@ def revision_with_previous(
         return None
     earlier = [n for n in by_number if n < number]
     return by_number[number], by_number[max(earlier)] if earlier else None
-
-
-def decode_upload(content: bytes) -> str:
-    if len(content) > MAX_FILE_BYTES:
-        raise TooLarge(f"The file is larger than {MAX_FILE_BYTES // 1024} KiB.")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Malformed(f"The file is not UTF-8 text (byte {exc.start} is invalid).") from None
-
-
-def stage_import(db: Session, *, filename: str, content: bytes, actor: User,
-                 check: ReferenceCheck | None = None) -> tuple[BankImport, ImportPlan]:
-    """Keep the uploaded file and compute its dry-run plan (nothing in the bank changes)."""
-    text = decode_upload(content)
-    staged = BankImport(filename=filename[:255] or "upload.yaml", content=text, uploaded_by_id=actor.id)
-    db.add(staged)
-    db.flush()
-    return staged, plan_import(db, bank=parse_document(text, filename=staged.filename), check=check)
-
-
-def apply_staged_import(db: Session, *, import_id: int, actor: User,
-                        check: ReferenceCheck | None = None) -> ImportPlan | None:
-    """Apply a staged import in this transaction; None if it does not exist or was applied."""
-    staged = db.get(BankImport, import_id)
-    if staged is None or staged.applied_at is not None:
-        return None
-    plan = apply_import(db, bank=parse_document(staged.content, filename=staged.filename), actor=actor,
-                        source=f"upload:{staged.filename}", check=check)
-    if plan.ok:
-        staged.applied_at = utcnow()
-    return plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,11 +50,13 @@ def _existing(db: Session, slugs: list[str]) -> dict[str, Question]:
     return {q.slug: q for q in questions}
 
 
-def plan_import(db: Session, *, bank: ParsedBank, check: ReferenceCheck | None = None) -> ImportPlan:
+def plan_import(db: Session, *, bank: ParsedBank, check: ReferenceCheck | None = None,
+                checked: Mapping[str, str | None] | None = None) -> ImportPlan:
     """What importing ``bank`` would do, without changing anything.
 
-    With ``check``, published code questions that are new or changed must have known
-    solutions that score as labelled (run in the sandbox).
+    Published code questions that are new or changed must have known solutions that score as
+    labelled: run here in the sandbox with ``check`` (the command line), or as already run by
+    the graders with ``checked`` (slug → problem, None when all is well; a staged web import).
     """
     known_topics = set(db.scalars(select(Topic.slug)))
     check_references(bank, known_topics=known_topics)
@@ -70,16 +73,26 @@ def plan_import(db: Session, *, bank: ParsedBank, check: ReferenceCheck | None =
         else:
             plan.changed.append(spec.slug)
     if check is not None:
-        _verify_code(plan, bank, check)
+        _verify_code(plan, bank, lambda spec: solutions_problem(check, question=spec))
+    elif checked is not None:
+        _verify_code(plan, bank, lambda spec: checked.get(spec.slug, NOT_CHECKED))
     plan.invalid = sorted(bank.invalid_slugs)
     return plan
 
 
-def _verify_code(plan: ImportPlan, bank: ParsedBank, check: ReferenceCheck) -> None:
+NOT_CHECKED = "Its known solutions were not checked (the bank changed since this file was staged): upload it again."
+
+
+def needs_check(spec: QuestionSpec, plan: ImportPlan) -> bool:
+    """A published code question the import would write: its known solutions must score as labelled."""
+    return spec.kind == "code" and spec.status == "published" and spec.slug in plan.new + plan.changed
+
+
+def _verify_code(plan: ImportPlan, bank: ParsedBank, problem_of: Callable[[QuestionSpec], str | None]) -> None:
     for spec in bank.questions:
-        if spec.kind != "code" or spec.status != "published" or spec.slug not in plan.new + plan.changed:
+        if not needs_check(spec, plan):
             continue
-        if problem := solutions_problem(check, question=spec):
+        if problem := problem_of(spec):
             plan.errors.append(BankError("", spec.slug, "reference_solution", problem))
             bank.invalid_slugs.add(spec.slug)
             for group in (plan.new, plan.changed):
@@ -89,7 +102,7 @@ def _verify_code(plan: ImportPlan, bank: ParsedBank, check: ReferenceCheck) -> N
 
 def apply_import(
     db: Session, *, bank: ParsedBank, actor: User | None, source: str, only_new: bool = False,
-    check: ReferenceCheck | None = None,
+    check: ReferenceCheck | None = None, checked: Mapping[str, str | None] | None = None,
 ) -> ImportPlan:
     """Import everything or nothing: with any error, the plan is returned and nothing is written.
 
@@ -99,7 +112,7 @@ def apply_import(
     longer be graded, text whose rubric is written as phrases instead of claims: those are
     brought up to date (``plan.refreshed``).
     """
-    plan = plan_import(db, bank=bank, check=check)
+    plan = plan_import(db, bank=bank, check=check, checked=checked)
     if not plan.ok:
         return plan
     if only_new:

@@ -142,6 +142,37 @@ _ITEM_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+class CheckStatus(enum.StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+
+
+class SolutionCheck(Base):
+    """One known solution of a staged import's code question, to be run against its hidden tests
+    by a grader (grading/solution_checks.py), so the admin's request never waits on the sandbox.
+    ``problem`` is None when the solution scored as labelled."""
+
+    __tablename__ = "solution_checks"
+    __table_args__ = (Index("ix_solution_checks_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("bank_imports.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    what: Mapped[str] = mapped_column(String(300))  # "The known-wrong solution “…”", as messages name it
+    code: Mapped[str] = mapped_column(Text)
+    should_pass: Mapped[bool] = mapped_column(Boolean)
+    hidden_tests: Mapped[str] = mapped_column(Text)
+    limits: Mapped[LimitsSpec | None] = mapped_column(JSONModel(LimitsSpec), default=None, nullable=False)
+    status: Mapped[CheckStatus] = mapped_column(_enum(CheckStatus), default=CheckStatus.queued)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[int | None] = mapped_column(Integer)
+    problem: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class BankImport(Base):
     """An uploaded bank file, kept between the dry run and the admin's confirmation."""
 

@@ -61,30 +61,45 @@ class CodeQuestion(Protocol):
     def wrong_solutions(self) -> list[SolutionSpec]: ...
 
 
+@dataclass(frozen=True)
+class KnownSolution:
+    what: str  # how messages name it: "The known-wrong solution “no status code”"
+    code: str
+    should_pass: bool
+
+
+def known_solutions(question: CodeQuestion) -> list[KnownSolution]:
+    """The reference and every known-correct solution (must score 100), every known-wrong one (must not)."""
+    correct = [KnownSolution(f"The known-correct solution “{s.label}”", s.code, True)
+               for s in question.correct_solutions]
+    wrong = [KnownSolution(f"The known-wrong solution “{s.label}”", s.code, False) for s in question.wrong_solutions]
+    return [KnownSolution("The reference solution", question.reference_solution, True), *correct, *wrong]
+
+
+def verdict(what: str, *, should_pass: bool, outcome: CheckOutcome) -> str | None:
+    """What is wrong with a known solution's score (None when it scored as labelled)."""
+    if should_pass and outcome.score != 100:
+        failed = [t["name"] for t in outcome.feedback.get("tests", []) if t.get("outcome") != "passed"]
+        detail = f"failing: {', '.join(failed)}" if failed else outcome.feedback.get("summary", "")
+        return f"{what} does not pass its hidden tests ({outcome.score}/100; {detail})."
+    if not should_pass and outcome.score == 100:
+        return f"{what} passes every hidden test: the tests do not catch its mistake."
+    return None
+
+
 def solutions_problem(check: ReferenceCheck | None, *, question: CodeQuestion) -> str | None:
     """Why this question cannot be published (None when every known solution scores as labelled)."""
     if check is None:
         return "Code grading is not available on this server, so the reference solution cannot be verified."
-    limits = question.limits
-    runs = [("The reference solution", question.reference_solution, True)]
-    runs += [(f"The known-correct solution “{s.label}”", s.code, True) for s in question.correct_solutions]
-    runs += [(f"The known-wrong solution “{s.label}”", s.code, False) for s in question.wrong_solutions]
 
-    def verdict(run: tuple[str, str, bool]) -> str | None:
-        what, code, should_pass = run
+    def run(solution: KnownSolution) -> str | None:
         try:
-            result = check(code, question.hidden_tests, limits, fail_fast=not should_pass)
+            outcome = check(solution.code, question.hidden_tests, question.limits, fail_fast=not solution.should_pass)
         except Exception as exc:  # a grader error: the tests or the sandbox, not the solution
-            return f"{what} could not be graded: {exc}"
-        if should_pass and result.score != 100:
-            failed = [t["name"] for t in result.feedback.get("tests", []) if t.get("outcome") != "passed"]
-            detail = f"failing: {', '.join(failed)}" if failed else result.feedback.get("summary", "")
-            return f"{what} does not pass its hidden tests ({result.score}/100; {detail})."
-        if not should_pass and result.score == 100:
-            return f"{what} passes every hidden test: the tests do not catch its mistake."
-        return None
+            return f"{solution.what} could not be graded: {exc}"
+        return verdict(solution.what, should_pass=solution.should_pass, outcome=outcome)
 
     with ThreadPoolExecutor(CHECK_THREADS) as pool:
-        problems = [p for p in pool.map(verdict, runs) if p]
+        problems = [p for p in pool.map(run, known_solutions(question)) if p]
     return " ".join(problems) or None
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from webapp.assessments.models import Assessment, AssessmentAttempt
 from webapp.core.db import utcnow
+from webapp.core.inputs import Id, Line, Score
 from webapp.core.listing import ListFilters, split_page
 from webapp.identity.models import User
 from webapp.questions.models import Question, Topic
@@ -27,13 +28,13 @@ class ReviewFilters(ListFilters):
     cursor = ("after", "after_provisional")
 
     state: Literal["awaiting", "claimed", "reviewed", "all"] = "awaiting"
-    question: str = Field(default="", max_length=80)
-    topic: str = Field(default="", max_length=80)
-    candidate: str = Field(default="", max_length=320)
-    assessment: int | None = Field(default=None, ge=1)
-    min_score: int | None = Field(default=None, ge=0, le=100)
-    max_score: int | None = Field(default=None, ge=0, le=100)
-    after: int | None = Field(default=None, ge=1)
+    question: Line = Field(default="", max_length=80)
+    topic: Line = Field(default="", max_length=80)
+    candidate: Line = Field(default="", max_length=320)
+    assessment: Id | None = None
+    min_score: Score | None = None
+    max_score: Score | None = None
+    after: Id | None = None
     after_provisional: bool | None = None  # the keyset cursor is (provisional, submission id)
 
 

@@ -13,6 +13,7 @@ from webapp.assessments.models import CandidateFeedback
 from webapp.audit.service import record_event
 from webapp.core.db import Database, rows_changed, session_scope, utcnow
 from webapp.core.errors import Conflict, Forbidden, Invalid, NotFound
+from webapp.core.inputs import whole_number
 from webapp.identity.models import User
 from webapp.review.models import Recommendation, Review, ReviewComment, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -131,10 +132,10 @@ def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card:
 def _parse_score(text: str, errors: dict[str, str]) -> int | None:
     if not text.strip():
         return None
-    if not text.strip().isdigit() or not 0 <= int(text) <= 100:
+    score = whole_number(text, low=0, high=100)
+    if score is None:
         errors["final_score"] = "Give a whole number from 0 to 100, or leave it empty to keep the automatic score."
-        return None
-    return int(text)
+    return score
 
 
 def _check_line(submission: Submission, line: int | None) -> None:
@@ -155,9 +156,18 @@ def add_comment(db: Session, *, submission: Submission, author: User, line: int 
     return comment
 
 
+def check_comment_editable(db: Session, *, comment: ReviewComment) -> None:
+    """A comment is part of the review once it is submitted (the candidate has read it): from then on
+    it stays as it was, like the scorecard, rather than change under the candidate's eyes."""
+    review = get_review(db, submission_id=comment.submission_id)
+    if review is not None and review.state == ReviewState.submitted:
+        raise Conflict({"body": "This review has been submitted, so its comments can no longer be changed."})
+
+
 def edit_comment(db: Session, *, comment: ReviewComment, author: User, body: str) -> ReviewComment:
     if comment.author_id != author.id:
         raise Forbidden({"body": "Only the author can edit this comment."})
+    check_comment_editable(db, comment=comment)
     if not body.strip():
         raise Invalid({"body": "A comment cannot be empty."})
     comment.body = body.strip()[:5000]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.assessments.models import AssessmentAttempt
+from webapp.core.inputs import Id, Line
 from webapp.core.listing import ListFilters, split_page
 from webapp.identity.models import User
 from webapp.questions.models import Question, QuestionKind
@@ -23,8 +24,8 @@ class HistoryFilters(ListFilters):
 
     status: SubmissionStatus | None = None
     kind: QuestionKind | None = None
-    question: str = Field(default="", max_length=80)
-    before: int | None = Field(default=None, ge=1)
+    question: Line = Field(default="", max_length=80)
+    before: Id | None = None
 
 
 @dataclass

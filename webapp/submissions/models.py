@@ -9,7 +9,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.assessments.models import AssessmentAttempt
@@ -35,6 +35,7 @@ class Submission(Base):
         Index("ix_submissions_status_finished_at", "status", "finished_at"),
         Index("ix_submissions_question_id", "question_id"),
         Index("ix_submissions_revision_id", "revision_id"),
+        UniqueConstraint("user_id", "sent_form", name="uq_submissions_user_sent_form"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +54,9 @@ class Submission(Base):
     code_filename: Mapped[str] = mapped_column(String(255), default="")
     code_size: Mapped[int] = mapped_column(Integer, default=0)
     code_sha256: Mapped[str] = mapped_column(String(64), default="")
+    # The answer form's one-time token with what it carried (sha256): the same form sent twice
+    # (a double click, a retry after a lost response) finds this answer instead of making another.
+    sent_form: Mapped[str | None] = mapped_column(String(64))
 
     status: Mapped[SubmissionStatus] = mapped_column(
         Enum(SubmissionStatus, native_enum=False, length=20, validate_strings=True), default=SubmissionStatus.queued

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,6 +29,15 @@ class AnswerInput:
     code: str = ""
     upload_name: str = ""
     upload_data: bytes | None = None
+    form_token: str = ""  # the answer form's one-time token ("" from a client without one)
+
+    def sent_form(self) -> str | None:
+        """The token with what the form carried: equal only for the same form sent again unchanged."""
+        if not self.form_token:
+            return None
+        parts = (self.form_token, self.answer, "\n".join(sorted(self.choices)), self.code, self.upload_name,
+                 hashlib.sha256(self.upload_data or b"").hexdigest())
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

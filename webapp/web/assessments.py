@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from webapp.assessments import service
@@ -16,12 +16,13 @@ from webapp.identity.models import Role
 from webapp.submissions.attempts import report_rows
 from webapp.web.deps import CurrentUser, SessionDep
 from webapp.web.errors import http_status, redirect_to
+from webapp.web.params import FormLine, Id, Line, Position
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/assessments")
 
 
-def my_attempt_or_404(db: SessionDep, user: CurrentUser, attempt_id: int) -> AssessmentAttempt:
+def my_attempt_or_404(db: SessionDep, user: CurrentUser, attempt_id: Id) -> AssessmentAttempt:
     attempt = service.my_attempt(db, attempt_id=attempt_id, candidate=user)
     if attempt is None:
         raise HTTPException(404, "There is no such assessment for you.")
@@ -40,12 +41,12 @@ def assessment_home(request: Request, db: SessionDep, user: CurrentUser) -> Resp
 
 
 @router.get("/join")
-def join_form(request: Request, user: CurrentUser, code: str = "") -> Response:
+def join_form(request: Request, user: CurrentUser, code: Line = "") -> Response:
     return render(request, "assessments/join.html", {"code": code, "errors": {}})
 
 
 @router.post("/join")
-def join(request: Request, db: SessionDep, user: CurrentUser, code: Annotated[str, Form()] = "") -> Response:
+def join(request: Request, db: SessionDep, user: CurrentUser, code: FormLine = "") -> Response:
     try:
         attempt = service.join_by_code(db, code=code, candidate=user)
     except ServiceError as exc:
@@ -67,7 +68,8 @@ def start(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptD
 
 
 @router.get("/take/{attempt_id}/questions/{position}")
-def take_question(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep, position: int) -> Response:
+def take_question(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep,
+                  position: Position) -> Response:
     item = next((i for i in attempt.assessment.items if i.position == position), None)
     if item is None or attempt.status(utcnow()) != "in progress":
         raise HTTPException(404, "This question is not open: the assessment is not in progress.")

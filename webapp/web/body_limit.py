@@ -36,7 +36,7 @@ class BodySizeLimitMiddleware:
         limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         # A declared length over the limit fails on the first read, before any byte is taken.
-        too_long = declared is not None and declared.isdigit() and int(declared) > limit
+        too_long = declared is not None and declared.isdigit() and (len(declared) > 18 or int(declared) > limit)
         received = 0
         started = False
 

@@ -7,15 +7,18 @@ from typing import Annotated
 
 from argon2 import PasswordHasher
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from webapp.core.config import Settings
 from webapp.core.db import session_scope
 from webapp.core.errors import Forbidden
+from webapp.core.inputs import refuse_nul
 from webapp.identity.models import Role, User
 from webapp.identity.sessions import load_session_user
 from webapp.review.service import unseen_reviews
+from webapp.web import forwarded
 from webapp.web.csrf import SAFE_METHODS
 
 
@@ -103,12 +106,24 @@ StaffUser = Annotated[User, Depends(require_staff)]
 
 
 async def form_data(request: Request) -> FormData:
-    """The whole form, for pages whose fields are dynamic (editors with repeated rows)."""
-    return await request.form()
+    """The whole form, for pages whose fields are dynamic (editors with repeated rows). Its text
+    obeys ``core.inputs.Text`` as declared fields do (no NUL), or the request is a 422."""
+    form = await request.form()
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            try:
+                refuse_nul(name + value)
+            except ValueError as exc:
+                problem = {"type": "value_error", "loc": ("body", name), "msg": str(exc)}
+                raise RequestValidationError([problem]) from None
+    return form
 
 
 FormDataDep = Annotated[FormData, Depends(form_data)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """Who is asking: the socket peer, or the client a trusted proxy forwards for (web/forwarded.py)."""
+    settings: Settings = request.app.state.settings
+    peer = request.client.host if request.client else None
+    return forwarded.client_address(peer, request.headers.getlist("x-forwarded-for"), settings.trusted_proxies)

@@ -10,15 +10,17 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from webapp.core.db import session_scope
+from webapp.core.db_faults import DatabaseFault, database_fault
 from webapp.core.errors import Conflict, Forbidden, Invalid, Malformed, NotFound, RateLimited, ServiceError, TooLarge
 from webapp.identity.sessions import load_session_user
 from webapp.identity.throttle import TooManyAttempts
-from webapp.web.csrf import CSRFError
+from webapp.web.csrf import SAFE_METHODS, CSRFError
 from webapp.web.deps import LoginRequired, PasswordChangeRequired
 from webapp.web.headers import apply_security_headers
 from webapp.web.rendering import is_partial, render
@@ -36,6 +38,25 @@ MESSAGES = {
     429: "Too many attempts. Please wait a little and try again.",
     500: "Something went wrong on our side. It has been logged; please try again.",
 }
+
+# The database failing is no bug: the page says what happened, that what was sent was not kept
+# (nothing commits before the response), and when to try again (also as Retry-After).
+DATABASE_FAULTS: dict[DatabaseFault, tuple[int, str, str, int]] = {
+    DatabaseFault.unavailable: (503, "The database is not answering right now (it may be restarting)",
+                                "try again in a few seconds", 5),
+    DatabaseFault.out_of_space: (507, "The server is out of disk space",
+                                 "try again later (this has been logged for the administrators)", 300),
+}
+
+
+def database_fault_message(request: Request, fault: DatabaseFault) -> str:
+    _, what, when, _ = DATABASE_FAULTS[fault]
+    if request.method in SAFE_METHODS:
+        return f"{what}. Please {when}."
+    route = request.scope.get("route")
+    if getattr(route, "name", "") == "submit":
+        return f"{what}, so your answer was not saved. Keep a copy of it and {when}."
+    return f"{what}, so what you sent was not saved. Please {when}."
 
 
 # The one place a service's refusal becomes an HTTP status.
@@ -69,7 +90,7 @@ def _load_user_afresh(request: Request) -> None:
     # The navigation of an error page should still know who is signed in; the request's
     # own database session was rolled back by the error, so look the user up again.
     request.state.user = None
-    if "session" not in request.scope:
+    if "session" not in request.scope or getattr(request.state, "database_failed", False):
         return
     try:
         with session_scope(request.app.state.db.read_session) as db:
@@ -100,7 +121,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-    problems = [f"{'.'.join(str(p) for p in err['loc'][1:]) or 'request'}: {err['msg']}" for err in exc.errors()]
+    problems = [f"{'.'.join(str(p) for p in err['loc'][1:]) or 'request'}: {err['msg'].removeprefix('Value error, ')}"
+                for err in exc.errors()]
     return error_page(request, 422, "Some of what you sent was not valid: " + "; ".join(problems[:5]))
 
 
@@ -130,6 +152,18 @@ async def _throttled(request: Request, exc: TooManyAttempts) -> Response:
     return error_page(request, 429, message, **{"Retry-After": str(exc.retry_after)})
 
 
+async def _database_failed(request: Request, exc: sa_exc.SQLAlchemyError) -> Response:
+    fault = database_fault(exc)
+    if fault is None:
+        raise exc  # an ordinary bug: the 500 page (and its traceback in the log) from _server_error
+    status, _, _, retry_after = DATABASE_FAULTS[fault]
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
+    log.log(logging.ERROR if fault is DatabaseFault.out_of_space else logging.WARNING,
+            "database %s on %s %s: %s", fault.value.replace("_", " "), request.method, request.url.path, reason)
+    request.state.database_failed = True  # the page's navigation does not wait for the database again
+    return error_page(request, status, database_fault_message(request, fault), **{"Retry-After": str(retry_after)})
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     try:
@@ -157,4 +191,6 @@ def install_error_handlers(app: FastAPI) -> None:
     _on(app, ServiceError, _refused)
     _on(app, CSRFError, _csrf)
     _on(app, TooManyAttempts, _throttled)
+    _on(app, sa_exc.DBAPIError, _database_failed)
+    _on(app, sa_exc.TimeoutError, _database_failed)
     _on(app, Exception, _server_error)

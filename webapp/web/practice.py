@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from webapp.assessments.service import my_attempt
@@ -17,6 +15,7 @@ from webapp.practice.stats import progress_for
 from webapp.questions.curation import list_topics
 from webapp.web.deps import CurrentUser, OptionalUser, SessionDep, StaffUser
 from webapp.web.errors import http_status, redirect_to
+from webapp.web.params import FormCount, FormLine, FormLines, Id
 from webapp.web.rendering import flash, render
 
 router = APIRouter()
@@ -42,7 +41,7 @@ def my_progress(request: Request, db: SessionDep, user: CurrentUser) -> Response
 
 
 @router.get("/progress/{user_id}")
-def candidate_progress(request: Request, db: SessionDep, staff: StaffUser, user_id: int) -> Response:
+def candidate_progress(request: Request, db: SessionDep, staff: StaffUser, user_id: Id) -> Response:
     candidate = db.get(User, user_id)
     if candidate is None:
         raise HTTPException(404, "There is no such user.")
@@ -58,7 +57,7 @@ def practice_page(request: Request, db: SessionDep, user: CurrentUser) -> Respon
 
 @router.post("/practice/topics")
 def choose_topics(request: Request, db: SessionDep, user: CurrentUser,
-                  topics: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006
+                  topics: FormLines = []) -> Response:  # noqa: B006
     chosen = practice.choose_topics(db, user=user, topics=topics)
     flash(request, f"New questions will come from {len(chosen) or 'all'} topic{'s' if len(chosen) != 1 else ''}.",
           "success")
@@ -73,9 +72,8 @@ def mock_form(request: Request, db: SessionDep, user: CurrentUser) -> Response:
 
 
 @router.post("/practice/mock")
-def start_mock(request: Request, db: SessionDep, user: CurrentUser, topics: Annotated[list[str], Form()] = [],  # noqa: B006
-               difficulty: Annotated[str, Form()] = "", length: Annotated[int, Form()] = 5,
-               minutes: Annotated[int, Form()] = 30) -> Response:
+def start_mock(request: Request, db: SessionDep, user: CurrentUser, topics: FormLines = [],  # noqa: B006
+               difficulty: FormLine = "", length: FormCount = 5, minutes: FormCount = 30) -> Response:
     try:
         attempt = mock.start_mock(db, user=user, topics=topics, difficulty=difficulty, length=length,
                                   minutes=minutes, now=utcnow())
@@ -88,7 +86,7 @@ def start_mock(request: Request, db: SessionDep, user: CurrentUser, topics: Anno
 
 
 @router.get("/practice/mock/{attempt_id}")
-def mock_summary(request: Request, db: SessionDep, user: CurrentUser, attempt_id: int) -> Response:
+def mock_summary(request: Request, db: SessionDep, user: CurrentUser, attempt_id: Id) -> Response:
     attempt = my_attempt(db, attempt_id=attempt_id, candidate=user)
     if attempt is None or attempt.assessment.kind != "mock":
         raise HTTPException(404, "There is no such mock interview of yours.")

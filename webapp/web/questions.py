@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from webapp.identity.models import Role
 from webapp.questions.catalogue import QuestionFilters, all_tags, browse_questions, get_visible_question
 from webapp.web.deps import CurrentUser, SessionDep
+from webapp.web.params import Line
 from webapp.web.rendering import render
 
 router = APIRouter()
@@ -27,7 +28,7 @@ def question_list(
 
 
 @router.get("/questions/{slug}")
-def question_detail(request: Request, db: SessionDep, user: CurrentUser, slug: str) -> Response:
+def question_detail(request: Request, db: SessionDep, user: CurrentUser, slug: Line) -> Response:
     question = get_visible_question(db, slug=slug, viewer_is_admin=user.role == Role.admin)
     if question is None:
         raise HTTPException(404, "There is no such question, or it is not published.")

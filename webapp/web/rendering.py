@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from jinja2_fragments.fastapi import Jinja2Blocks
@@ -41,6 +42,8 @@ def _page_context(request: Request) -> dict[str, Any]:
         "feedback_for": lambda submission: shown_to(getattr(request.state, "user", None), submission, now=utcnow()),
         "current_user": getattr(request.state, "user", None),
         "csrf_token": csrf_token(request),
+        # A fresh one-time token for an answer form: sent twice unchanged, it makes one submission.
+        "form_token": secrets.token_urlsafe(16),
         "settings": request.app.state.settings,
         "sandbox_warning": getattr(request.app.state, "sandbox_warning", None),
     }

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from webapp.core.errors import ServiceError
+from webapp.core.errors import Conflict, ServiceError
 from webapp.identity.models import User
 from webapp.review import queue, service
 from webapp.review.access import can_review, earlier_attempts, get_submission
@@ -17,12 +17,13 @@ from webapp.submissions.attempts import attempt_answers
 from webapp.submissions.models import Submission
 from webapp.web.deps import FormDataDep, SessionDep, StaffUser, require_staff
 from webapp.web.errors import http_status, redirect_to
+from webapp.web.params import FormPosition, FormText, Id, Position
 from webapp.web.rendering import flash, is_partial, render
 
 router = APIRouter(prefix="/review", dependencies=[Depends(require_staff)])  # interviewers and admins only
 
 
-def reviewable(db: SessionDep, user: StaffUser, submission_id: int) -> Submission:
+def reviewable(db: SessionDep, user: StaffUser, submission_id: Id) -> Submission:
     submission = get_submission(db, submission_id=submission_id, viewer=user)
     if submission is None or not can_review(user, submission):
         raise HTTPException(404, "There is no such submission for you to review.")
@@ -57,7 +58,7 @@ def _page(request: Request, db: SessionDep, submission: Submission, *, viewer: U
 
 @router.get("/{submission_id}")
 def review_page(request: Request, db: SessionDep, user: StaffUser, submission: ReviewableDep,
-                comment_line: int | None = None, edit: int | None = None) -> Response:
+                comment_line: Position | None = None, edit: Id | None = None) -> Response:
     return _page(request, db, submission, viewer=user, comment_line=comment_line, editing=edit)
 
 
@@ -94,13 +95,14 @@ def save_review(request: Request, db: SessionDep, user: StaffUser, submission: R
 
 
 @router.get("/{submission_id}/comment-form")
-def comment_form(request: Request, user: StaffUser, submission: ReviewableDep, line: int | None = None) -> Response:
+def comment_form(request: Request, user: StaffUser, submission: ReviewableDep,
+                 line: Position | None = None) -> Response:
     return render(request, "review/_comment_form.html", {"submission": submission, "line": line, "errors": {}})
 
 
 @router.post("/{submission_id}/comments")
 def add_comment(request: Request, db: SessionDep, user: StaffUser, submission: ReviewableDep,
-                body: Annotated[str, Form()] = "", line: Annotated[int | None, Form()] = None) -> Response:
+                body: FormText = "", line: FormPosition = None) -> Response:
     try:
         service.add_comment(db, submission=submission, author=user, line=line, body=body)
     except ServiceError as exc:
@@ -117,7 +119,7 @@ def add_comment(request: Request, db: SessionDep, user: StaffUser, submission: R
     return redirect_to(request, "review_page", submission_id=submission.id, fragment=f"L-{line}" if line else "")
 
 
-def own_comment(db: SessionDep, user: StaffUser, comment_id: int) -> ReviewComment:
+def own_comment(db: SessionDep, user: StaffUser, comment_id: Id) -> ReviewComment:
     comment = db.get(ReviewComment, comment_id)
     if comment is None or comment.author_id != user.id:
         raise HTTPException(404, "There is no such comment of yours.")
@@ -128,15 +130,18 @@ OwnCommentDep = Annotated[ReviewComment, Depends(own_comment)]
 
 
 @router.get("/comments/{comment_id}/edit")
-def edit_comment_form(request: Request, user: StaffUser, comment: OwnCommentDep) -> Response:
+def edit_comment_form(request: Request, db: SessionDep, user: StaffUser, comment: OwnCommentDep) -> Response:
+    service.check_comment_editable(db, comment=comment)  # 409 once the review is submitted
     return render(request, "review/_comment_edit.html", {"comment": comment, "errors": {}})
 
 
 @router.post("/comments/{comment_id}")
 def edit_comment(request: Request, db: SessionDep, user: StaffUser, comment: OwnCommentDep,
-                 body: Annotated[str, Form()] = "") -> Response:
+                 body: FormText = "") -> Response:
     try:
         service.edit_comment(db, comment=comment, author=user, body=body)
+    except Conflict:
+        raise  # the review was submitted: an error page (409) saying so, not the form again
     except ServiceError as exc:
         return render(request, "review/_comment_edit.html", {"comment": comment, "errors": exc.errors},
                       status_code=http_status(exc))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from webapp.assessments import service
@@ -16,12 +16,13 @@ from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.submissions.attempts import report_rows, report_totals
 from webapp.web.deps import SessionDep, StaffUser, require_staff
 from webapp.web.errors import http_status, redirect_to
+from webapp.web.params import FormLine, FormLines, FormText, Id
 from webapp.web.rendering import flash, render
 
 router = APIRouter(prefix="/assessments", dependencies=[Depends(require_staff)])
 
 
-def owned_or_404(db: SessionDep, user: StaffUser, assessment_id: int) -> Assessment:
+def owned_or_404(db: SessionDep, user: StaffUser, assessment_id: Id) -> Assessment:
     assessment = service.owned_assessment(db, assessment_id=assessment_id, viewer=user)
     if assessment is None:
         raise HTTPException(404, "There is no such assessment of yours.")
@@ -45,9 +46,9 @@ def new_assessment(request: Request, db: SessionDep, user: StaffUser) -> Respons
 
 
 @router.post("/new")
-def create_assessment(request: Request, db: SessionDep, user: StaffUser, title: Annotated[str, Form()] = "",
-                      time_limit: Annotated[str, Form()] = "", questions: Annotated[list[str], Form()] = [],  # noqa: B006
-                      candidate_feedback: Annotated[str, Form()] = CandidateFeedback.score.value) -> Response:
+def create_assessment(request: Request, db: SessionDep, user: StaffUser, title: FormLine = "",
+                      time_limit: FormLine = "", questions: FormLines = [],  # noqa: B006
+                      candidate_feedback: FormLine = CandidateFeedback.score.value) -> Response:
     try:
         assessment = service.create_assessment(db, owner=user, title=title, slugs=questions, minutes=time_limit,
                                                candidate_feedback=candidate_feedback)
@@ -73,7 +74,7 @@ def assessment_detail(request: Request, user: StaffUser, assessment: OwnedDep) -
 
 @router.post("/{assessment_id}/feedback")
 def change_feedback(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep,
-                    candidate_feedback: Annotated[str, Form()] = "") -> Response:
+                    candidate_feedback: FormLine = "") -> Response:
     try:
         service.set_candidate_feedback(db, assessment=assessment, value=candidate_feedback, actor=user)
     except ServiceError as exc:
@@ -85,7 +86,7 @@ def change_feedback(request: Request, db: SessionDep, user: StaffUser, assessmen
 
 @router.post("/{assessment_id}/invite")
 def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep,
-           emails: Annotated[str, Form()] = "") -> Response:
+           emails: FormText = "") -> Response:
     try:
         invited = service.invite_by_email(db, assessment=assessment, emails=emails, actor=user)
     except ServiceError as exc:
@@ -95,7 +96,7 @@ def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedD
 
 
 @router.get("/{assessment_id}/report/{attempt_id}")
-def report(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep, attempt_id: int) -> Response:
+def report(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep, attempt_id: Id) -> Response:
     attempt = next((a for a in assessment.attempts if a.id == attempt_id), None)
     if attempt is None:
         raise HTTPException(404, "This candidate is not invited to this assessment.")

@@ -22,6 +22,7 @@ from webapp.submissions.models import Submission
 from webapp.submissions.presenting import poll_delay_ms
 from webapp.web.deps import CurrentUser, SessionDep, SettingsDep
 from webapp.web.errors import http_status, redirect_to
+from webapp.web.params import FormLines, FormText, Id, Line
 from webapp.web.rendering import flash, is_partial, render
 
 router = APIRouter()
@@ -29,10 +30,11 @@ router = APIRouter()
 
 @router.post("/questions/{slug}/submissions")
 def submit(
-    request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, slug: str,
-    answer: Annotated[str, Form()] = "", choice: Annotated[list[str], Form()] = [],  # noqa: B006
-    code: Annotated[str, Form()] = "", file: Annotated[UploadFile | None, File()] = None,
-    attempt_id: Annotated[int | None, Form(alias="attempt")] = None,
+    request: Request, db: SessionDep, user: CurrentUser, settings: SettingsDep, slug: Line,
+    answer: FormText = "", choice: FormLines = [],  # noqa: B006
+    code: FormText = "", file: Annotated[UploadFile | None, File()] = None,
+    attempt_id: Annotated[Id | None, Form(alias="attempt")] = None,
+    form_token: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_-]*$")] = "",
 ) -> Response:
     question = get_visible_question(db, slug=slug, viewer_is_admin=False)
     if question is None:
@@ -44,7 +46,8 @@ def submit(
     policy = service.SubmissionPolicy(settings.max_upload_bytes, settings.submissions_per_window,
                                       timedelta(minutes=settings.submission_window_minutes))
     answer_input = service.AnswerInput(answer=answer, choices=tuple(choice), code=code,
-                                       upload_name=file.filename or "" if file else "", upload_data=upload)
+                                       upload_name=file.filename or "" if file else "", upload_data=upload,
+                                       form_token=form_token)
     try:
         submission = answering.submit_answer(db, user=user, question=question, answer=answer_input, policy=policy,
                                              attempt=attempt)
@@ -75,7 +78,7 @@ def _status(request: Request, db: SessionDep, submission: Submission, *, viewer:
     return render(request, "submissions/detail.html", context, block=None if full else "status")
 
 
-def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: int) -> Submission:
+def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: Id) -> Submission:
     submission = access.get_submission(db, submission_id=submission_id, viewer=user)
     if submission is None:
         raise HTTPException(404, "There is no such submission.")
@@ -83,7 +86,7 @@ def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: int) -> Subm
 
 
 @router.get("/submissions/{submission_id}")
-def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submission_id: int,
+def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submission_id: Id,
                       tasks: BackgroundTasks) -> Response:
     submission = _owned_or_404(db, user, submission_id)
     response = _status(request, db, submission, full=True, viewer=user)
@@ -94,7 +97,7 @@ def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submi
 
 
 @router.post("/submissions/{submission_id}/review-request")
-def request_review(request: Request, db: SessionDep, user: CurrentUser, submission_id: int) -> Response:
+def request_review(request: Request, db: SessionDep, user: CurrentUser, submission_id: Id) -> Response:
     submission = _owned_or_404(db, user, submission_id)
     try:
         reviews.request_by_author(db, submission=submission, user=user)
@@ -105,7 +108,7 @@ def request_review(request: Request, db: SessionDep, user: CurrentUser, submissi
 
 
 @router.get("/submissions/{submission_id}/status")
-def submission_status(request: Request, db: SessionDep, user: CurrentUser, submission_id: int) -> Response:
+def submission_status(request: Request, db: SessionDep, user: CurrentUser, submission_id: Id) -> Response:
     submission = _owned_or_404(db, user, submission_id)
     if not is_partial(request):
         return redirect_to(request, "submission_detail", submission_id=submission_id)
