@@ -114,6 +114,17 @@ def rows_changed(db: Session, statement: Executable) -> int:
 
 
 @contextmanager
+def standalone_session(url: str) -> Iterator[Session]:
+    """One write transaction on a database opened for it and closed after (command-line tools)."""
+    database = Database(url)
+    try:
+        with session_scope(database.write_session) as session:
+            yield session
+    finally:
+        database.dispose()
+
+
+@contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Commit once at the end, roll back on any error."""
     session = factory()
