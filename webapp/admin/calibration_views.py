@@ -17,12 +17,12 @@ router = APIRouter(prefix="/admin/calibration")
 
 
 @router.get("")
-def calibration_overview(request: Request, db: SessionDep, admin: AdminUser) -> Response:
+def calibration_overview(request: Request, db: SessionDep) -> Response:
     return render(request, "admin/calibration.html", {"questions": calibration.calibration(db)})
 
 
 @router.get("/{question_id}")
-def calibration_question(request: Request, db: SessionDep, admin: AdminUser, question_id: Id) -> Response:
+def calibration_question(request: Request, db: SessionDep, question_id: Id) -> Response:
     question = db.get(Question, question_id)
     if question is None:
         raise HTTPException(404, "There is no such question.")

@@ -50,7 +50,7 @@ def _editor(request: Request, db: SessionDep, form: QuestionForm, *, question: Q
 
 
 @router.get("")
-def admin_question_list(request: Request, db: SessionDep, admin: AdminUser,
+def admin_question_list(request: Request, db: SessionDep,
                         filters: Annotated[QuestionFilters, Query()]) -> Response:
     page = browse_questions(db, filters=filters, statuses=ALL_STATUSES)
     clean_url = f"/admin/questions?{page.filters.query_string()}".rstrip("?")
@@ -59,7 +59,7 @@ def admin_question_list(request: Request, db: SessionDep, admin: AdminUser,
 
 
 @router.get("/new")
-def new_question(request: Request, db: SessionDep, admin: AdminUser) -> Response:
+def new_question(request: Request, db: SessionDep) -> Response:
     return _editor(request, db, QuestionForm.blank(), question=None)
 
 
@@ -69,7 +69,7 @@ def create_question(request: Request, db: SessionDep, admin: AdminUser, data: Fo
 
 
 @router.get("/{slug}/edit")
-def edit_question(request: Request, db: SessionDep, admin: AdminUser, question: QuestionDep) -> Response:
+def edit_question(request: Request, db: SessionDep, question: QuestionDep) -> Response:
     return _editor(request, db, form_from_spec(spec_of(question)), question=question)
 
 
@@ -95,12 +95,12 @@ def _save(request: Request, db: SessionDep, admin: AdminUser, data: FormData, *,
 
 
 @router.post("/preview")
-def preview_markdown(request: Request, admin: AdminUser, prompt: FormText = "") -> Response:
+def preview_markdown(request: Request, prompt: FormText = "") -> Response:
     return render(request, "admin/questions/_preview.html", {"html": render_markdown(prompt)})
 
 
 @router.post("/run-reference")
-def run_reference(request: Request, admin: AdminUser, data: FormDataDep, check: CheckDep) -> Response:
+def run_reference(request: Request, data: FormDataDep, check: CheckDep) -> Response:
     """Grade the editor's reference solution now, exactly as candidates' code is graded."""
     result = curation.run_reference(check, form=parse_form(data.multi_items()))
     return render(request, "admin/questions/_reference_result.html", {"result": result})
@@ -119,12 +119,12 @@ def change_status(request: Request, db: SessionDep, admin: AdminUser, question: 
 
 
 @router.get("/{slug}/revisions")
-def revision_history(request: Request, admin: AdminUser, question: QuestionDep) -> Response:
+def revision_history(request: Request, question: QuestionDep) -> Response:
     return render(request, "admin/questions/history.html", {"question": question})
 
 
 @router.get("/{slug}/revisions/{number}")
-def revision_detail(request: Request, admin: AdminUser, question: QuestionDep, number: Position) -> Response:
+def revision_detail(request: Request, question: QuestionDep, number: Position) -> Response:
     found = curation.revision_with_previous(question, number=number)
     if found is None:
         raise HTTPException(404, "This question has no such revision.")

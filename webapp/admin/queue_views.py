@@ -17,7 +17,7 @@ router = APIRouter(prefix="/admin/queue")
 
 
 @router.get("")
-def queue_dashboard(request: Request, db: SessionDep, admin: AdminUser) -> Response:
+def queue_dashboard(request: Request, db: SessionDep) -> Response:
     overview = grading_queue.queue_overview(db)
     return render(request, "admin/queue.html", {"overview": overview}, block="dashboard")
 
@@ -38,7 +38,7 @@ def _revision_or_404(db: SessionDep, revision_id: Id) -> QuestionRevision:
 
 
 @router.get("/regrade/{revision_id}")
-def regrade_confirm(request: Request, db: SessionDep, admin: AdminUser, revision_id: Id) -> Response:
+def regrade_confirm(request: Request, db: SessionDep, revision_id: Id) -> Response:
     revision = _revision_or_404(db, revision_id)
     count = grading_queue.regrade_count(db, revision_id=revision.id)
     return render(request, "admin/regrade.html", {"revision": revision, "count": count})

@@ -36,7 +36,7 @@ def _list(request: Request, db: SessionDep, filters: users.UserFilters, *, error
 
 
 @router.get("")
-def user_list(request: Request, db: SessionDep, admin: AdminUser,
+def user_list(request: Request, db: SessionDep,
               filters: Annotated[users.UserFilters, Query()]) -> Response:
     return _list(request, db, filters)
 

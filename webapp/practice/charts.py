@@ -4,10 +4,13 @@ them) and coloured by CSS classes, so light and dark themes both work and the CS
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
 
-from webapp.practice.stats import Day, TopicMastery
+from webapp.identity.models import User
+from webapp.practice.stats import Day, TopicMastery, progress_for
 
 WIDTH, HEIGHT, PAD = 560, 160, 28
 
@@ -78,3 +81,10 @@ def mastery_bars(topics: Sequence[TopicMastery], *, chart_id: str = "mastery") -
                     f'<text class="label" x="{label_width + w + 4:.1f}" y="{y + 14}">{topic.mastery}</text>')
     description = (", ".join(f"{t.name} {t.mastery}" for t in tried) if tried else "No topic tried yet.")
     return _svg(chart_id, "Mastery per topic", description, "".join(bars), height=height)
+
+
+def progress_context(db: Session, *, user: User, viewer: User, now: datetime) -> dict[str, object]:
+    """What a progress page shows of ``user`` to ``viewer``: the figures and their three charts."""
+    progress = progress_for(db, user=user, viewer=viewer, now=now)
+    return {"progress": progress, "activity_chart": activity_bars(progress.days),
+            "score_chart": score_line(progress.days), "mastery_chart": mastery_bars(progress.topics)}

@@ -16,7 +16,6 @@ from webapp.identity.devices import DEVICE_COOKIE_AGE, device_cookie_after_login
 from webapp.identity.sessions import end_session, start_session
 from webapp.identity.throttle import LoginPolicy, SignupChecks
 from webapp.web.deps import (
-    CurrentUser,
     HasherDep,
     OptionalUser,
     SessionDep,
@@ -131,33 +130,3 @@ def logout(request: Request, db: SessionDep) -> Response:
     end_session(request.session, db)
     flash(request, "You have been logged out.")
     return redirect_to(request, "login_form")
-
-
-@router.post("/account/logout-everywhere")
-def logout_everywhere(request: Request, db: SessionDep, user: CurrentUser) -> Response:
-    service.logout_everywhere(db, user=user)
-    request.session.clear()
-    flash(request, "You have been logged out on every device.")
-    return redirect_to(request, "login_form")
-
-
-@router.get("/account/password")
-def password_form(request: Request, user: CurrentUser) -> Response:
-    return render(request, "accounts/password.html", {"errors": {}})
-
-
-@router.post("/account/password")
-def change_password(
-    request: Request, db: SessionDep, hasher: HasherDep, user: CurrentUser,
-    current_password: FormStr = "", new_password: FormStr = "",
-) -> Response:
-    try:
-        service.change_password(
-            db, hasher=hasher, user=user, current_password=current_password, new_password=new_password
-        )
-    except Invalid as exc:
-        return render(request, "accounts/password.html", {"errors": exc.errors}, block="form", status_code=422)
-    # Every session was revoked; this browser gets a fresh one.
-    start_session(request.session, db, user=user, user_agent=request.headers.get("user-agent", ""))
-    flash(request, "Your password was changed. Other devices have been logged out.", "success")
-    return redirect_to(request, "home")

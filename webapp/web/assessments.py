@@ -41,7 +41,7 @@ def assessment_home(request: Request, db: SessionDep, user: CurrentUser) -> Resp
 
 
 @router.get("/join")
-def join_form(request: Request, user: CurrentUser, code: Line = "") -> Response:
+def join_form(request: Request, code: Line = "") -> Response:
     return render(request, "assessments/join.html", {"code": code, "errors": {}})
 
 
@@ -56,19 +56,19 @@ def join(request: Request, db: SessionDep, user: CurrentUser, code: FormLine = "
 
 
 @router.get("/take/{attempt_id}")
-def take(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep) -> Response:
+def take(request: Request, db: SessionDep, attempt: AttemptDep) -> Response:
     context = {"attempt": attempt, "rows": report_rows(db, attempt=attempt), "now": utcnow()}
     return render(request, "assessments/take.html", context)
 
 
 @router.post("/take/{attempt_id}/start")
-def start(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep) -> Response:
+def start(request: Request, db: SessionDep, attempt: AttemptDep) -> Response:
     service.start(db, attempt=attempt)
     return redirect_to(request, "take", attempt_id=attempt.id)
 
 
 @router.get("/take/{attempt_id}/questions/{position}")
-def take_question(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep,
+def take_question(request: Request, db: SessionDep, attempt: AttemptDep,
                   position: Position) -> Response:
     item = next((i for i in attempt.assessment.items if i.position == position), None)
     if item is None or attempt.status(utcnow()) != "in progress":
@@ -79,7 +79,7 @@ def take_question(request: Request, db: SessionDep, user: CurrentUser, attempt: 
 
 
 @router.post("/take/{attempt_id}/submit")
-def finish(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep) -> Response:
+def finish(request: Request, db: SessionDep, attempt: AttemptDep) -> Response:
     try:
         service.finish(db, attempt=attempt)
     except ServiceError as exc:

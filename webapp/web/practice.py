@@ -1,4 +1,5 @@
-"""Progress, spaced-repetition practice and mock interviews."""
+"""A signed-in user's own progress, spaced-repetition practice and mock interviews (signed-in pages:
+the guard is on their group in web/routes.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from fastapi.responses import Response
 from webapp.assessments.service import my_attempt
 from webapp.core.db import utcnow
 from webapp.core.errors import ServiceError
-from webapp.identity.models import Role, User
-from webapp.practice import charts, mock
+from webapp.practice import mock
 from webapp.practice import topics as practice
-from webapp.practice.stats import progress_for
+from webapp.practice.charts import progress_context
 from webapp.questions.curation import list_topics
-from webapp.web.deps import CurrentUser, OptionalUser, SessionDep, StaffUser
+from webapp.web.deps import CurrentUser, SessionDep
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormCount, FormLine, FormLines, Id
 from webapp.web.rendering import flash, render
@@ -21,31 +21,9 @@ from webapp.web.rendering import flash, render
 router = APIRouter()
 
 
-def _progress_context(db: SessionDep, user: User, viewer: User) -> dict[str, object]:
-    progress = progress_for(db, user=user, viewer=viewer, now=utcnow())
-    return {"progress": progress, "activity_chart": charts.activity_bars(progress.days),
-            "score_chart": charts.score_line(progress.days), "mastery_chart": charts.mastery_bars(progress.topics)}
-
-
-@router.get("/")
-def home(request: Request, db: SessionDep, user: OptionalUser) -> Response:
-    context: dict[str, object] = {}
-    if user is not None and user.role == Role.candidate:
-        context = _progress_context(db, user, user) | {"practice": practice.practice_state(db, user=user, now=utcnow())}
-    return render(request, "home.html", context)
-
-
 @router.get("/progress")
 def my_progress(request: Request, db: SessionDep, user: CurrentUser) -> Response:
-    return render(request, "progress/progress.html", _progress_context(db, user, user))
-
-
-@router.get("/progress/{user_id}")
-def candidate_progress(request: Request, db: SessionDep, staff: StaffUser, user_id: Id) -> Response:
-    candidate = db.get(User, user_id)
-    if candidate is None:
-        raise HTTPException(404, "There is no such user.")
-    return render(request, "progress/progress.html", _progress_context(db, candidate, staff))
+    return render(request, "progress/progress.html", progress_context(db, user=user, viewer=user, now=utcnow()))
 
 
 @router.get("/practice")

@@ -18,7 +18,7 @@ router = APIRouter()
 
 @router.get("/questions")
 def question_list(
-    request: Request, db: SessionDep, user: CurrentUser, filters: Annotated[QuestionFilters, Query()]
+    request: Request, db: SessionDep, filters: Annotated[QuestionFilters, Query()]
 ) -> Response:
     page = browse_questions(db, filters=filters)
     context = {"page": page, "filters": page.filters, "tags": all_tags(db)}

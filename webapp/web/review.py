@@ -15,12 +15,12 @@ from webapp.review.access import can_review, earlier_attempts, get_submission
 from webapp.review.models import Recommendation, ReviewComment
 from webapp.submissions.attempts import attempt_answers
 from webapp.submissions.models import Submission
-from webapp.web.deps import FormDataDep, SessionDep, StaffUser, require_staff
+from webapp.web.deps import FormDataDep, SessionDep, StaffUser
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormPosition, FormText, Id, Position
 from webapp.web.rendering import flash, is_partial, render
 
-router = APIRouter(prefix="/review", dependencies=[Depends(require_staff)])  # interviewers and admins only
+router = APIRouter(prefix="/review")  # staff pages: guarded in web/routes.py
 
 
 def reviewable(db: SessionDep, user: StaffUser, submission_id: Id) -> Submission:
@@ -95,7 +95,7 @@ def save_review(request: Request, db: SessionDep, user: StaffUser, submission: R
 
 
 @router.get("/{submission_id}/comment-form")
-def comment_form(request: Request, user: StaffUser, submission: ReviewableDep,
+def comment_form(request: Request, submission: ReviewableDep,
                  line: Position | None = None) -> Response:
     return render(request, "review/_comment_form.html", {"submission": submission, "line": line, "errors": {}})
 
@@ -130,7 +130,7 @@ OwnCommentDep = Annotated[ReviewComment, Depends(own_comment)]
 
 
 @router.get("/comments/{comment_id}/edit")
-def edit_comment_form(request: Request, db: SessionDep, user: StaffUser, comment: OwnCommentDep) -> Response:
+def edit_comment_form(request: Request, db: SessionDep, comment: OwnCommentDep) -> Response:
     service.check_comment_editable(db, comment=comment)  # 409 once the review is submitted
     return render(request, "review/_comment_edit.html", {"comment": comment, "errors": {}})
 

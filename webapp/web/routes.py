@@ -1,15 +1,46 @@
-"""The site's pages outside /admin, in the order their paths are matched. Each router's own
-guard says who may use it: public pages and log-in (health, accounts, questions), candidates
-(practice, submissions, assessments taken), staff (review and staff_assessments: a guard on the
-router). The candidates' assessment routes come before the staff ones: /assessments/join must
-match before /assessments/{assessment_id}."""
+"""The site's pages outside /admin, grouped by who may use them, each group behind one guard: a
+route added to a module of a group cannot forget it. Groups (and routes within them) are matched
+in order: the candidates' /assessments/join comes before the staff's /assessments/{assessment_id}.
+
+- public: health checks, the home page, signing up, in and out;
+- signed in (any role): questions, answering, feedback, progress, practice, assessments taken,
+  the own account (also while a password change is required: get_current_user allows it);
+- staff (interviewers and admins): review, running assessments, candidates' progress.
+
+Admin pages have their own group in webapp/admin/routes.py.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from webapp.web import accounts, assessments, health, practice, questions, review, staff_assessments, submissions
+from webapp.web import (
+    accounts,
+    assessments,
+    health,
+    home,
+    own_account,
+    practice,
+    questions,
+    review,
+    staff_assessments,
+    staff_progress,
+    submissions,
+)
+from webapp.web.deps import get_current_user, require_staff
+
+public = APIRouter()
+for pages in (health, home, accounts):
+    public.include_router(pages.router)
+
+signed_in = APIRouter(dependencies=[Depends(get_current_user)])
+for pages in (own_account, practice, questions, submissions, assessments):
+    signed_in.include_router(pages.router)
+
+staff = APIRouter(dependencies=[Depends(require_staff)])
+for pages in (review, staff_assessments, staff_progress):
+    staff.include_router(pages.router)
 
 router = APIRouter()
-for pages in (health, practice, accounts, questions, submissions, review, assessments, staff_assessments):
-    router.include_router(pages.router)
+for group in (public, signed_in, staff):
+    router.include_router(group)

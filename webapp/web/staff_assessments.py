@@ -14,12 +14,12 @@ from webapp.core.db import utcnow
 from webapp.core.errors import ServiceError
 from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.submissions.attempts import report_rows, report_totals
-from webapp.web.deps import SessionDep, StaffUser, require_staff
+from webapp.web.deps import SessionDep, StaffUser
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormLine, FormLines, FormText, Id
 from webapp.web.rendering import flash, render
 
-router = APIRouter(prefix="/assessments", dependencies=[Depends(require_staff)])
+router = APIRouter(prefix="/assessments")  # staff pages: guarded in web/routes.py
 
 
 def owned_or_404(db: SessionDep, user: StaffUser, assessment_id: Id) -> Assessment:
@@ -41,7 +41,7 @@ def _builder(request: Request, db: SessionDep, *, errors: dict[str, str] | None 
 
 
 @router.get("/new")
-def new_assessment(request: Request, db: SessionDep, user: StaffUser) -> Response:
+def new_assessment(request: Request, db: SessionDep) -> Response:
     return _builder(request, db)
 
 
@@ -68,7 +68,7 @@ def _detail(request: Request, assessment: Assessment, *, errors: dict[str, str] 
 
 
 @router.get("/{assessment_id}")
-def assessment_detail(request: Request, user: StaffUser, assessment: OwnedDep) -> Response:
+def assessment_detail(request: Request, assessment: OwnedDep) -> Response:
     return _detail(request, assessment)
 
 
@@ -96,7 +96,7 @@ def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedD
 
 
 @router.get("/{assessment_id}/report/{attempt_id}")
-def report(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep, attempt_id: Id) -> Response:
+def report(request: Request, db: SessionDep, assessment: OwnedDep, attempt_id: Id) -> Response:
     attempt = next((a for a in assessment.attempts if a.id == attempt_id), None)
     if attempt is None:
         raise HTTPException(404, "This candidate is not invited to this assessment.")

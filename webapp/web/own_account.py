@@ -1,0 +1,47 @@
+"""A signed-in user's own account: changing the password, logging out everywhere (signed-in pages:
+guarded in web/routes.py; reachable while a password change is required)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from webapp.core.errors import Invalid
+from webapp.identity import accounts as service
+from webapp.identity.sessions import start_session
+from webapp.web.deps import CurrentUser, HasherDep, SessionDep
+from webapp.web.errors import redirect_to
+from webapp.web.params import FormText
+from webapp.web.rendering import flash, render
+
+router = APIRouter()
+
+
+@router.post("/account/logout-everywhere")
+def logout_everywhere(request: Request, db: SessionDep, user: CurrentUser) -> Response:
+    service.logout_everywhere(db, user=user)
+    request.session.clear()
+    flash(request, "You have been logged out on every device.")
+    return redirect_to(request, "login_form")
+
+
+@router.get("/account/password")
+def password_form(request: Request) -> Response:
+    return render(request, "accounts/password.html", {"errors": {}})
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request, db: SessionDep, hasher: HasherDep, user: CurrentUser,
+    current_password: FormText = "", new_password: FormText = "",
+) -> Response:
+    try:
+        service.change_password(
+            db, hasher=hasher, user=user, current_password=current_password, new_password=new_password
+        )
+    except Invalid as exc:
+        return render(request, "accounts/password.html", {"errors": exc.errors}, block="form", status_code=422)
+    # Every session was revoked; this browser gets a fresh one.
+    start_session(request.session, db, user=user, user_agent=request.headers.get("user-agent", ""))
+    flash(request, "Your password was changed. Other devices have been logged out.", "success")
+    return redirect_to(request, "home")
