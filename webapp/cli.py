@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -54,8 +55,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     # X-Forwarded-For/-Proto only from REHEARSE_TRUSTED_PROXIES; uvicorn's own default would trust
     # 127.0.0.1, letting anyone on the host choose the address log-in throttling counts.
     trusted = settings.forwarded_allow_ips
+    if "public_url" not in settings.model_fields_set:
+        # Unset, the public URL is where this server listens, so forms posted to it pass the CSRF
+        # origin check on any --port (a server reached under another name must set it).
+        os.environ["REHEARSE_PUBLIC_URL"] = served_url(args.host, args.port)
     uvicorn.run("webapp.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None, log_level="info")
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL a browser on this machine uses for a server listening on ``host``:``port``."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}"
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:

@@ -4,6 +4,7 @@ as uvicorn's ProxyHeadersMiddleware reads it, so log-in throttling counts the re
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 import uvicorn
@@ -81,6 +82,7 @@ def test_serve_hands_uvicorn_the_trusted_proxies_only(monkeypatch, trusted, prox
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
     monkeypatch.setenv("REHEARSE_TRUSTED_PROXIES", trusted)
+    monkeypatch.setenv("REHEARSE_PUBLIC_URL", "https://rehearse.example.org")
     cli.main(["serve", "--port", "8123"])
     # uvicorn's own defaults would read the headers from 127.0.0.1 (proxy_headers=True, FORWARDED_ALLOW_IPS).
     assert calls[0]["proxy_headers"] is proxy_headers and calls[0]["forwarded_allow_ips"] == allow
@@ -121,3 +123,15 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(settings, make_user
         assert answer.status_code == 303
     finally:
         app.state.db.dispose()
+
+
+def test_serve_without_a_public_url_uses_its_own_address(monkeypatch):
+    # Forms posted to `rehearse serve --port N` pass the CSRF origin check with no further setting.
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.delenv("REHEARSE_PUBLIC_URL", raising=False)  # restored (unset) after the test
+    cli.main(["serve", "--port", "8123"])
+    assert os.environ["REHEARSE_PUBLIC_URL"] == "http://127.0.0.1:8123"
+    monkeypatch.setenv("REHEARSE_PUBLIC_URL", "https://rehearse.example.org")
+    cli.main(["serve", "--port", "8123"])
+    assert os.environ["REHEARSE_PUBLIC_URL"] == "https://rehearse.example.org"  # a set one is kept
+    assert cli.served_url("0.0.0.0", 80) == "http://127.0.0.1:80" and cli.served_url("::1", 8) == "http://[::1]:8"
