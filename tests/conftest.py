@@ -22,7 +22,7 @@ from webapp.core.migrate import upgrade_to_head
 from webapp.identity.models import Role, User
 from webapp.identity.passwords import make_hasher
 from webapp.main import create_app
-from webapp.questions.bank import default_bank_dir, read_path
+from webapp.questions.bank import ParsedBank, default_bank_dir, parse_document, read_path
 from webapp.questions.curation import get_question
 from webapp.questions.importer import apply_import
 from webapp.review.models import Review, ReviewState
@@ -150,14 +150,33 @@ def admin_client(client, make_user):
     return client
 
 
-@pytest.fixture
-def bank(app):
-    """The shipped bank, imported into this test's database."""
-    parsed = read_path(default_bank_dir())
+# A small bank for most tests: every topic, and the questions of three topics, which between them
+# have text, single- and multiple-answer choice and code questions (10 questions instead of 61).
+SMALL_BANK_FILES = ("topics.yaml", "synonyms.yaml", "01-fastapi-vs-flask.yaml", "02-pydantic.yaml",
+                    "06-error-handling.yaml")
+
+
+def _import_bank(app, parsed: ParsedBank) -> ParsedBank:
     with session_scope(app.state.db.write_session) as db:
         plan = apply_import(db, bank=parsed, actor=None, source="test")
     assert plan.ok, plan.errors
     return parsed
+
+
+@pytest.fixture
+def bank(app) -> ParsedBank:
+    """A few of the shipped bank's questions (SMALL_BANK_FILES), imported into this test's database."""
+    parsed = ParsedBank()
+    for name in SMALL_BANK_FILES:
+        path = default_bank_dir() / name
+        parse_document(path.read_text(encoding="utf-8"), filename=name, into=parsed)
+    return _import_bank(app, parsed)
+
+
+@pytest.fixture
+def shipped_bank(app) -> ParsedBank:
+    """The whole shipped bank, for tests about the bank itself (counts, every topic's questions)."""
+    return _import_bank(app, read_path(default_bank_dir()))
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ def test_list_needs_login(client, bank):
     assert client.get("/questions", follow_redirects=False).headers["location"] == "/login?next=/questions"
 
 
-def test_list_shows_counts_and_paginates(candidate_client, bank):
+def test_list_shows_counts_and_paginates(candidate_client, shipped_bank):
+    bank = shipped_bank  # more than one page of questions
     html = candidate_client.get("/questions").text
     published = [q for q in bank.questions if q.status == "published"]
     assert f"{len(published)} questions" in html
@@ -57,7 +58,8 @@ def test_topic_counts_ignore_the_topic_filter(candidate_client, bank):
     assert f"{other.name} ({sum(1 for q in bank.questions if q.topic == other.slug)})" in html
 
 
-def test_full_text_search_finds_words_in_title_and_prompt(candidate_client, bank):
+def test_full_text_search_finds_words_in_title_and_prompt(candidate_client, shipped_bank):
+    bank = shipped_bank  # "uploads" is in the file-uploads topic
     html = candidate_client.get("/questions", params={"q": "Flask"}).text
     found = _slugs(html)
     assert found and all("flask" in (q.title + q.prompt).lower() for q in bank.questions if q.slug in found)
