@@ -56,3 +56,8 @@ def wait_for(condition: Callable[[], T], *, timeout: float, message: str, interv
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+# The list pages with a filter form (a method="get" form), as an admin sees them.
+ADMIN_PAGES_WITH_FILTERS = ["/questions", "/submissions", "/review", "/admin/users", "/admin/audit",
+                            "/admin/questions"]

@@ -5,11 +5,11 @@ of the database's range."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 Row = TypeVar("Row")
 
@@ -21,6 +21,15 @@ class ListFilters(BaseModel):
 
     cursor: ClassVar[tuple[str, ...]] = ()  # where a page continues: never carried into other links
     quiet_defaults: ClassVar[tuple[str, ...]] = ()  # left out of links while at their default
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_any(cls, data: Any) -> Any:
+        """An empty field (a select left at "any", a cleared date or box) is no filter: its default.
+        Forms send every field, so without this a list 422s as soon as one is left empty."""
+        if isinstance(data, Mapping):
+            return {key: value for key, value in data.items() if value != "" and value != [""]}
+        return data
 
     def query_string(self, **override: object) -> str:
         values: dict[str, object] = {k: v for k, v in self.model_dump(mode="json").items() if k not in self.cursor}

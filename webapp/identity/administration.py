@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from webapp.audit.service import record_event
 from webapp.core.errors import Conflict
 from webapp.core.inputs import Line, PageNumber
 from webapp.core.like import contains_text
+from webapp.core.listing import ListFilters
 from webapp.identity.accounts import set_active, set_role
 from webapp.identity.models import Role, User
 from webapp.identity.sessions import revoke_all_sessions
@@ -22,9 +23,7 @@ from webapp.identity.sessions import revoke_all_sessions
 PER_PAGE = 30
 
 
-class UserFilters(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+class UserFilters(ListFilters):
     q: Line = Field(default="", max_length=200)
     role: Role | None = None
     page: PageNumber = 1
