@@ -20,3 +20,9 @@ def test_seconds_percent_and_lines() -> None:
     assert seconds_since(NOW - timedelta(seconds=12.4), NOW) == 12
     assert percent(0.555) == 56 and percent(None) == 0 and percent(1) == 100
     assert line_count("a") == 1 and line_count("a\nb\n") == 3
+
+
+def test_counted_nouns_agree_with_their_number() -> None:
+    from webapp.web.formatting import counted
+
+    assert [counted(n, "question") for n in (0, 1, 2)] == ["0 questions", "1 question", "2 questions"]

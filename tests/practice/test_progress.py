@@ -243,8 +243,11 @@ def test_mock_interview_end_to_end(candidate_client, app, bank) -> None:
         "csrf_token": token})
     while app.state.grader.process_one():
         pass
-    candidate_client.post(f"/assessments/take/{attempt.group(1)}/submit", data={"csrf_token": token})
+    done = candidate_client.post(f"/assessments/take/{attempt.group(1)}/submit", data={"csrf_token": token},
+                                 follow_redirects=False)
+    assert done.headers["location"] == f"/practice/mock/{attempt.group(1)}"  # a mock's results, not an interviewer
     summary = candidate_client.get(f"/practice/mock/{attempt.group(1)}").text
+    assert "Mock interview submitted" in summary and "Your interviewer" not in summary
     assert "Total:" in summary and "not answered" in summary
     assert "/practice/mock/" + attempt.group(1) in candidate_client.get("/practice/mock").text
     assert "Mock interview" not in candidate_client.get("/assessments").text

@@ -84,5 +84,8 @@ def finish(request: Request, db: SessionDep, attempt: AttemptDep) -> Response:
         service.finish(db, attempt=attempt)
     except ServiceError as exc:
         raise HTTPException(http_status(exc), exc.errors["form"]) from None
+    if attempt.assessment.kind == "mock":  # one's own practice: the scores are on the summary now
+        flash(request, "Mock interview submitted: your scores and feedback are below.", "success")
+        return redirect_to(request, "mock_summary", attempt_id=attempt.id)
     flash(request, "Assessment submitted. Your interviewer will review it.", "success")
     return redirect_to(request, "take", attempt_id=attempt.id)

@@ -29,4 +29,10 @@ def line_count(text: str) -> int:
     return text.count("\n") + 1
 
 
-FILTERS = {"seconds_since": seconds_since, "waited": waited, "percent": percent, "line_count": line_count}
+def counted(count: int, noun: str) -> str:
+    """``3 | counted("question")`` → "3 questions", and "1 question" (nouns that take an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+FILTERS = {"seconds_since": seconds_since, "waited": waited, "percent": percent, "line_count": line_count,
+           "counted": counted}
