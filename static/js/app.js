@@ -22,3 +22,22 @@ function startCountdowns() {
 }
 document.addEventListener("DOMContentLoaded", startCountdowns);
 document.addEventListener("htmx:afterSettle", startCountdowns);
+
+// Phones: the site menu starts folded (the page is served with it open, for browsers without
+// JavaScript), and follows the screen when it is turned or resized.
+const narrow = window.matchMedia("(max-width: 768px)");
+function fitMenu() {
+  for (const menu of document.querySelectorAll("details.site-menu")) menu.open = !narrow.matches;
+}
+document.addEventListener("DOMContentLoaded", fitMenu);
+narrow.addEventListener("change", fitMenu);
+
+// Escape closes an open menu (the site menu on a phone, the account menu) and returns focus to it.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const menu of document.querySelectorAll("details.dropdown[open], details.site-menu[open]")) {
+    if (menu.classList.contains("site-menu") && !narrow.matches) continue;
+    menu.open = false;
+    menu.querySelector("summary")?.focus();
+  }
+});
