@@ -3,6 +3,8 @@ document.addEventListener("htmx:afterSwap", (event) => {
   // Move focus to the first invalid field after a form is re-rendered with errors.
   const invalid = event.detail.target.querySelector?.("[aria-invalid='true']");
   if (invalid) invalid.focus();
+  // After Submit, focus goes to the answer's status (announced: it is an aria-live region), not <body>.
+  else if (event.detail.target.id === "answer-result") event.detail.target.focus();
 });
 
 // Count down to a server-set deadline; the server refuses late answers whatever this shows.

@@ -23,6 +23,7 @@ def test_text_answer_gets_live_feedback(page, live_server) -> None:
         "generates OpenAPI docs automatically. Flask has a more mature ecosystem of extensions.")
     page.get_by_role("button", name="Submit answer").click()
     status = page.locator("#submission-status")
+    expect(page.locator("#answer-result")).to_be_focused()  # not <body>: the status is read out
     expect(status.get_by_text("Score:")).to_be_visible(timeout=15_000)
     expect(status.locator(".rubric-feedback li.verdict-met").first).to_be_visible()
     expect(status.locator("mark").first).to_be_visible()
