@@ -127,6 +127,8 @@ def test_override_needs_a_reason_and_candidate_sees_the_review(app, bank, make_u
     assert "Good app object." in page and "Solid work." in page
     assert "Strong yes" not in page and "recommendation" not in page.lower()
     assert "1 new" not in viewer.get("/questions").text  # opened, so no longer new
+    history = viewer.get("/submissions").text  # My answers shows the interviewer's score, not the grader's
+    assert "70 <small>(interviewer; automatic 40)</small>" in history
     assert "review.score_overridden" in _admin_audit(app, make_user, make_client)
     again = _post(interviewer, f"/review/{submission.id}/claim")
     assert again.status_code == 409 and "already been reviewed" in again.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -222,3 +223,13 @@ def request_by_author(db: Session, *, submission: Submission, user: User) -> Non
     if submission.status != SubmissionStatus.graded:
         raise Conflict({"form": "You can ask for a review once your answer is graded."})
     request_review(db, submission=submission)
+
+
+def overridden_scores(db: Session, *, submission_ids: Sequence[int]) -> dict[int, int]:
+    """Submission id → the score an interviewer set in a submitted review (where they changed it)."""
+    if not submission_ids:
+        return {}
+    rows = db.execute(select(Review.submission_id, Review.final_score).where(
+        Review.submission_id.in_(submission_ids), Review.state == ReviewState.submitted,
+        Review.final_score.is_not(None)))
+    return {submission_id: score for submission_id, score in rows if score is not None}

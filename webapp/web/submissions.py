@@ -119,5 +119,6 @@ def submission_status(request: Request, db: SessionDep, user: CurrentUser, submi
 def submission_history(request: Request, db: SessionDep, user: CurrentUser,
                        filters: Annotated[history.HistoryFilters, Query()]) -> Response:
     page = history.list_history(db, user=user, filters=filters)
-    return render(request, "submissions/list.html", {"page": page, "filters": filters,
+    finals = reviews.overridden_scores(db, submission_ids=[item.id for item in page.items])
+    return render(request, "submissions/list.html", {"page": page, "filters": filters, "finals": finals,
                                                      "is_staff": user.role != Role.candidate}, block="results")
