@@ -244,3 +244,14 @@ def test_a_double_click_sent_at_once_makes_one_submission(answer, candidate_clie
 def test_a_malformed_form_token_is_422(answer, bank, app):
     response = answer(_first(bank, "text").slug, answer="An answer.", form_token="not a token!")
     assert response.status_code == 422 and _count(app) == 0
+
+
+def test_the_model_answer_waits_behind_a_click_after_a_miss(answer, candidate_client, bank, drain):
+    spec = _first(bank, "text")
+    strong = next(c.answer for c in spec.calibration if c.expect == "strong")
+    missed = answer(spec.slug, answer="I am not sure, sorry.").headers["location"]
+    solved = answer(spec.slug, answer=strong).headers["location"]
+    drain()
+    assert '<details class="model-answer">' in candidate_client.get(missed).text  # closed: no spoiler
+    assert "try again first?" in candidate_client.get(missed).text
+    assert '<details class="model-answer" open>' in candidate_client.get(solved).text
