@@ -26,3 +26,9 @@ def test_counted_nouns_agree_with_their_number() -> None:
     from webapp.web.formatting import counted
 
     assert [counted(n, "question") for n in (0, 1, 2)] == ["0 questions", "1 question", "2 questions"]
+
+
+def test_durations_read_as_a_clock() -> None:
+    from webapp.web.formatting import clock
+
+    assert [clock(s) for s in (None, 0, 40, 300, 3725)] == ["—", "0:00", "0:40", "5:00", "1:02:05"]

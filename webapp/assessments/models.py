@@ -44,12 +44,17 @@ class Assessment(Base):
     )
 
     owner: Mapped[User] = relationship()
+
     items: Mapped[list[AssessmentQuestion]] = relationship(
         order_by="AssessmentQuestion.position", cascade="all, delete-orphan", lazy="selectin"
     )
     attempts: Mapped[list[AssessmentAttempt]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", order_by="AssessmentAttempt.id"
     )
+
+    @property
+    def time_limit_seconds(self) -> int:
+        return 60 * self.time_limit_minutes
 
 
 class AssessmentQuestion(Base):
@@ -81,11 +86,12 @@ class AssessmentAttempt(Base):
     assessment: Mapped[Assessment] = relationship(back_populates="attempts")
     candidate: Mapped[User] = relationship()
 
-    def minutes_used(self, now: datetime) -> int | None:
+    def seconds_used(self, now: datetime) -> int | None:
+        """Time on the clock so far (to submission or the deadline once ended); None before the start."""
         if self.started_at is None:
             return None
         end = self.submitted_at or min(now, self.deadline_at or now)
-        return int((end - self.started_at).total_seconds() // 60)
+        return int((end - self.started_at).total_seconds())
 
     def has_ended(self, now: datetime) -> bool:
         """Submitted, or past its deadline: the answers are final."""

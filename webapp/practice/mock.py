@@ -68,7 +68,7 @@ class MockSummary:
     rows: list[ReportRow]
     total: int | None  # None (with nothing else graded) while the mock runs: feedback comes at the end
     possible: int
-    minutes_used: int | None
+    seconds_used: int | None
     weakest: list[WeakPoint]
     review_topics: list[tuple[str, str]]
 
@@ -76,7 +76,7 @@ class MockSummary:
 def summarise(db: Session, *, attempt: AssessmentAttempt, now: datetime) -> MockSummary:
     rows = report_rows(db, attempt=attempt)
     if not attempt.has_ended(now):
-        return MockSummary(rows, None, 100 * len(rows), attempt.minutes_used(now), [], [])
+        return MockSummary(rows, None, 100 * len(rows), attempt.seconds_used(now), [], [])
     weakest: list[WeakPoint] = []
     topic_scores: Counter[tuple[str, str]] = Counter()
     for row in rows:
@@ -93,7 +93,7 @@ def summarise(db: Session, *, attempt: AssessmentAttempt, now: datetime) -> Mock
     weakest.sort(key=lambda w: -w.weight)
     total = sum(r.submission.score or 0 for r in rows if r.submission)
     review = [topic for topic, missing in topic_scores.most_common(3) if missing > 30]
-    return MockSummary(rows, total, 100 * len(rows), attempt.minutes_used(now), weakest[:5], review)
+    return MockSummary(rows, total, 100 * len(rows), attempt.seconds_used(now), weakest[:5], review)
 
 
 def my_mocks(db: Session, *, user: User) -> list[AssessmentAttempt]:

@@ -34,5 +34,14 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def clock(seconds: int | None) -> str:
+    """A duration as a clock face: 40 → "0:40", 3725 → "1:02:05" ("—" when there is none)."""
+    if seconds is None:
+        return "—"
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 FILTERS = {"seconds_since": seconds_since, "waited": waited, "percent": percent, "line_count": line_count,
-           "counted": counted}
+           "counted": counted, "clock": clock}
