@@ -71,6 +71,7 @@ def test_invite_take_answer_and_report(make_user, make_client, bank, app):
     _post(candidate, f"/assessments/take/{attempt}/submit")
     assert "submitted" in interviewer.get(f"/assessments/{assessment_id}").text
     report = interviewer.get(f"/assessments/{assessment_id}/report/{attempt}").text
+    assert re.search(r"Time used: \d+:\d\d of \d+:00\.", report), "time used reads as a clock"
     assert "Time used:" in report and "not answered" in report and re.search(r'href="/review/\d+"', report)
     closed = _post(candidate, f"/questions/{text.slug}/submissions",
                    {"answer": "Another try.", "attempt": str(attempt)})
