@@ -62,6 +62,8 @@ def test_invite_take_answer_and_report(make_user, make_client, bank, app):
     answered = _post(candidate, f"/questions/{text.slug}/submissions", {
         "answer": "FastAPI runs on ASGI with Starlette and validates with Pydantic.", "attempt": str(attempt)})
     assert answered.status_code == 303 and answered.headers["location"] == f"/assessments/take/{attempt}"
+    reopened = candidate.get(f"/assessments/take/{attempt}/questions/1").text  # the answer sent, not an empty box
+    assert "FastAPI runs on ASGI with Starlette and validates with Pydantic.</textarea>" in reopened
     other = next(q.slug for q in bank.questions if q.slug not in (text.slug, choice.slug) and q.kind == "text")
     wrong_question = _post(candidate, f"/questions/{other}/submissions",
                            {"answer": "x y z", "attempt": str(attempt)})

@@ -43,6 +43,15 @@ def attempt_answers(db: Session, *, attempt_id: int, question_id: int | None = N
     return list(db.scalars(statement))
 
 
+def last_answer_values(db: Session, *, attempt_id: int, question_id: int) -> dict[str, object]:
+    """The answer form's values as the candidate last sent them in this attempt (empty if never)."""
+    answers = attempt_answers(db, attempt_id=attempt_id, question_id=question_id)
+    if not answers:
+        return {}
+    last = answers[-1]
+    return {"answer": last.answer_text, "choices": list(last.choice_ids), "code": last.code}
+
+
 def report_rows(db: Session, *, attempt: AssessmentAttempt) -> list[ReportRow]:
     """For each question, every answer the candidate gave to it inside this attempt."""
     answers: dict[int, list[Submission]] = {}

@@ -13,7 +13,7 @@ from webapp.assessments.models import AssessmentAttempt
 from webapp.core.db import utcnow
 from webapp.core.errors import ServiceError
 from webapp.identity.models import Role
-from webapp.submissions.attempts import report_rows
+from webapp.submissions.attempts import last_answer_values, report_rows
 from webapp.web.deps import CurrentUser, SessionDep
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormLine, Id, Line, Position
@@ -74,8 +74,9 @@ def take_question(request: Request, db: SessionDep, attempt: AttemptDep,
     if item is None or attempt.status(utcnow()) != "in progress":
         raise HTTPException(404, "This question is not open: the assessment is not in progress.")
     question = item.question
+    values = last_answer_values(db, attempt_id=attempt.id, question_id=question.id)  # reopened: what was sent
     return render(request, "questions/detail.html", {"question": question, "revision": question.current_revision,
-                                                     "attempt": attempt, "position": position})
+                                                     "attempt": attempt, "position": position, "values": values})
 
 
 @router.post("/take/{attempt_id}/submit")
