@@ -17,10 +17,24 @@ function startCountdowns() {
       const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
       const m = Math.floor(left / 60), s = left % 60;
       el.textContent = left ? `${m}:${String(s).padStart(2, "0")}` : "time is up";
+      if (left <= 60 && !el.dataset.warned) warnTimeShort(el, left);
       if (left) setTimeout(tick, 1000);
     };
     tick();
   }
+}
+// Once, with a minute or less to go: say so where screen readers hear it.
+function warnTimeShort(el, left) {
+  el.dataset.warned = "1";
+  el.classList.add("time-short");
+  const area = document.getElementById("flash-area");
+  if (!area) return;
+  const note = document.createElement("article");
+  note.className = "flash flash-error";
+  note.setAttribute("role", "alert");
+  note.textContent = left > 0 ? "Less than a minute left: send your answers now; the server refuses them after the deadline."
+                              : "Time is up.";
+  area.append(note);
 }
 document.addEventListener("DOMContentLoaded", startCountdowns);
 document.addEventListener("htmx:afterSettle", startCountdowns);

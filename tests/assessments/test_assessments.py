@@ -57,11 +57,13 @@ def test_invite_take_answer_and_report(make_user, make_client, bank, app):
     _post(candidate, f"/assessments/take/{attempt}/start")
     page = candidate.get(f"/assessments/take/{attempt}").text
     assert "data-deadline=" in page and "in progress" in page
+    assert 'data-confirm="2 questions not answered yet. Submit anyway?' in page  # asked before submitting
     question_page = candidate.get(f"/assessments/take/{attempt}/questions/1").text
     assert f'name="attempt" value="{attempt}"' in question_page
     answered = _post(candidate, f"/questions/{text.slug}/submissions", {
         "answer": "FastAPI runs on ASGI with Starlette and validates with Pydantic.", "attempt": str(attempt)})
     assert answered.status_code == 303 and answered.headers["location"] == f"/assessments/take/{attempt}"
+    assert 'data-confirm="1 question not answered yet.' in candidate.get(f"/assessments/take/{attempt}").text
     reopened = candidate.get(f"/assessments/take/{attempt}/questions/1").text  # the answer sent, not an empty box
     assert "FastAPI runs on ASGI with Starlette and validates with Pydantic.</textarea>" in reopened
     other = next(q.slug for q in bank.questions if q.slug not in (text.slug, choice.slug) and q.kind == "text")

@@ -85,6 +85,10 @@ def test_candidate_takes_a_two_question_assessment(browser, live_server) -> None
         candidate.get_by_role("button", name="Submit answer").click()
         expect(candidate.get_by_text("Answer saved.")).to_be_visible()
     expect(candidate.locator("table")).not_to_contain_text("not answered")
+    candidate.clock.install()  # the page's clock only: the server keeps its own deadline
+    candidate.reload()
+    candidate.clock.fast_forward("19:15")
+    expect(candidate.get_by_role("alert").filter(has_text="Less than a minute left")).to_be_visible()
     candidate.get_by_role("button", name="Submit the assessment").click()
     expect(candidate.get_by_text("Assessment submitted.")).to_be_visible()
 

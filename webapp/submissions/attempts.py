@@ -28,11 +28,12 @@ class ReportRow:
 class ReportTotals:
     scored: int  # the sum of the counting answers' scores (ungraded ones count nothing yet)
     possible: int  # 100 a question
+    unanswered: int = 0  # questions without an answer yet
 
 
 def report_totals(rows: list[ReportRow]) -> ReportTotals:
     scored = sum(row.submission.score for row in rows if row.submission and row.submission.score is not None)
-    return ReportTotals(scored=scored, possible=100 * len(rows))
+    return ReportTotals(scored=scored, possible=100 * len(rows), unanswered=sum(not row.answers for row in rows))
 
 
 def attempt_answers(db: Session, *, attempt_id: int, question_id: int | None = None) -> list[Submission]:

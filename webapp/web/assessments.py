@@ -13,7 +13,7 @@ from webapp.assessments.models import AssessmentAttempt
 from webapp.core.db import utcnow
 from webapp.core.errors import ServiceError
 from webapp.identity.models import Role
-from webapp.submissions.attempts import last_answer_values, report_rows
+from webapp.submissions.attempts import last_answer_values, report_rows, report_totals
 from webapp.web.deps import CurrentUser, SessionDep
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormLine, Id, Line, Position
@@ -57,7 +57,8 @@ def join(request: Request, db: SessionDep, user: CurrentUser, code: FormLine = "
 
 @router.get("/take/{attempt_id}")
 def take(request: Request, db: SessionDep, attempt: AttemptDep) -> Response:
-    context = {"attempt": attempt, "rows": report_rows(db, attempt=attempt), "now": utcnow()}
+    rows = report_rows(db, attempt=attempt)
+    context = {"attempt": attempt, "rows": rows, "totals": report_totals(rows), "now": utcnow()}
     return render(request, "assessments/take.html", context)
 
 
