@@ -13,7 +13,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 _SPANS_ONLY = HtmlFormatter(nowrap=True)
-_NUMBERED = HtmlFormatter(cssclass="highlight", wrapcode=True, linenos="inline", lineanchors="L")
+# Line anchors "src-N": the review page's own code table owns "L-N" (an id must be unique).
+_NUMBERED = HtmlFormatter(cssclass="highlight", wrapcode=True, linenos="inline", lineanchors="src")
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol", "li",

@@ -99,8 +99,8 @@ class Scorecard:
 
 
 def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card: Scorecard, submit: bool) -> Review:
-    """Save the draft, or submit it. A final score different from the automatic one needs a reason."""
-    review = _holding(db, submission=submission, reviewer=reviewer)
+    """Save the draft, or submit it. A final score different from the automatic one needs a reason.
+    The card is checked before the review is claimed: a refused card claims nothing."""
     errors: dict[str, str] = {}
     ratings = {k: v for k, v in card.ratings.items() if v in RATINGS}
     recommendation = Recommendation(card.recommendation) if card.recommendation in Recommendation.__members__ else None
@@ -112,6 +112,7 @@ def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card:
         errors["recommendation"] = "Choose a recommendation before submitting the review."
     if errors:
         raise Invalid(errors)
+    review = _holding(db, submission=submission, reviewer=reviewer)
     review.point_ratings, review.recommendation = ratings, recommendation
     review.overall_comment = card.overall_comment.strip()[:20_000]
     review.final_score = final if overriding else None

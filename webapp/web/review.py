@@ -106,10 +106,11 @@ def add_comment(request: Request, db: SessionDep, user: StaffUser, submission: R
     try:
         service.add_comment(db, submission=submission, author=user, line=line, body=body)
     except ServiceError as exc:
-        if is_partial(request):
+        if is_partial(request):  # the form again, in place of itself: the line's comments stay
+            target = f"#comment-form-{line or 'general'}"
             return render(request, "review/_comment_form.html",
                           {"submission": submission, "line": line, "errors": exc.errors, "body": body},
-                          status_code=http_status(exc))
+                          status_code=http_status(exc), headers={"HX-Retarget": target, "HX-Reswap": "outerHTML"})
         return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=http_status(exc),
                      comment_line=line)
     if is_partial(request):
