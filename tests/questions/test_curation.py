@@ -63,6 +63,9 @@ def test_field_errors_rerender_the_editor_with_422(admin_client, bank):
     assert "claim 2 (&#39;filters&#39;)" in html and "one word proves nothing" in html  # names the line
     assert "say why it is wrong" in html
     assert 'value="Bad Slug!"' in html  # nothing typed is lost
+    # In the editor's words, not pydantic's: no regular expressions, no "Input should be".
+    assert "Use lowercase letters, digits and single hyphens" in html and "Give at most 5." in html
+    assert "should match pattern" not in html and "Input should" not in html
 
 
 def test_duplicate_slug_is_refused(admin_client, bank):

@@ -236,5 +236,34 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
             key = "equivalent_mutants"
         else:
             key = loc[0] if loc else "form"
-        errors.setdefault(key, err["msg"].removeprefix("Value error, "))
+        errors.setdefault(key, _plain_message(err, field=loc[-1] if loc else ""))
     return errors
+
+
+_PATTERN_HINTS = {
+    "slug": "Use lowercase letters, digits and single hyphens, like cors-preflight.",
+    "topic": "Choose one of the topics.",
+    "id": "A choice id is 1 to 8 lowercase letters or digits, like a or b2.",
+    "mutant": "A mutant id looks like m-0123abcd (as `rehearse questions mutants` prints it).",
+}
+
+
+def _plain_message(err: Any, *, field: str) -> str:
+    """Pydantic's message in the editor's words (no regular expressions or type names)."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "string_pattern_mismatch":
+        if field.isdigit():  # an item of a list: tags or allowed extensions
+            return "Tags are lowercase letters, digits and hyphens; extensions look like .py."
+        return _PATTERN_HINTS.get(field, "This is not in the expected format.")
+    plain = {
+        "string_too_short": "This cannot be empty.",
+        "string_too_long": f"At most {ctx.get('max_length')} characters.",
+        "too_long": f"At most {ctx.get('max_length')} items.",
+        "int_parsing": "Give a whole number.", "int_from_float": "Give a whole number.",
+        "float_parsing": "Give a number.",
+        "greater_than_equal": f"Give at least {ctx.get('ge')}.", "less_than_equal": f"Give at most {ctx.get('le')}.",
+        "greater_than": f"Give more than {ctx.get('gt')}.", "less_than": f"Give less than {ctx.get('lt')}.",
+        "enum": "Choose one of the options.", "literal_error": "Choose one of the options.",
+        "missing": "This is required.",
+    }
+    return plain.get(kind) or str(err["msg"]).removeprefix("Value error, ")
