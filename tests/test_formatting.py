@@ -32,3 +32,15 @@ def test_durations_read_as_a_clock() -> None:
     from webapp.web.formatting import clock
 
     assert [clock(s) for s in (None, 0, 40, 300, 3725)] == ["—", "0:00", "0:40", "5:00", "1:02:05"]
+
+
+def test_a_moment_is_a_time_element_in_utc_for_the_browser_to_localise() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from webapp.web.formatting import when
+
+    moment = datetime(2026, 12, 2, 9, 5, 7, tzinfo=timezone(timedelta(hours=2)))  # 07:05:07 UTC
+    html = str(when(moment, "seconds"))
+    assert 'data-local="seconds"' in html and 'title="2026-12-02 07:05:07 UTC"' in html
+    assert html.endswith(">2026-12-02 07:05:07 UTC</time>") and str(when(moment.astimezone(UTC), "date")).endswith(
+        ">2026-12-02 UTC</time>")

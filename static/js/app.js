@@ -63,3 +63,24 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset?.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 }, true);
+
+// Moments in the viewer's own time zone (the page says UTC, which is also kept in the title).
+const LOCAL_STYLES = {
+  date: { dateStyle: "medium" },
+  datetime: { dateStyle: "medium", timeStyle: "short" },
+  seconds: { dateStyle: "medium", timeStyle: "medium" },
+  time: { timeStyle: "short" },
+  time_seconds: { timeStyle: "medium" },
+};
+function localTimes(root) {
+  for (const el of (root || document).querySelectorAll("time[data-local]")) {
+    if (el.dataset.localised) continue;
+    const moment = new Date(el.getAttribute("datetime"));
+    const style = LOCAL_STYLES[el.dataset.local];
+    if (Number.isNaN(moment.getTime()) || !style) continue;
+    el.textContent = new Intl.DateTimeFormat(undefined, style).format(moment);
+    el.dataset.localised = "1";
+  }
+}
+document.addEventListener("DOMContentLoaded", () => localTimes());
+document.addEventListener("htmx:afterSettle", (event) => localTimes(event.detail.elt));

@@ -1,8 +1,10 @@
-"""Numbers as pages show them: the arithmetic stays here, out of the templates."""
+"""Numbers and moments as pages show them: the arithmetic stays here, out of the templates."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+
+from markupsafe import Markup
 
 
 def seconds_since(earlier: datetime, now: datetime) -> int:
@@ -43,5 +45,17 @@ def clock(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+_WHEN = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M", "seconds": "%Y-%m-%d %H:%M:%S", "time": "%H:%M",
+         "time_seconds": "%H:%M:%S"}
+
+
+def when(moment: datetime, style: str = "datetime") -> Markup:
+    """A moment as a <time> element: UTC in the page (and its title); app.js rewrites the text in
+    the viewer's own time zone, so without JavaScript it still reads right, as UTC."""
+    utc = f"{moment.astimezone(UTC).strftime(_WHEN[style])} UTC"
+    return Markup('<time datetime="{}" title="{}" data-local="{}">{}</time>').format(
+        moment.isoformat(), utc, style, utc)
+
+
 FILTERS = {"seconds_since": seconds_since, "waited": waited, "percent": percent, "line_count": line_count,
-           "counted": counted, "clock": clock}
+           "counted": counted, "clock": clock, "when": when}
