@@ -69,7 +69,9 @@ class Site:
 def make_site(tmp_path: Path, database_url: str | None, **settings: str) -> Site:
     data_dir = tmp_path / "instance"
     data_dir.mkdir()
-    env = {**os.environ, "REHEARSE_DATA_DIR": str(data_dir), "REHEARSE_SECRET_KEY": "fault-test-secret",
+    # Only the settings given here: nothing a test process happened to set leaks into the site.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("REHEARSE_")}
+    env = {**inherited, "REHEARSE_DATA_DIR": str(data_dir), "REHEARSE_SECRET_KEY": "fault-test-secret",
            **{f"REHEARSE_{k.upper()}": v for k, v in settings.items()}}
     if database_url:
         env["REHEARSE_DATABASE_URL"] = database_url

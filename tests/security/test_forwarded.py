@@ -128,7 +128,10 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(settings, make_user
 def test_serve_without_a_public_url_uses_its_own_address(monkeypatch):
     # Forms posted to `rehearse serve --port N` pass the CSRF origin check with no further setting.
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
-    monkeypatch.delenv("REHEARSE_PUBLIC_URL", raising=False)  # restored (unset) after the test
+    # setenv first, so monkeypatch records the variable's state and unsets it again afterwards
+    # (a delenv of an unset variable records nothing, and the value serve sets would leak).
+    monkeypatch.setenv("REHEARSE_PUBLIC_URL", "")
+    monkeypatch.delenv("REHEARSE_PUBLIC_URL")
     cli.main(["serve", "--port", "8123"])
     assert os.environ["REHEARSE_PUBLIC_URL"] == "http://127.0.0.1:8123"
     monkeypatch.setenv("REHEARSE_PUBLIC_URL", "https://rehearse.example.org")
