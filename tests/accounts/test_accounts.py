@@ -138,3 +138,18 @@ def test_htmx_form_errors_render_only_the_form(client, make_user):
     assert register_failed.text.lstrip().startswith('<form id="register-form"')
     ok = post_form(client, "/login", {"email": user.email, "password": PASSWORD}, headers=htmx)
     assert ok.status_code == 200 and ok.headers["hx-redirect"] == "/"
+
+
+def test_signing_up_from_a_question_comes_back_to_it(client, bank):
+    slug = bank.questions[0].slug
+    form = client.get(f"/register?next=/questions/{slug}").text
+    assert f'name="next" value="/questions/{slug}"' in form
+    created = post_form(client, "/register", {"email": "new@example.com", "display_name": "New", "password": PASSWORD,
+                                              "next": f"/questions/{slug}"}, token_page="/register")
+    assert created.status_code == 303 and created.headers["location"] == f"/questions/{slug}"
+    assert 'id="answer-form"' in client.get(f"/questions/{slug}").text  # now signed in: the form is there
+    foreign = post_form(client, "/logout", {}, token_page="/")
+    assert foreign.status_code == 303
+    elsewhere = post_form(client, "/register", {"email": "other@example.com", "display_name": "O", "password": PASSWORD,
+                                                "next": "https://evil.example/"}, token_page="/register")
+    assert elsewhere.headers["location"] == "/"  # never another site

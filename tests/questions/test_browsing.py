@@ -19,8 +19,15 @@ def _set(app, slug, status):
         set_status(db, question=get_question(db, slug=slug), status=status, actor=None)
 
 
-def test_list_needs_login(client, bank):
-    assert client.get("/questions", follow_redirects=False).headers["location"] == "/login?next=/questions"
+def test_visitors_read_the_bank_and_are_asked_to_sign_up_to_answer(client, bank):
+    listed = client.get("/questions")
+    assert listed.status_code == 200 and f"{len(bank.questions)} questions" in listed.text
+    spec = bank.questions[0]
+    page = client.get(f"/questions/{spec.slug}").text
+    assert spec.title in page and "Sign up to answer" in page and 'id="answer-form"' not in page
+    assert f"/register?next=/questions/{spec.slug}" in page
+    answer = client.post(f"/questions/{spec.slug}/submissions", data={"answer": "x"}, follow_redirects=False)
+    assert answer.status_code in (303, 403)  # answering still needs an account (and a CSRF token)
 
 
 def test_list_shows_counts_and_paginates(candidate_client, shipped_bank):

@@ -66,10 +66,10 @@ def _remember_device(request: Request, response: Response, settings: Settings, *
 
 
 @router.get("/register")
-def register_form(request: Request, user: OptionalUser) -> Response:
+def register_form(request: Request, user: OptionalUser, next: Text | None = None) -> Response:
     if user is not None:
-        return redirect_to(request, "home")
-    return render(request, "accounts/register.html", {"values": {}, "errors": {}})
+        return redirect(request, safe_next(next))
+    return render(request, "accounts/register.html", {"values": {}, "errors": {}, "next": safe_next(next)})
 
 
 @router.post("/register/validate")
@@ -87,18 +87,19 @@ def register_validate(
 @router.post("/register")
 def register(
     request: Request, db: SessionDep, hasher: HasherDep, settings: SettingsDep,
-    email: FormStr = "", display_name: FormStr = "", password: FormStr = "",
+    email: FormStr = "", display_name: FormStr = "", password: FormStr = "", next: FormStr = "/",
 ) -> Response:
     try:
         user = service.create_user(db, hasher=hasher, email=email, display_name=display_name, password=password,
                                    signup=_signup_checks(request, settings))
     except Invalid as exc:
         values = {"email": email, "display_name": display_name}
-        return render(request, "accounts/register.html", {"values": values, "errors": exc.errors},
-                      block="form", status_code=422)
+        return render(request, "accounts/register.html", {"values": values, "errors": exc.errors,
+                                                          "next": safe_next(next)}, block="form", status_code=422)
     start_session(request.session, db, user=user, user_agent=request.headers.get("user-agent", ""))
     flash(request, f"Welcome, {user.display_name}! Your account is ready.", "success")
-    return _remember_device(request, redirect_to(request, "home"), settings, user_id=user.id)
+    # Back where sign-up was asked for (a question a visitor wanted to answer), else home.
+    return _remember_device(request, redirect(request, safe_next(next)), settings, user_id=user.id)
 
 
 @router.get("/login")

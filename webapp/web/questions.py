@@ -1,4 +1,5 @@
-"""Candidate pages: the question list with search and filters, and one question."""
+"""The question bank as anyone sees it: the list with search and filters, and one question (public
+pages: visitors read them; answering asks them to sign up first)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import Response
 
 from webapp.identity.models import Role
 from webapp.questions.catalogue import QuestionFilters, all_tags, browse_questions, get_visible_question
-from webapp.web.deps import CurrentUser, SessionDep
+from webapp.web.deps import OptionalUser, SessionDep
 from webapp.web.params import Line
 from webapp.web.rendering import render
 
@@ -28,8 +29,8 @@ def question_list(
 
 
 @router.get("/questions/{slug}")
-def question_detail(request: Request, db: SessionDep, user: CurrentUser, slug: Line) -> Response:
-    question = get_visible_question(db, slug=slug, viewer_is_admin=user.role == Role.admin)
+def question_detail(request: Request, db: SessionDep, user: OptionalUser, slug: Line) -> Response:
+    question = get_visible_question(db, slug=slug, viewer_is_admin=user is not None and user.role == Role.admin)
     if question is None:
         raise HTTPException(404, "There is no such question, or it is not published.")
     return render(request, "questions/detail.html", {"question": question, "revision": question.current_revision})

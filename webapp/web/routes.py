@@ -2,8 +2,9 @@
 route added to a module of a group cannot forget it. Groups (and routes within them) are matched
 in order: the candidates' /assessments/join comes before the staff's /assessments/{assessment_id}.
 
-- public: health checks, the home page, signing up, in and out;
-- signed in (any role): questions, answering, feedback, progress, practice, assessments taken,
+- health checks: no guard and no user;
+- public: the home page, signing up, in and out, reading the question bank;
+- signed in (any role): answering, feedback, progress, practice, assessments taken,
   the own account (also while a password change is required: get_current_user allows it);
 - staff (interviewers and admins): review, running assessments, candidates' progress.
 
@@ -27,14 +28,14 @@ from webapp.web import (
     staff_progress,
     submissions,
 )
-from webapp.web.deps import get_current_user, require_staff
+from webapp.web.deps import get_current_user, get_optional_user, require_staff
 
-public = APIRouter()
-for pages in (health, home, accounts):
+public = APIRouter(dependencies=[Depends(get_optional_user)])  # pages still show who is signed in
+for pages in (home, accounts, questions):
     public.include_router(pages.router)
 
 signed_in = APIRouter(dependencies=[Depends(get_current_user)])
-for pages in (own_account, practice, questions, submissions, assessments):
+for pages in (own_account, practice, submissions, assessments):
     signed_in.include_router(pages.router)
 
 staff = APIRouter(dependencies=[Depends(require_staff)])
@@ -42,5 +43,6 @@ for pages in (review, staff_assessments, staff_progress):
     staff.include_router(pages.router)
 
 router = APIRouter()
+router.include_router(health.router)  # probes: no session, no database read for a user
 for group in (public, signed_in, staff):
     router.include_router(group)
