@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ class QuestionFilters(ListFilters):
     kind: Line = ""
     tag: Line = ""
     status: Line = ""  # admins only; candidates always see published questions
+    mine: Line = ""  # the viewer's standing: new, attempted or solved (practice/standing.py)
     page: PageNumber = 1
 
     def cleaned(self) -> QuestionFilters:
@@ -89,11 +90,13 @@ def _conditions(
 
 def browse_questions(
     db: Session, *, filters: QuestionFilters, statuses: Sequence[QuestionStatus] = (QuestionStatus.published,),
-    per_page: int = PER_PAGE,
+    per_page: int = PER_PAGE, only: Collection[int] | None = None, without: Collection[int] = (),
 ) -> QuestionPage:
-    """One page of questions matching the filters, best match first when searching."""
+    """One page of questions matching the filters, best match first when searching; ``only`` and
+    ``without`` narrow it to (or away from) given question ids (a viewer's standing)."""
     filters = filters.cleaned()
-    statement = select(Question).where(*_conditions(filters, statuses=statuses))
+    narrowed = _narrowed(only, without)
+    statement = select(Question).where(*_conditions(filters, statuses=statuses), *narrowed)
     ranked = matching_questions(db, query=filters.q) if filters.q else None
     if ranked is not None:
         hits = ranked.subquery()
@@ -102,18 +105,26 @@ def browse_questions(
         statement = statement.join(Topic, Topic.id == Question.topic_id).options(
             contains_eager(Question.topic)
         ).order_by(Topic.position, _DIFFICULTY_ORDER, Question.title)
-    topic_counts, total = _topic_counts(db, filters, statuses, ranked)
+    topic_counts, total = _topic_counts(db, filters, statuses, ranked, narrowed)
     items = db.scalars(statement.limit(per_page).offset((filters.page - 1) * per_page)).all()
     return QuestionPage(filters=filters, items=items, total=total, topic_counts=topic_counts)
 
 
+def _narrowed(only: Collection[int] | None, without: Collection[int]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [] if only is None else [Question.id.in_(list(only))]
+    if without:
+        conditions.append(Question.id.not_in(list(without)))
+    return conditions
+
+
 def _topic_counts(db: Session, filters: QuestionFilters, statuses: Sequence[QuestionStatus],
-                  ranked: Select[Any, Any] | None) -> tuple[list[TopicCount], int]:
+                  ranked: Select[Any, Any] | None,
+                  narrowed: list[ColumnElement[bool]]) -> tuple[list[TopicCount], int]:
     """Per topic, how many questions match every filter but the topic itself; and the total.
 
     The total needs no query of its own: it is the count of the chosen topic, or the sum of all.
     """
-    conditions = _conditions(filters, statuses=statuses, with_topic=False)
+    conditions = _conditions(filters, statuses=statuses, with_topic=False) + narrowed
     if ranked is not None:
         conditions.append(Question.id.in_(select(ranked.subquery().c.question_id)))
     counts = dict(db.execute(

@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from webapp.identity.models import Role
-from webapp.questions.catalogue import QuestionFilters, all_tags, browse_questions, get_visible_question
+from webapp.practice.standing import browse_with_standing, standings
+from webapp.questions.catalogue import QuestionFilters, all_tags, get_visible_question
 from webapp.web.deps import OptionalUser, SessionDep
 from webapp.web.params import Line
 from webapp.web.rendering import render
@@ -19,10 +20,10 @@ router = APIRouter()
 
 @router.get("/questions")
 def question_list(
-    request: Request, db: SessionDep, filters: Annotated[QuestionFilters, Query()]
+    request: Request, db: SessionDep, user: OptionalUser, filters: Annotated[QuestionFilters, Query()]
 ) -> Response:
-    page = browse_questions(db, filters=filters)
-    context = {"page": page, "filters": page.filters, "tags": all_tags(db)}
+    page, mine = browse_with_standing(db, user=user, filters=filters)
+    context = {"page": page, "filters": page.filters, "tags": all_tags(db), "standings": mine}
     # htmx pushes this clean URL (no empty parameters) into the address bar.
     clean_url = f"/questions?{page.filters.query_string()}".rstrip("?")
     return render(request, "questions/list.html", context, block="results", headers={"HX-Push-Url": clean_url})
@@ -33,4 +34,6 @@ def question_detail(request: Request, db: SessionDep, user: OptionalUser, slug: 
     question = get_visible_question(db, slug=slug, viewer_is_admin=user is not None and user.role == Role.admin)
     if question is None:
         raise HTTPException(404, "There is no such question, or it is not published.")
-    return render(request, "questions/detail.html", {"question": question, "revision": question.current_revision})
+    mine = standings(db, user=user, question_ids=[question.id]).get(question.id) if user else None
+    return render(request, "questions/detail.html", {"question": question, "revision": question.current_revision,
+                                                     "standing": mine})

@@ -1,0 +1,62 @@
+"""Where a candidate stands on each question: new, attempted or solved, with the best score, from
+their practice answers only (an assessment's grades may be withheld from them, so they never count)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.identity.models import User
+from webapp.questions.catalogue import QuestionFilters, QuestionPage, browse_questions
+from webapp.questions.kinds import QuestionKind
+from webapp.submissions.models import Submission
+
+# The best score that counts as solved: a written answer covering most key points; choices and
+# code only when entirely right (a code answer at 80 still fails a hidden test).
+SOLVED_AT = {QuestionKind.text: 80, QuestionKind.choice: 100, QuestionKind.code: 100}
+STANDINGS = ("new", "attempted", "solved")
+
+
+@dataclass(frozen=True)
+class Standing:
+    attempts: int
+    best: int | None  # None while every answer waits for its grade
+    solved: bool
+
+    @property
+    def label(self) -> str:
+        return "solved" if self.solved else "attempted"
+
+
+def standings(db: Session, *, user: User, question_ids: Iterable[int] | None = None) -> dict[int, Standing]:
+    """Question id → the user's standing, for every question they answered in practice (or those given)."""
+    statement = (select(Submission.question_id, Submission.kind, func.count(), func.max(Submission.score))
+                 .where(Submission.user_id == user.id, Submission.attempt_id.is_(None))
+                 .group_by(Submission.question_id, Submission.kind))
+    if question_ids is not None:
+        statement = statement.where(Submission.question_id.in_(list(question_ids)))
+    found: dict[int, Standing] = {}
+    for question_id, kind, attempts, best in db.execute(statement):
+        solved = best is not None and best >= SOLVED_AT[QuestionKind(kind)]
+        if (earlier := found.get(question_id)) is not None:  # its kind changed between revisions: both count
+            best = max((b for b in (best, earlier.best) if b is not None), default=None)
+            attempts, solved = attempts + earlier.attempts, solved or earlier.solved
+        found[question_id] = Standing(attempts, best, solved)
+    return found
+
+
+def browse_with_standing(db: Session, *, user: User | None,
+                         filters: QuestionFilters) -> tuple[QuestionPage, dict[int, Standing]]:
+    """The question list, narrowed to the viewer's new, attempted or solved questions when asked."""
+    mine = standings(db, user=user) if user is not None else {}
+    wanted = filters.mine if user is not None and filters.mine in STANDINGS else ""
+    if wanted == "new":
+        page = browse_questions(db, filters=filters, without=list(mine))
+    elif wanted:
+        page = browse_questions(db, filters=filters, only=[q for q, s in mine.items() if s.label == wanted])
+    else:
+        page = browse_questions(db, filters=filters)
+    return page, mine
