@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 from functools import partial
@@ -77,6 +79,13 @@ def test_invite_take_answer_and_report(make_user, make_client, bank, app):
     report = interviewer.get(f"/assessments/{assessment_id}/report/{attempt}").text
     assert re.search(r"Time used: \d+:\d\d of \d+:00\.", report), "time used reads as a clock"
     assert "Time used:" in report and "not answered" in report and re.search(r'href="/review/\d+"', report)
+    exported = interviewer.get(f"/assessments/{assessment_id}/results.csv")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [(r["candidate_email"], r["position"], r["status"]) for r in table] == [
+        ("cand@example.com", "1", "submitted"), ("cand@example.com", "2", "submitted")]
+    assert table[0]["answers"] == "1" and table[0]["grading"] == "graded" and table[1]["grading"] == "not answered"
+    assert candidate.get(f"/assessments/{assessment_id}/results.csv").status_code == 403
     closed = _post(candidate, f"/questions/{text.slug}/submissions",
                    {"answer": "Another try.", "attempt": str(attempt)})
     assert closed.status_code == 409 and "already submitted" in closed.text
@@ -115,3 +124,10 @@ def test_join_by_code_and_privacy(make_user, make_client, bank):
     assert other_interviewer.get(f"/assessments/{assessment_id}").status_code == 404
     assert other_interviewer.get(f"/assessments/{assessment_id}/report/{attempt}").status_code == 404
     assert candidate.get(f"/assessments/{assessment_id}").status_code == 403
+
+
+def test_exported_cells_never_start_a_formula() -> None:
+    from webapp.submissions.report_export import spreadsheet_safe
+
+    assert [spreadsheet_safe(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@a", "Ada", 7)] == [
+        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@a", "Ada", 7]

@@ -63,6 +63,7 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     ("POST", "/assessments/{assessment_id}/invite"): OTHERS_ASSESSMENT,
     ("POST", "/assessments/{assessment_id}/feedback"): OTHERS_ASSESSMENT,
     ("GET", "/assessments/{assessment_id}/report/{attempt_id}"): OTHERS_ASSESSMENT,
+    ("GET", "/assessments/{assessment_id}/results.csv"): OTHERS_ASSESSMENT,
     **{(method, path): ADMIN for method, path in [
         ("GET", "/admin"), ("GET", "/admin/users"), ("POST", "/admin/users/{user_id}/role"),
         ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/password-reset"),

@@ -14,6 +14,7 @@ from webapp.core.db import utcnow
 from webapp.core.errors import ServiceError
 from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.submissions.attempts import report_rows, report_totals
+from webapp.submissions.report_export import assessment_csv
 from webapp.web.deps import SessionDep, StaffUser
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormLine, FormLines, FormText, Id
@@ -93,6 +94,15 @@ def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedD
         return _detail(request, assessment, errors=exc.errors, status_code=http_status(exc), emails=emails)
     flash(request, f"Invited {', '.join(invited)}.", "success")
     return redirect_to(request, "assessment_detail", assessment_id=assessment.id)
+
+
+@router.get("/{assessment_id}/results.csv")
+def results_csv(db: SessionDep, assessment: OwnedDep) -> Response:
+    """Every invited candidate's answers, one row per question, for a spreadsheet."""
+    body = assessment_csv(db, assessment=assessment, now=utcnow())
+    filename = f"assessment-{assessment.id}-results.csv"
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/{assessment_id}/report/{attempt_id}")
