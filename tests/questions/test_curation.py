@@ -113,8 +113,11 @@ def test_editing_creates_a_revision_and_history_shows_a_diff(admin_client, bank,
     history = admin_client.get("/admin/questions/depends-basics/revisions").text
     assert "/admin/questions/depends-basics/revisions/1" in history
     diff = admin_client.get("/admin/questions/depends-basics/revisions/2").text
-    assert "<ins><span class=\"visually-hidden\">added: </span>Explain **Depends** and sub-dependencies.</ins>" in diff
-    assert "<del>" in diff
+    # Unified, with the changed words marked inside the changed line.
+    assert ("<ins><span class=\"visually-hidden\">added: </span>Explain **Depends**<strong> and sub-dependencies"
+            "</strong>.</ins>") in diff
+    assert "<del><span class=\"visually-hidden\">removed: </span>Explain **Depends**.</del>" in diff
+    assert "Model answer <small>" not in diff  # only the fields that changed get a diff
     assert admin_client.get("/admin/questions/depends-basics/revisions/9").status_code == 404
     assert _events(app, "question.revised")
 

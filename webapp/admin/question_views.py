@@ -14,6 +14,7 @@ from webapp.grading.verification import reference_checker
 from webapp.questions import curation
 from webapp.questions.admin_form import QuestionForm, apply_action, form_from_spec, parse_form
 from webapp.questions.catalogue import QuestionFilters, browse_questions
+from webapp.questions.diffs import revision_diffs
 from webapp.questions.editing import set_status, spec_of
 from webapp.questions.models import Question, QuestionStatus
 from webapp.questions.verification import ReferenceCheck
@@ -129,6 +130,6 @@ def revision_detail(request: Request, question: QuestionDep, number: Position) -
     if found is None:
         raise HTTPException(404, "This question has no such revision.")
     revision, previous = found
-    diff = curation.prompt_diff(previous.prompt if previous else "", revision.prompt)
+    diffs = revision_diffs(revision, previous)
     return render(request, "admin/questions/revision.html",
-                  {"question": question, "revision": revision, "previous": previous, "diff": diff})
+                  {"question": question, "revision": revision, "previous": previous, "diffs": diffs})

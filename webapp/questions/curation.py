@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -62,23 +59,6 @@ def run_reference(check: ReferenceCheck | None, *, form: QuestionForm) -> CheckO
         return check(form.reference_solution, form.hidden_tests, form_limits(form))
     except Exception as exc:  # invalid hidden tests, or the runner failed: say so, as the queue would
         return CheckFailed(str(exc))
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "same", "added", "removed"
-    text: str
-
-
-def prompt_diff(older: str, newer: str) -> list[DiffLine]:
-    """A line diff of two prompts, for the revision history."""
-    lines: list[DiffLine] = []
-    for line in difflib.ndiff(older.splitlines(), newer.splitlines()):
-        tag, text = line[:2], line[2:]
-        if tag == "? ":
-            continue
-        lines.append(DiffLine({"+ ": "added", "- ": "removed"}.get(tag, "same"), text))
-    return lines
 
 
 def revision_with_previous(
