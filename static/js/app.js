@@ -84,3 +84,32 @@ function localTimes(root) {
 }
 document.addEventListener("DOMContentLoaded", () => localTimes());
 document.addEventListener("htmx:afterSettle", (event) => localTimes(event.detail.elt));
+
+// The assessment builder's question list: narrow it by words, topic and difficulty; chosen
+// questions stay chosen (and counted) while hidden.
+function setUpPickers() {
+  for (const bar of document.querySelectorAll("[data-picker]")) {
+    const box = bar.closest("fieldset");
+    const items = [...box.querySelectorAll("label[data-topic]")];
+    const text = bar.querySelector("[data-picker-text]");
+    const fields = [...bar.querySelectorAll("[data-picker-field]")];
+    const count = bar.querySelector("[data-picker-count]");
+    const update = () => {
+      const words = text.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+      let shown = 0;
+      for (const item of items) {
+        const fits = words.every((w) => item.dataset.text.includes(w))
+          && fields.every((f) => !f.value || item.dataset[f.dataset.pickerField] === f.value);
+        item.hidden = !fits;
+        shown += fits;
+      }
+      const chosen = box.querySelectorAll("input[name=questions]:checked").length;
+      count.textContent = `${shown} of ${items.length} shown · ${chosen} chosen`;
+    };
+    bar.hidden = false;
+    bar.addEventListener("input", update);
+    box.addEventListener("change", update);
+    update();
+  }
+}
+document.addEventListener("DOMContentLoaded", setUpPickers);
