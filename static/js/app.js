@@ -1,10 +1,12 @@
 // Small progressive enhancements; every page works without this file.
 document.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail?.target;
+  if (!target?.querySelector) return;  // a history restore (Back/Forward) swaps with no target
   // Move focus to the first invalid field after a form is re-rendered with errors.
-  const invalid = event.detail.target.querySelector?.("[aria-invalid='true']");
+  const invalid = target.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
   // After Submit, focus goes to the answer's status (announced: it is an aria-live region), not <body>.
-  else if (event.detail.target.id === "answer-result") event.detail.target.focus();
+  else if (target.id === "answer-result") target.focus();
 });
 
 // Count down to a server-set deadline; the server refuses late answers whatever this shows.
