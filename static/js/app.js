@@ -80,7 +80,8 @@ function localTimes(root) {
     const moment = new Date(el.getAttribute("datetime"));
     const style = LOCAL_STYLES[el.dataset.local];
     if (Number.isNaN(moment.getTime()) || !style) continue;
-    el.textContent = new Intl.DateTimeFormat(undefined, style).format(moment);
+    const zone = document.body.dataset.timeZone || undefined;  // the account's choice, else the browser's
+    el.textContent = new Intl.DateTimeFormat(undefined, { ...style, timeZone: zone }).format(moment);
     el.dataset.localised = "1";
   }
 }

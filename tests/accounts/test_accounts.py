@@ -153,3 +153,17 @@ def test_signing_up_from_a_question_comes_back_to_it(client, bank):
     elsewhere = post_form(client, "/register", {"email": "other@example.com", "display_name": "O", "password": PASSWORD,
                                                 "next": "https://evil.example/"}, token_page="/register")
     assert elsewhere.headers["location"] == "/"  # never another site
+
+
+def test_a_chosen_time_zone_is_kept_and_an_unknown_one_refused(client, make_user):
+    user = make_user()
+    login(client, user.email, PASSWORD)
+    page = client.get("/account/time-zone").text
+    assert '<option value="Asia/Tokyo"' in page and "My browser’s time zone" in page
+    saved = post_form(client, "/account/time-zone", {"time_zone": "Asia/Tokyo"}, token_page="/account/time-zone")
+    assert saved.status_code == 303
+    assert 'data-time-zone="Asia/Tokyo"' in client.get("/").text  # every page tells app.js
+    refused = post_form(client, "/account/time-zone", {"time_zone": "Mars/Olympus"}, token_page="/account/time-zone")
+    assert refused.status_code == 422 and "Choose a time zone from the list." in refused.text
+    post_form(client, "/account/time-zone", {"time_zone": ""}, token_page="/account/time-zone")
+    assert "data-time-zone" not in client.get("/").text  # back to the browser's own

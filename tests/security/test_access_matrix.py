@@ -40,6 +40,7 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("POST", "/logout"): PUBLIC,
     ("POST", "/account/logout-everywhere"): USER, ("GET", "/account/password"): USER,
     ("POST", "/account/password"): USER,
+    ("GET", "/account/time-zone"): USER, ("POST", "/account/time-zone"): USER,
     ("GET", "/questions"): PUBLIC, ("GET", "/questions/{slug}"): PUBLIC,
     ("POST", "/questions/{slug}/submissions"): USER,
     ("GET", "/submissions"): USER, ("GET", "/submissions/{submission_id}"): OTHERS_SUBMISSION,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from functools import lru_cache
+from zoneinfo import available_timezones
 
 from argon2 import PasswordHasher
 from email_validator import EmailNotValidError, validate_email
@@ -219,3 +221,17 @@ def ensure_first_admin(db: Session, *, hasher: PasswordHasher, email: str) -> tu
     )
     record_event(db, actor=None, action="user.first_admin_created", target=f"user:{user.id}", summary=user.email)
     return user, password
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    """Every IANA zone name this machine knows (tzdata), sorted."""
+    return tuple(sorted(available_timezones()))
+
+
+def set_time_zone(db: Session, *, user: User, time_zone: str) -> None:
+    """Show times in ``time_zone`` ("" for the browser's own zone)."""
+    if time_zone and time_zone not in time_zones():
+        raise Invalid({"time_zone": "Choose a time zone from the list."})
+    user.time_zone = time_zone
+    db.flush()

@@ -32,6 +32,8 @@ class User(Base):
     # Bumped to revoke every session at once (password change, deactivation, role change).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An IANA zone ("Europe/Paris") pages show times in; "" follows the browser's own.
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sessions: Mapped[list[AuthSession]] = relationship(

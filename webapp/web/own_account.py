@@ -45,3 +45,20 @@ def change_password(
     start_session(request.session, db, user=user, user_agent=request.headers.get("user-agent", ""))
     flash(request, "Your password was changed. Other devices have been logged out.", "success")
     return redirect_to(request, "home")
+
+
+@router.get("/account/time-zone")
+def time_zone_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "accounts/time_zone.html", {"zones": service.time_zones(), "chosen": user.time_zone,
+                                                         "errors": {}})
+
+
+@router.post("/account/time-zone")
+def set_time_zone(request: Request, db: SessionDep, user: CurrentUser, time_zone: FormText = "") -> Response:
+    try:
+        service.set_time_zone(db, user=user, time_zone=time_zone)
+    except Invalid as exc:
+        return render(request, "accounts/time_zone.html", {"zones": service.time_zones(), "chosen": time_zone,
+                                                             "errors": exc.errors}, status_code=422)
+    flash(request, f"Times are shown in {time_zone or 'your browser’s time zone'}.", "success")
+    return redirect_to(request, "time_zone_form")
