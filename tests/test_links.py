@@ -10,8 +10,9 @@ import pytest
 ATTRIBUTE = re.compile(r'\b(?:href|action|hx-get|hx-post|src)="([^"]*)"')
 ADMIN_PAGES = ["/", "/questions", "/practice", "/practice/mock", "/submissions", "/progress", "/review",
                "/assessments", "/assessments/new", "/assessments/join", "/account/password", "/admin",
-               "/admin/users", "/admin/audit", "/admin/queue", "/admin/calibration", "/admin/questions",
-               "/admin/questions/new", "/admin/questions/import"]
+               "/admin/users", "/admin/audit", "/admin/outbox", "/admin/queue", "/admin/calibration",
+               "/admin/questions", "/admin/questions/new", "/admin/questions/import", "/account/time-zone",
+               "/password/forgot"]
 
 
 @pytest.mark.parametrize("page", ADMIN_PAGES)

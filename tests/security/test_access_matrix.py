@@ -33,10 +33,13 @@ OTHERS_COMMENT = (303, 403, 404, 404)
 OTHERS_SUBMISSION_OWNER_ONLY = (303, 404, 404, 404)
 OTHERS_ATTEMPT = (303, 404, 404, 404)
 OTHERS_ASSESSMENT = (303, 403, 404, OK)
+FORGED_LINK = (404, 404, 404, 404)  # a password-reset link nobody was sent
 
 RULES: dict[tuple[str, str], tuple[object, ...]] = {
     ("GET", "/"): PUBLIC, ("GET", "/healthz"): PUBLIC, ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/register"): PUBLIC, ("POST", "/register"): PUBLIC, ("POST", "/register/validate"): PUBLIC,
+    ("GET", "/password/forgot"): PUBLIC, ("POST", "/password/forgot"): PUBLIC,
+    ("GET", "/password/reset/{token}"): FORGED_LINK, ("POST", "/password/reset/{token}"): FORGED_LINK,
     ("GET", "/login"): PUBLIC, ("POST", "/login"): PUBLIC, ("POST", "/logout"): PUBLIC,
     ("POST", "/account/logout-everywhere"): USER, ("GET", "/account/password"): USER,
     ("POST", "/account/password"): USER,
@@ -68,7 +71,7 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     **{(method, path): ADMIN for method, path in [
         ("GET", "/admin"), ("GET", "/admin/users"), ("POST", "/admin/users/{user_id}/role"),
         ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/password-reset"),
-        ("GET", "/admin/audit"), ("GET", "/admin/queue"), ("POST", "/admin/queue/requeue"),
+        ("GET", "/admin/audit"), ("GET", "/admin/outbox"), ("GET", "/admin/queue"), ("POST", "/admin/queue/requeue"),
         ("GET", "/admin/queue/regrade/{revision_id}"), ("POST", "/admin/queue/regrade/{revision_id}"),
         ("GET", "/admin/calibration"), ("GET", "/admin/calibration/{question_id}"),
         ("POST", "/admin/calibration/examples"),
@@ -128,7 +131,8 @@ def others_objects(app, bank, make_user):
         db.flush()
         return {"slug": question.slug, "question_id": question.id, "submission_id": submission.id, "user_id": victim.id,
                 "revision_id": question.current_revision_id, "import_id": staged.id, "assessment_id": assessment.id,
-                "attempt_id": attempt.id, "comment_id": comment.id, "number": 1, "position": 1}
+                "attempt_id": attempt.id, "comment_id": comment.id, "number": 1, "position": 1,
+                "token": "not-a-signed-link"}
 
 
 _EMAIL_NUMBERS = itertools.count()  # one sequence for the whole module, as the old default argument was

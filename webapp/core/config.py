@@ -47,6 +47,14 @@ class Settings(BaseSettings):
 
     first_admin_email: str = "admin@example.com"
 
+    # Email (webapp/mail): with no SMTP host, messages are logged and shown on the admin Outbox page.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = Field(default="", repr=False)
+    smtp_starttls: bool = True
+    mail_from: str = "Rehearse <rehearse@localhost>"
+
     # Requests handled at once per web process; more wait their turn (see webapp/web/admission.py).
     # Few on purpose: one process runs Python on one core, so more only compete for the GIL
     # (and, on SQLite, hold the write lock longer) while the graders starve (docs/benchmarks.md).

@@ -21,6 +21,7 @@ from webapp.web import (
     health,
     home,
     own_account,
+    password_reset,
     practice,
     questions,
     review,
@@ -31,7 +32,7 @@ from webapp.web import (
 from webapp.web.deps import get_current_user, get_optional_user, require_staff
 
 public = APIRouter(dependencies=[Depends(get_optional_user)])  # pages still show who is signed in
-for pages in (home, accounts, questions):
+for pages in (home, accounts, password_reset, questions):
     public.include_router(pages.router)
 
 signed_in = APIRouter(dependencies=[Depends(get_current_user)])
