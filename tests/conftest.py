@@ -4,12 +4,16 @@ REHEARSE_TEST_DATABASE_URL is set), an app per test, and HTTP helpers."""
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
@@ -221,3 +225,37 @@ def answer(candidate_client):
                          files=files, headers=headers)
 
     return post
+
+
+class _Inbox:
+    """What a real SMTP server on loopback received (aiosmtpd), as parsed messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[_Inbox, int]]:
+    """A real SMTP server on a free loopback port, and what it received."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    handler = _Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+@pytest.fixture
+def mailing_app(settings, inbox):
+    """The app sending its email through ``inbox``'s server."""
+    _, port = inbox
+    application = create_app(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port,
+                                                         "smtp_starttls": False, "mail_from": "Rehearse <r@test>"}))
+    yield application
+    application.state.db.dispose()

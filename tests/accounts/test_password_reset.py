@@ -3,53 +3,17 @@
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
 from datetime import timedelta
-from email import message_from_bytes
 
-import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from starlette.testclient import TestClient
 
 from tests.conftest import PASSWORD
 from tests.helpers import login, post_form, wait_for
 from webapp.core.db import utcnow
 from webapp.identity.models import Role
-from webapp.main import create_app
 
 NEW_PASSWORD = "a brand new passphrase 42"
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[_Inbox, int]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    handler = _Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-@pytest.fixture
-def mailing_app(settings, inbox):
-    _, port = inbox
-    application = create_app(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port,
-                                                         "smtp_starttls": False, "mail_from": "Rehearse <r@test>"}))
-    yield application
-    application.state.db.dispose()
 
 
 def _link(message) -> str:

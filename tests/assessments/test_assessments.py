@@ -9,9 +9,10 @@ from datetime import timedelta
 from functools import partial
 
 import time_machine
+from starlette.testclient import TestClient
 
 from tests.conftest import PASSWORD
-from tests.helpers import login, post_form
+from tests.helpers import login, post_form, wait_for
 from webapp.core.db import utcnow
 from webapp.identity.models import Role
 
@@ -131,3 +132,21 @@ def test_exported_cells_never_start_a_formula() -> None:
 
     assert [spreadsheet_safe(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@a", "Ada", 7)] == [
         "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@a", "Ada", 7]
+
+
+def test_an_invitation_is_emailed_with_the_link(mailing_app, inbox, bank, make_user) -> None:
+    handler, _ = inbox
+    make_user(email="cand@example.com")
+    with TestClient(mailing_app) as interviewer:
+        login(interviewer, make_user(Role.interviewer, email="iv@example.com").email, PASSWORD)
+        token_page = "/assessments/new"
+        question = re.search(r'name="questions" value="([a-z0-9-]+)"', interviewer.get(token_page).text).group(1)
+        created = post_form(interviewer, "/assessments/new", {"title": "Screen", "time_limit": "30",
+                                                              "questions": [question]}, token_page=token_page)
+        path = created.headers["location"]
+        invited = post_form(interviewer, f"{path}/invite", {"emails": "cand@example.com"}, token_page=path)
+        assert invited.status_code == 303
+        message = wait_for(lambda: handler.messages, timeout=10, message="the invitation email")[0]
+    body = message.get_payload(decode=True).decode()
+    assert message["To"] == "cand@example.com" and message["Subject"] == "You are invited: Screen"
+    assert re.search(r"http://testserver/assessments/take/\d+", body) and "30 minutes" in body

@@ -15,6 +15,7 @@ from webapp.core.db import utcnow
 from webapp.core.errors import Conflict, Invalid, NotFound
 from webapp.core.inputs import whole_number
 from webapp.identity.models import Role, User
+from webapp.mail.delivery import queue_message
 from webapp.questions.models import Question, QuestionStatus
 
 MAX_QUESTIONS = 20
@@ -94,8 +95,10 @@ def _attempt_for(db: Session, assessment: Assessment, candidate: User) -> Assess
     return attempt
 
 
-def invite_by_email(db: Session, *, assessment: Assessment, emails: str, actor: User) -> list[str]:
-    """Invite existing candidates; returns who was invited (unknown addresses raise, inviting no one)."""
+def invite_by_email(db: Session, *, assessment: Assessment, emails: str, actor: User,
+                    public_url: str = "") -> list[str]:
+    """Invite existing candidates, each by an email with the link (sent after the commit); returns who
+    was invited (unknown addresses raise, inviting no one)."""
     wanted = [e.casefold() for e in re.split(r"[\s,;]+", emails) if e]
     found = {u.email: u for u in db.scalars(select(User).where(User.email.in_(wanted), User.is_active.is_(True),
                                                                User.role == Role.candidate))}
@@ -105,10 +108,23 @@ def invite_by_email(db: Session, *, assessment: Assessment, emails: str, actor: 
         raise Invalid({"emails": f"No candidate account for: {', '.join(unknown)}. "
                                               "Ask them to sign up, or share the invite code."})
     for user in found.values():
-        _attempt_for(db, assessment, user)
+        attempt = _attempt_for(db, assessment, user)
+        if public_url:
+            _invitation(db, assessment=assessment, attempt=attempt, candidate=user, interviewer=actor,
+                        public_url=public_url)
     record_event(db, actor=actor, action="assessment.invited", target=f"assessment:{assessment.id}",
                  summary=", ".join(found))
     return list(found)
+
+
+def _invitation(db: Session, *, assessment: Assessment, attempt: AssessmentAttempt, candidate: User,
+                interviewer: User, public_url: str) -> None:
+    link = f"{public_url.rstrip('/')}/assessments/take/{attempt.id}"
+    queue_message(db, to=candidate.email, subject=f"You are invited: {assessment.title}"[:200], body=(
+        f"Hello {candidate.display_name},\n\n{interviewer.display_name} invites you to the assessment "
+        f"\u201c{assessment.title}\u201d on Rehearse: {len(assessment.items)} question(s), "
+        f"{assessment.time_limit_minutes} minutes once you start. The clock starts only when you press Start.\n\n"
+        f"{link}\n"))
 
 
 def join_by_code(db: Session, *, code: str, candidate: User) -> AssessmentAttempt:

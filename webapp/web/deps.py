@@ -17,6 +17,7 @@ from webapp.core.errors import Forbidden
 from webapp.core.inputs import refuse_nul
 from webapp.identity.models import Role, User
 from webapp.identity.sessions import load_session_user
+from webapp.mail.delivery import SmtpServer
 from webapp.review.service import unseen_reviews
 from webapp.web import forwarded
 from webapp.web.csrf import SAFE_METHODS
@@ -127,3 +128,9 @@ def client_address(request: Request) -> str:
     settings: Settings = request.app.state.settings
     peer = request.client.host if request.client else None
     return forwarded.client_address(peer, request.headers.getlist("x-forwarded-for"), settings.trusted_proxies)
+
+
+def smtp_server(settings: Settings) -> SmtpServer:
+    """Where email goes (webapp/mail): the settings' SMTP server, or the log when none is set."""
+    return SmtpServer(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
+                      password=settings.smtp_password, starttls=settings.smtp_starttls, sender=settings.mail_from)

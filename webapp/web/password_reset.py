@@ -7,18 +7,13 @@ from fastapi.responses import Response
 
 from webapp.core.errors import Invalid, NotFound, RateLimited
 from webapp.identity import password_reset as service
-from webapp.mail.delivery import SmtpServer, deliver_pending
-from webapp.web.deps import HasherDep, SessionDep, SettingsDep, client_address
+from webapp.mail.delivery import deliver_pending
+from webapp.web.deps import HasherDep, SessionDep, SettingsDep, client_address, smtp_server
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormText, Line
 from webapp.web.rendering import flash, render
 
 router = APIRouter()
-
-
-def smtp_server(settings: SettingsDep) -> SmtpServer:
-    return SmtpServer(host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-                      password=settings.smtp_password, starttls=settings.smtp_starttls, sender=settings.mail_from)
 
 
 @router.get("/password/forgot")

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from webapp.assessments import service
 from webapp.assessments.models import Assessment, CandidateFeedback
 from webapp.core.db import utcnow
 from webapp.core.errors import ServiceError
+from webapp.mail.delivery import deliver_pending
 from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.submissions.attempts import report_rows, report_totals
 from webapp.submissions.report_export import assessment_csv
-from webapp.web.deps import SessionDep, StaffUser
+from webapp.web.deps import SessionDep, SettingsDep, StaffUser, smtp_server
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormLine, FormLines, FormText, Id
 from webapp.web.rendering import flash, render
@@ -86,13 +87,15 @@ def change_feedback(request: Request, db: SessionDep, user: StaffUser, assessmen
 
 
 @router.post("/{assessment_id}/invite")
-def invite(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep,
-           emails: FormText = "") -> Response:
+def invite(request: Request, db: SessionDep, settings: SettingsDep, user: StaffUser, assessment: OwnedDep,
+           tasks: BackgroundTasks, emails: FormText = "") -> Response:
     try:
-        invited = service.invite_by_email(db, assessment=assessment, emails=emails, actor=user)
+        invited = service.invite_by_email(db, assessment=assessment, emails=emails, actor=user,
+                                          public_url=settings.public_url)
     except ServiceError as exc:
         return _detail(request, assessment, errors=exc.errors, status_code=http_status(exc), emails=emails)
-    flash(request, f"Invited {', '.join(invited)}.", "success")
+    tasks.add_task(deliver_pending, request.app.state.db, server=smtp_server(settings))  # the invitations
+    flash(request, f"Invited {', '.join(invited)}: each gets an email with the link.", "success")
     return redirect_to(request, "assessment_detail", assessment_id=assessment.id)
 
 
