@@ -7,9 +7,10 @@ from collections import Counter
 from functools import partial
 
 from sqlalchemy import select
+from starlette.testclient import TestClient
 
 from tests.conftest import PASSWORD
-from tests.helpers import login, post_form
+from tests.helpers import login, post_form, wait_for
 from webapp.core.db import session_scope
 from webapp.identity.models import Role
 from webapp.review.models import Review, ReviewState
@@ -59,3 +60,26 @@ def test_a_refused_scorecard_claims_nothing(app, bank, make_user, make_client, m
     with session_scope(app.state.db.read_session) as db:
         review = db.scalar(select(Review).where(Review.submission_id == submission.id))
         assert review.state == ReviewState.requested and review.reviewer_id is None  # still in the queue
+
+
+def test_the_candidate_is_emailed_when_the_review_is_ready_unless_they_opted_out(mailing_app, inbox, bank, make_user,
+                                                                                 make_submission) -> None:
+    handler, _ = inbox
+    wants = make_submission(make_user(email="wants@example.com"), answer_text="ASGI.", status=SubmissionStatus.graded,
+                            score=40, review=ReviewState.requested)
+    quiet_user = make_user(email="quiet@example.com")
+    quiet = make_submission(quiet_user, answer_text="WSGI.", status=SubmissionStatus.graded, score=40,
+                            review=ReviewState.requested)
+    with TestClient(mailing_app) as candidate:
+        login(candidate, quiet_user.email, PASSWORD)
+        post_form(candidate, "/account/email", {}, token_page="/account/email")  # the box left unticked: no emails
+        assert "checked" not in candidate.get("/account/email").text.split('name="review_emails"')[1][:20]
+    with TestClient(mailing_app) as interviewer:
+        login(interviewer, make_user(Role.interviewer, email="iv@example.com").email, PASSWORD)
+        for submission in (quiet, wants):
+            done = _post(interviewer, f"/review/{submission.id}", {"action": "submit", "recommendation": "yes"})
+            assert done.status_code == 303
+    message = wait_for(lambda: handler.messages, timeout=10, message="the review-ready email")[0]
+    assert message["To"] == "wants@example.com" and " ".join(message["Subject"].split()).startswith("Your answer was")
+    assert f"http://testserver/submissions/{wants.id}" in message.get_payload(decode=True).decode()
+    assert [m["To"] for m in handler.messages] == ["wants@example.com"]  # the quiet one's went nowhere

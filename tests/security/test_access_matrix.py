@@ -44,6 +44,7 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     ("POST", "/account/logout-everywhere"): USER, ("GET", "/account/password"): USER,
     ("POST", "/account/password"): USER,
     ("GET", "/account/time-zone"): USER, ("POST", "/account/time-zone"): USER,
+    ("GET", "/account/email"): USER, ("POST", "/account/email"): USER,
     ("GET", "/questions"): PUBLIC, ("GET", "/questions/{slug}"): PUBLIC,
     ("POST", "/questions/{slug}/submissions"): USER,
     ("GET", "/submissions"): USER, ("GET", "/submissions/{submission_id}"): OTHERS_SUBMISSION,

@@ -235,3 +235,8 @@ def set_time_zone(db: Session, *, user: User, time_zone: str) -> None:
         raise Invalid({"time_zone": "Choose a time zone from the list."})
     user.time_zone = time_zone
     db.flush()
+
+
+def set_review_emails(db: Session, *, user: User, wanted: bool) -> None:
+    user.review_emails = wanted
+    db.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.db import Base, UTCDateTime, utcnow
@@ -34,6 +34,8 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     # An IANA zone ("Europe/Paris") pages show times in; "" follows the browser's own.
     time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Email me when an interviewer's review of my answer is ready (an opt-out, on by default).
+    review_emails: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sessions: Mapped[list[AuthSession]] = relationship(

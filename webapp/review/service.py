@@ -16,6 +16,7 @@ from webapp.core.db import Database, rows_changed, session_scope, utcnow
 from webapp.core.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.core.inputs import whole_number
 from webapp.identity.models import User
+from webapp.mail.delivery import queue_message
 from webapp.review.models import Recommendation, Review, ReviewComment, ReviewState
 from webapp.submissions.models import Submission, SubmissionStatus
 from webapp.submissions.visibility import author_sees, shown_to
@@ -98,7 +99,8 @@ class Scorecard:
     override_reason: str
 
 
-def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card: Scorecard, submit: bool) -> Review:
+def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card: Scorecard, submit: bool,
+                   public_url: str = "") -> Review:
     """Save the draft, or submit it. A final score different from the automatic one needs a reason.
     The card is checked before the review is claimed: a refused card claims nothing."""
     errors: dict[str, str] = {}
@@ -128,7 +130,22 @@ def save_scorecard(db: Session, *, submission: Submission, reviewer: User, card:
             record_event(db, actor=reviewer, action="review.score_overridden", target=f"submission:{submission.id}",
                          summary=f"{submission.score} → {final}: {review.override_reason}"[:500],
                          details={"auto": submission.score, "final": final})
+        if public_url:
+            _tell_the_author(db, submission=submission, public_url=public_url)
     return review
+
+
+def _tell_the_author(db: Session, *, submission: Submission, public_url: str) -> None:
+    """Email the candidate that the review is ready, if they want that and may read it now (not while
+    an assessment's feedback is withheld)."""
+    author = submission.user
+    if not author.review_emails or not shown_to(author, submission, now=utcnow()).full:
+        return
+    link = f"{public_url.rstrip('/')}/submissions/{submission.id}"
+    queue_message(db, to=author.email, subject=f"Your answer was reviewed: {submission.question.title}"[:200], body=(
+        f"Hello {author.display_name},\n\nAn interviewer has reviewed your answer to "
+        f"\u201c{submission.question.title}\u201d. Read their comments and scorecard here:\n\n{link}\n\n"
+        f"You can turn these emails off under your name \u2192 Email: {public_url.rstrip('/')}/account/email\n"))
 
 
 def _parse_score(text: str, errors: dict[str, str]) -> int | None:

@@ -62,3 +62,17 @@ def set_time_zone(request: Request, db: SessionDep, user: CurrentUser, time_zone
                                                              "errors": exc.errors}, status_code=422)
     flash(request, f"Times are shown in {time_zone or 'your browser’s time zone'}.", "success")
     return redirect_to(request, "time_zone_form")
+
+
+@router.get("/account/email")
+def email_form(request: Request, user: CurrentUser) -> Response:
+    return render(request, "accounts/email.html", {})
+
+
+@router.post("/account/email")
+def set_email_preferences(request: Request, db: SessionDep, user: CurrentUser,
+                          review_emails: FormText = "") -> Response:
+    service.set_review_emails(db, user=user, wanted=review_emails == "on")
+    flash(request, "Saved: " + ("you get an email when a review is ready." if user.review_emails
+                                else "no emails about reviews."), "success")
+    return redirect_to(request, "email_form")

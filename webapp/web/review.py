@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from webapp.core.errors import Conflict, ServiceError
 from webapp.identity.models import User
+from webapp.mail.delivery import deliver_pending
 from webapp.review import queue, service
 from webapp.review.access import can_review, earlier_attempts, get_submission
 from webapp.review.models import Recommendation, ReviewComment
 from webapp.submissions.attempts import attempt_answers
 from webapp.submissions.models import Submission
-from webapp.web.deps import FormDataDep, SessionDep, StaffUser
+from webapp.web.deps import FormDataDep, SessionDep, SettingsDep, StaffUser, smtp_server
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormPosition, FormText, Id, Position
 from webapp.web.rendering import flash, is_partial, render
@@ -81,13 +82,16 @@ def _scorecard(data: FormData) -> service.Scorecard:
 
 
 @router.post("/{submission_id}")
-def save_review(request: Request, db: SessionDep, user: StaffUser, submission: ReviewableDep,
-                data: FormDataDep) -> Response:
+def save_review(request: Request, db: SessionDep, settings: SettingsDep, user: StaffUser, submission: ReviewableDep,
+                data: FormDataDep, tasks: BackgroundTasks) -> Response:
     submit = data.get("action") == "submit"
     try:
-        service.save_scorecard(db, submission=submission, reviewer=user, card=_scorecard(data), submit=submit)
+        service.save_scorecard(db, submission=submission, reviewer=user, card=_scorecard(data), submit=submit,
+                               public_url=settings.public_url)
     except ServiceError as exc:
         return _page(request, db, submission, viewer=user, errors=exc.errors, status_code=http_status(exc))
+    if submit:
+        tasks.add_task(deliver_pending, request.app.state.db, server=smtp_server(settings))  # "review ready"
     flash(request, "Review submitted: the candidate can see it now." if submit else "Draft saved.", "success")
     if submit:
         return redirect_to(request, "review_queue")
