@@ -64,7 +64,7 @@ def test_password_reset_shows_a_one_time_password_once(admin_client, make_user, 
     browser = make_client()
     assert post_form(browser, "/login", {"email": user.email, "password": PASSWORD}).status_code == 422
     login(browser, user.email, password)
-    assert browser.get("/questions", follow_redirects=False).headers["location"] == "/account/password"
+    assert browser.get("/practice", follow_redirects=False).headers["location"] == "/account/password"
     assert admin_client.get("/admin/audit", params={"action": "user.password_reset"}).text.count(user.email) == 1
 
 
