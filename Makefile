@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast install setup check audit bench clean
+.PHONY: run test test-fast install setup check audit bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ check: install
 # source cannot be used it prints a warning and passes, or fails with REHEARSE_AUDIT_STRICT=1.
 audit: install
 	$(BIN)/python .ci/audit.py
+
+# The README's pictures (docs/screenshots/): a fresh site driven through the main journeys in Chromium.
+screenshots: install
+	$(BIN)/python -m tests.e2e.screenshots docs/screenshots
 
 # Benchmarks (minutes; not part of `make test`): writes docs/benchmarks.md.
 # `make bench SUITES="bench.grading_capacity bench.feedback"` re-runs only those sections.
