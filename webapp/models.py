@@ -2,7 +2,7 @@
 
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion  # noqa: F401
 from webapp.audit.models import AuditEvent  # noqa: F401
-from webapp.grading.models import GraderWorker  # noqa: F401
+from webapp.grading.models import ExampleRun, GraderWorker  # noqa: F401
 from webapp.identity.models import AuthSession, LoginFailure, User  # noqa: F401
 from webapp.mail.models import OutboxMessage  # noqa: F401
 from webapp.practice.models import PracticeCard, PracticeSettings  # noqa: F401

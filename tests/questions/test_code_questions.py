@@ -151,3 +151,26 @@ def test_hidden_tests_that_import_the_solution_are_refused_with_the_reason(admin
                                                                   "reference_solution": GOOD_CODE},
                 headers={"HX-Request": "true"})
     assert run.status_code == 200 and "cannot import solution" in run.text  # a message, not a 500
+
+
+EXAMPLES = '''def test_example_ping(client):
+    assert client.get("/ping").json() == {"pong": True}, "GET /ping should return {'pong': true}"
+'''
+WRONG_EXAMPLES = EXAMPLES.replace("True}", "False}").replace("test_example_ping", "test_example_wrong")
+
+
+@pytest.mark.sandbox
+def test_example_tests_must_pass_on_the_reference_to_publish(admin_client, bank, app) -> None:
+    """Candidates run the examples before they submit: a reference that fails them would mislead."""
+    form = {**FORM, "reference_solution": GOOD_CODE, "example_tests": WRONG_EXAMPLES, "status": "published",
+            "action": "save"}
+    refused = _post(admin_client, "/admin/questions/new", form)
+    assert refused.status_code == 422 and "does not pass its example tests" in refused.text
+    assert "test_example_wrong" in refused.text
+    created = _post(admin_client, "/admin/questions/new", {**form, "example_tests": EXAMPLES})
+    assert created.status_code == 303 and _status(app, "ping-pong") == "published"
+    page = admin_client.get("/questions/ping-pong").text
+    assert "test_example_ping" in page and "Run examples" in page
+    no_test = "def helper():\n    pass\n"
+    broken = _post(admin_client, "/admin/questions/ping-pong/edit", {**form, "example_tests": no_test})
+    assert broken.status_code == 422 and "example tests need at least one test_" in broken.text

@@ -32,6 +32,7 @@ class CheckClaim:
     what: str
     should_pass: bool
     task: GradingTask
+    suite: str = "hidden"
 
 
 def claim_next_check(db: Session) -> CheckClaim | None:
@@ -51,8 +52,8 @@ def claim_next_check(db: Session) -> CheckClaim | None:
         return None
     check = db.get_one(SolutionCheck, claimed)
     task = GradingTask(kind=QuestionKind.code, code=check.code, hidden_tests=check.hidden_tests, limits=check.limits,
-                       fail_fast=not check.should_pass)  # a wrong solution needs only one failing test
-    return CheckClaim(check.id, token, check.what, check.should_pass, task)
+                       fail_fast=not check.should_pass, suite=check.suite)  # a wrong one: one failing test is enough
+    return CheckClaim(check.id, token, check.what, check.should_pass, task, check.suite)
 
 
 def complete_check(db: Session, *, claim: CheckClaim, score: int, problem: str | None) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from webapp.core.db import Database, session_scope, utcnow
 from webapp.core.db_faults import Outage, database_fault
-from webapp.grading import queue, solution_checks, wakeup
+from webapp.grading import example_runs, queue, solution_checks, wakeup
 from webapp.grading.graders import Grader, GradingTask
 from webapp.grading.models import GraderWorker
 from webapp.questions.verification import verdict
@@ -148,11 +148,14 @@ class GradingService:
         """Claim, grade and store one job (of ``kinds``, default all ours); False when there was none."""
         # The answer is read in the claiming transaction: one round trip fewer per job.
         kinds = list(kinds or self.graders)
+        runs_code = "code" in kinds and "code" in self.graders
+        if runs_code and self._run_examples():  # a candidate watches the page: before answers, never many (rate limit)
+            return True
         with session_scope(self.database.write_session) as db:
             claim = queue.claim_next_job(db, worker=self.name, kinds=kinds, lease=self.lease)
             job = _load_job(db, claim) if claim is not None else None
         if claim is None or job is None:  # no answer waits: an import's known solutions, if any
-            return "code" in kinds and "code" in self.graders and self._check_one()
+            return runs_code and self._check_one()
         with self._lock:
             self._inflight.add(claim)
         try:
@@ -192,6 +195,20 @@ class GradingService:
         else:
             log.warning("lease on submission %s was lost; the result was discarded", claim.submission_id)
 
+    def _run_examples(self) -> bool:
+        """Run one candidate's code against a question's example tests; False when none waits."""
+        with session_scope(self.database.write_session) as db:
+            claim = example_runs.claim_next_run(db)
+        if claim is None:
+            return False
+        try:
+            result = self.graders["code"].grade(claim.task).feedback
+        except Exception as exc:  # the tests or the sandbox, not the candidate's code: say so on their page
+            log.exception("an example run failed")
+            result = {"problem": f"The examples could not be run ({type(exc).__name__}). Try again in a moment."}
+        self._store(lambda db: example_runs.complete_run(db, claim=claim, result=result))
+        return True
+
     def _check_one(self) -> bool:
         """Run one known solution of a staged import against its hidden tests; False when none waits."""
         with session_scope(self.database.write_session) as db:
@@ -199,7 +216,7 @@ class GradingService:
         if check is None:
             return False
         try:
-            problem = verdict(check.what, should_pass=check.should_pass,
+            problem = verdict(check.what, should_pass=check.should_pass, suite=check.suite,
                               outcome=(outcome := self.graders["code"].grade(check.task)))
             score = outcome.score
         except Exception as exc:  # the tests or the sandbox, not the solution: say so on the import page
@@ -254,6 +271,7 @@ class GradingService:
             self._record_presence(db)
             requeued, failed = queue.requeue_expired_leases(db, max_attempts=self.max_attempts)
             solution_checks.requeue_stale_checks(db)
+            example_runs.sweep_runs(db)
         if requeued or failed:
             log.warning("expired leases: %d requeued, %d failed", requeued, failed)
 

@@ -62,6 +62,7 @@ class QuestionForm:
     multiple: bool = False
     starter_code: str = ""
     hidden_tests: str = ""
+    example_tests: str = ""
     reference_solution: str = ""
     equivalent_mutants: str = ""  # one "m-xxxxxxxx: why" per line
     allowed_extensions: str = ""
@@ -117,6 +118,7 @@ def form_from_spec(spec: QuestionSpec) -> QuestionForm:
         status=spec.status.value,
         title=spec.title, tags=", ".join(spec.tags), prompt=spec.prompt, reference_answer=spec.reference_answer,
         multiple=spec.multiple, starter_code=spec.starter_code, hidden_tests=spec.hidden_tests,
+        example_tests=spec.example_tests,
         reference_solution=spec.reference_solution, allowed_extensions=", ".join(spec.allowed_extensions),
         equivalent_mutants="\n".join(f"{m.mutant}: {m.reason}" for m in spec.equivalent_mutants),
         cpu_seconds=str(limits.cpu_seconds) if limits else "", wall_seconds=str(limits.wall_seconds) if limits else "",
@@ -206,7 +208,7 @@ def form_to_spec(form: QuestionForm) -> tuple[QuestionSpec | None, dict[str, str
         data["multiple"] = form.multiple
         data["choices"] = [asdict(c) | {"id": c.id.strip()} for c in form.choices]
     if form.kind == "code":
-        data.update(starter_code=form.starter_code, hidden_tests=form.hidden_tests,
+        data.update(starter_code=form.starter_code, hidden_tests=form.hidden_tests, example_tests=form.example_tests,
                     reference_solution=form.reference_solution, allowed_extensions=_csv(form.allowed_extensions),
                     correct_solutions=[asdict(c) for c in form.correct if c.code.strip() or c.label.strip()],
                     wrong_solutions=[asdict(w) for w in form.wrong if w.code.strip() or w.label.strip()],

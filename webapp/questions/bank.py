@@ -85,6 +85,7 @@ class QuestionSpec(StrictModel):
     choices: list[ChoiceSpec] = Field(default_factory=list)
     starter_code: str = ""
     hidden_tests: str = ""
+    example_tests: str = ""  # shown to candidates, who run them against their code (Run examples)
     reference_solution: str = ""
     correct_solutions: list[SolutionSpec] = Field(default_factory=list, max_length=10)
     wrong_solutions: list[SolutionSpec] = Field(default_factory=list, max_length=20)
@@ -111,10 +112,9 @@ class QuestionSpec(StrictModel):
                     raise ValueError(f"a code question needs {name}")
             _check_python(self)
             if not (info.context or {}).get("stored"):
-                try:
-                    collect_tests(self.hidden_tests)
-                except HiddenTestsProblem as exc:
-                    raise ValueError(str(exc)) from None
+                _check_tests(self)
+        elif self.example_tests.strip():
+            raise ValueError("only code questions have example tests")
         elif self.choices and self.kind != "choice":
             raise ValueError("only choice questions have choices")
         elif self.correct_solutions or self.wrong_solutions or self.equivalent_mutants:
@@ -135,8 +135,21 @@ def _check_choices(spec: QuestionSpec) -> None:
         raise ValueError("a single-answer question needs exactly one correct choice (or set multiple: true)")
 
 
+def _check_tests(spec: QuestionSpec) -> None:
+    """Both suites follow the hidden tests' rules (the same runner runs them); examples are optional."""
+    suites = {"hidden tests": spec.hidden_tests, "example tests": spec.example_tests}
+    for label, source in suites.items():
+        if label == "example tests" and not source.strip():
+            continue
+        try:
+            collect_tests(source, label=label)
+        except HiddenTestsProblem as exc:
+            raise ValueError(str(exc)) from None
+
+
 def _check_python(spec: QuestionSpec) -> None:
     sources = {"starter_code": spec.starter_code, "hidden_tests": spec.hidden_tests,
+               "example_tests": spec.example_tests,
                "reference_solution": spec.reference_solution}
     sources.update({f"correct_solutions[{i}]": c.code for i, c in enumerate(spec.correct_solutions)})
     sources.update({f"wrong_solutions[{i}]": w.code for i, w in enumerate(spec.wrong_solutions)})

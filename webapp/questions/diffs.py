@@ -11,7 +11,8 @@ from webapp.questions.models import QuestionRevision
 
 # The text fields a revision history shows, in the order of the editor.
 FIELDS = (("prompt", "Prompt"), ("reference_answer", "Model answer"), ("starter_code", "Starter code"),
-          ("hidden_tests", "Hidden tests"), ("reference_solution", "Reference solution"))
+          ("hidden_tests", "Hidden tests"),
+          ("example_tests", "Example tests"), ("reference_solution", "Reference solution"))
 _WORDS = re.compile(r"\s+|\w+|[^\w\s]")
 
 

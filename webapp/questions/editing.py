@@ -27,7 +27,7 @@ from webapp.questions.verification import ReferenceCheck, solutions_problem
 # The fields of a spec that live in a revision (the rest is catalogue data on Question).
 REVISION_FIELDS = (
     "kind", "title", "prompt", "reference_answer", "rubric", "calibration", "multiple", "choices",
-    "starter_code", "hidden_tests", "reference_solution", "correct_solutions", "wrong_solutions",
+    "starter_code", "hidden_tests", "example_tests", "reference_solution", "correct_solutions", "wrong_solutions",
     "equivalent_mutants", "limits", "allowed_extensions",
 )
 
@@ -38,8 +38,14 @@ def revision_content(spec: QuestionSpec) -> dict[str, Any]:
     return data
 
 
+# Fields added after revisions were first hashed: left out while empty, so an older revision's
+# hash still matches the same content imported again.
+LATER_FIELDS = ("example_tests",)
+
+
 def content_hash(content: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+    hashed = {k: v for k, v in content.items() if not (k in LATER_FIELDS and not v)}
+    return hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()
 
 
 def spec_of(question: Question) -> QuestionSpec:

@@ -43,17 +43,18 @@ class HiddenTestsProblem(ValueError):
     """The hidden tests break a rule; the message says which, for whoever wrote them."""
 
 
-def collect_tests(source: str) -> list[HiddenTest]:
-    """The tests in file order, or HiddenTestsProblem."""
+def collect_tests(source: str, *, label: str = "hidden tests") -> list[HiddenTest]:
+    """The tests in file order, or HiddenTestsProblem (``label`` names the suite in its message:
+    example tests follow the same rules)."""
     try:
         tree = parse_python(source)
     except SyntaxError as exc:
-        raise HiddenTestsProblem(f"hidden tests have a syntax error at line {exc.lineno}: {exc.msg}") from None
-    _no_solution_imports(tree)
+        raise HiddenTestsProblem(f"{label} have a syntax error at line {exc.lineno}: {exc.msg}") from None
+    _no_solution_imports(tree, label)
     tests: list[HiddenTest] = []
     for node in tree.body:
         if isinstance(node, ast.AsyncFunctionDef) and node.name.startswith("test_"):
-            raise HiddenTestsProblem(f"{node.name} is async: hidden tests are plain functions "
+            raise HiddenTestsProblem(f"{node.name} is async: {label} are plain functions "
                                      "(the app is async enough)")
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -65,17 +66,17 @@ def collect_tests(source: str) -> list[HiddenTest]:
             tests.append(HiddenTest(node.name, _weight(node)))
             _check_parameters(node)
     if not tests:
-        raise HiddenTestsProblem("hidden tests need at least one test_… function")
+        raise HiddenTestsProblem(f"{label} need at least one test_… function")
     return tests
 
 
-def _no_solution_imports(tree: ast.Module) -> None:
+def _no_solution_imports(tree: ast.Module, label: str) -> None:
     for node in ast.walk(tree):
         names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                  else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
         if any(name == "solution" or name.startswith("solution.") for name in names):
             raise HiddenTestsProblem(
-                "hidden tests cannot import solution: the candidate's app runs in a box of its own and is "
+                f"{label} cannot import solution: the candidate's app runs in a box of its own and is "
                 "tested over HTTP; ask for the `client` fixture instead (docs/question-bank.md)")
 
 

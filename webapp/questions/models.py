@@ -112,6 +112,7 @@ class QuestionRevision(Base):
     choices: Mapped[list[ChoiceSpec]] = mapped_column(JSONModelList(ChoiceSpec), default=list)
     starter_code: Mapped[str] = mapped_column(Text, default="")
     hidden_tests: Mapped[str] = mapped_column(Text, default="")
+    example_tests: Mapped[str] = mapped_column(Text, default="", server_default="")  # shown to candidates
     reference_solution: Mapped[str] = mapped_column(Text, default="")
     correct_solutions: Mapped[list[SolutionSpec]] = mapped_column(JSONModelList(SolutionSpec), default=list)
     wrong_solutions: Mapped[list[SolutionSpec]] = mapped_column(JSONModelList(SolutionSpec), default=list)
@@ -162,7 +163,8 @@ class SolutionCheck(Base):
     what: Mapped[str] = mapped_column(String(300))  # "The known-wrong solution “…”", as messages name it
     code: Mapped[str] = mapped_column(Text)
     should_pass: Mapped[bool] = mapped_column(Boolean)
-    hidden_tests: Mapped[str] = mapped_column(Text)
+    hidden_tests: Mapped[str] = mapped_column(Text)  # the tests it runs against: the hidden ones or the examples
+    suite: Mapped[str] = mapped_column(String(10), default="hidden", server_default="hidden")
     limits: Mapped[LimitsSpec | None] = mapped_column(JSONModel(LimitsSpec), default=None, nullable=False)
     status: Mapped[CheckStatus] = mapped_column(_enum(CheckStatus), default=CheckStatus.queued)
     claim_token: Mapped[str | None] = mapped_column(String(32))

@@ -96,7 +96,8 @@ def apply_staged_import(db: Session, *, import_id: int, actor: User) -> ImportPl
 def queue_checks(db: Session, *, staged: BankImport, bank: ParsedBank, plan: ImportPlan) -> int:
     """One queued check per known solution of each published code question the import would write."""
     checks = [SolutionCheck(import_id=staged.id, slug=spec.slug, what=solution.what[:300], code=solution.code,
-                            should_pass=solution.should_pass, hidden_tests=spec.hidden_tests, limits=spec.limits)
+                            should_pass=solution.should_pass, hidden_tests=solution.tests(spec), suite=solution.suite,
+                            limits=spec.limits)
               for spec in bank.questions if needs_check(spec, plan) for solution in known_solutions(spec)]
     db.add_all(checks)
     db.flush()

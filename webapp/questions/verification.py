@@ -49,6 +49,9 @@ class CodeQuestion(Protocol):
     def hidden_tests(self) -> str: ...
 
     @property
+    def example_tests(self) -> str: ...
+
+    @property
     def reference_solution(self) -> str: ...
 
     @property
@@ -66,24 +69,31 @@ class KnownSolution:
     what: str  # how messages name it: "The known-wrong solution “no status code”"
     code: str
     should_pass: bool
+    suite: str = "hidden"  # the tests it is run against: "hidden", or "example" (what candidates run)
+
+    def tests(self, question: CodeQuestion) -> str:
+        return question.example_tests if self.suite == "example" else question.hidden_tests
 
 
 def known_solutions(question: CodeQuestion) -> list[KnownSolution]:
-    """The reference and every known-correct solution (must score 100), every known-wrong one (must not)."""
+    """The reference and every known-correct solution (must score 100), every known-wrong one (must
+    not), and the reference against the example tests, if any (candidates must see them pass)."""
     correct = [KnownSolution(f"The known-correct solution “{s.label}”", s.code, True)
                for s in question.correct_solutions]
     wrong = [KnownSolution(f"The known-wrong solution “{s.label}”", s.code, False) for s in question.wrong_solutions]
-    return [KnownSolution("The reference solution", question.reference_solution, True), *correct, *wrong]
+    examples = ([KnownSolution("The reference solution", question.reference_solution, True, "example")]
+                if question.example_tests.strip() else [])
+    return [KnownSolution("The reference solution", question.reference_solution, True), *correct, *wrong, *examples]
 
 
-def verdict(what: str, *, should_pass: bool, outcome: CheckOutcome) -> str | None:
+def verdict(what: str, *, should_pass: bool, outcome: CheckOutcome, suite: str = "hidden") -> str | None:
     """What is wrong with a known solution's score (None when it scored as labelled)."""
     if should_pass and outcome.score != 100:
         failed = [t["name"] for t in outcome.feedback.get("tests", []) if t.get("outcome") != "passed"]
         detail = f"failing: {', '.join(failed)}" if failed else outcome.feedback.get("summary", "")
-        return f"{what} does not pass its hidden tests ({outcome.score}/100; {detail})."
+        return f"{what} does not pass its {suite} tests ({outcome.score}/100; {detail})."
     if not should_pass and outcome.score == 100:
-        return f"{what} passes every hidden test: the tests do not catch its mistake."
+        return f"{what} passes every {suite} test: the tests do not catch its mistake."
     return None
 
 
@@ -94,10 +104,11 @@ def solutions_problem(check: ReferenceCheck | None, *, question: CodeQuestion) -
 
     def run(solution: KnownSolution) -> str | None:
         try:
-            outcome = check(solution.code, question.hidden_tests, question.limits, fail_fast=not solution.should_pass)
+            outcome = check(solution.code, solution.tests(question), question.limits,
+                            fail_fast=not solution.should_pass)
         except Exception as exc:  # a grader error: the tests or the sandbox, not the solution
             return f"{solution.what} could not be graded: {exc}"
-        return verdict(solution.what, should_pass=solution.should_pass, outcome=outcome)
+        return verdict(solution.what, should_pass=solution.should_pass, outcome=outcome, suite=solution.suite)
 
     with ThreadPoolExecutor(CHECK_THREADS) as pool:
         problems = [p for p in pool.map(run, known_solutions(question)) if p]

@@ -69,7 +69,7 @@ def new_submission(db: Session, *, user: User, question: Question, answer: Answe
     elif revision.kind == QuestionKind.choice:
         submission.choice_ids = _choices(answer.choices, revision.choices, multiple=revision.multiple)
     else:
-        code = _code_answer(answer, allowed=revision.allowed_extensions, max_bytes=policy.max_upload_bytes)
+        code = code_answer(answer, allowed=revision.allowed_extensions, max_bytes=policy.max_upload_bytes)
         submission.code, submission.code_filename = code.text, code.filename
         submission.code_size, submission.code_sha256 = code.size, code.sha256
     return submission
@@ -106,7 +106,7 @@ def _choices(chosen: tuple[str, ...], choices: list[ChoiceSpec], *, multiple: bo
     return sorted(picked)
 
 
-def _code_answer(answer: AnswerInput, *, allowed: list[str], max_bytes: int) -> CodeText:
+def code_answer(answer: AnswerInput, *, allowed: list[str], max_bytes: int) -> CodeText:
     if answer.upload_data:
         return read_upload(answer.upload_data, filename=answer.upload_name, allowed=allowed, max_bytes=max_bytes)
     data = answer.code.encode("utf-8")

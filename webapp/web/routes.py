@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends
 from webapp.web import (
     accounts,
     assessments,
+    example_runs,
     health,
     home,
     own_account,
@@ -36,7 +37,7 @@ for pages in (home, accounts, password_reset, questions):
     public.include_router(pages.router)
 
 signed_in = APIRouter(dependencies=[Depends(get_current_user)])
-for pages in (own_account, practice, submissions, assessments):
+for pages in (own_account, practice, submissions, example_runs, assessments):
     signed_in.include_router(pages.router)
 
 staff = APIRouter(dependencies=[Depends(require_staff)])

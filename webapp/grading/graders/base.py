@@ -24,6 +24,7 @@ class GradingTask:
     hidden_tests: str = ""
     limits: LimitsSpec | None = None  # None: the sandbox defaults
     fail_fast: bool = False  # stop at the first failing test (enough to know it is not 100: mutants)
+    suite: str = "hidden"  # which tests `hidden_tests` holds, as feedback names them ("example": Run examples)
 
 
 @dataclass(frozen=True)

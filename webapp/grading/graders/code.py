@@ -51,7 +51,7 @@ class CodeGrader:
         limits = Limits.from_dict(task.limits.model_dump() if task.limits else None)
         run = run_challenge(self.sandbox, solution=task.code, hidden_tests=task.hidden_tests, limits=limits,
                             test_seconds=min(TEST_SECONDS, limits.wall_seconds), fail_fast=task.fail_fast)
-        return _judge(run, tests=tests, limits=limits)
+        return _judge(run, tests=tests, limits=limits, suite=task.suite)
 
 
 def _syntax_error(exc: SyntaxError, tests: list[HiddenTest]) -> GradeResult:
@@ -64,7 +64,7 @@ def _syntax_error(exc: SyntaxError, tests: list[HiddenTest]) -> GradeResult:
     })
 
 
-def _judge(run: ChallengeRun, *, tests: list[HiddenTest], limits: Limits) -> GradeResult:
+def _judge(run: ChallengeRun, *, tests: list[HiddenTest], limits: Limits, suite: str) -> GradeResult:
     if run.output_limit_exceeded:  # killed for its output: whatever the runner saw afterwards is moot
         results = [_not_run(t.name, "the output limit was exceeded") for t in tests]
     elif run.app == "ready":
@@ -81,7 +81,7 @@ def _judge(run: ChallengeRun, *, tests: list[HiddenTest], limits: Limits) -> Gra
         "kind": "tests", "verdict": verdict, "passed": sum(r["outcome"] == "passed" for r in results),
         "total": len(tests), "earned_points": earned, "total_points": possible,
         "tests": [{**r, "weight": weights[r["name"]]} for r in results],
-        "summary": _summary(verdict, run, limits=limits, results=results),
+        "summary": _summary(verdict, run, limits=limits, results=results, suite=suite),
         "output": _excerpt(run),
     }
     return GradeResult(score if verdict == "passed" else min(score, 99), feedback)
@@ -110,28 +110,28 @@ def _verdict(run: ChallengeRun, results: list[dict[str, Any]]) -> str:
     return "error" if outcomes == {"error"} or run.app_exited_early else "wrong_answer"
 
 
-def _summary(verdict: str, run: ChallengeRun, *, limits: Limits, results: list[dict[str, Any]]) -> str:
+def _summary(verdict: str, run: ChallengeRun, *, limits: Limits, results: list[dict[str, Any]], suite: str) -> str:
     passed, total = sum(r["outcome"] == "passed" for r in results), len(results)
     if verdict == "passed":
-        return f"All {total} hidden tests passed."
+        return f"All {total} {suite} tests passed."
     if verdict == "output_limit":
         return f"Stopped: the app printed more than {limits.output_bytes // 1024} KiB of output."
     if verdict == "time_limit" and run.app_signal in CPU_LIMIT_SIGNALS:
         return (f"Stopped: the app used up its CPU time ({limits.cpu_seconds:g} s) "
                 f"{'before it started serving' if run.app != 'ready' else 'during the tests'}. "
-                f"{passed} of {total} hidden tests passed. Look for an endless loop.")
+                f"{passed} of {total} {suite} tests passed. Look for an endless loop.")
     if run.app in APP_FAILURES:
         detail = f": {run.app_message}" if run.app_message else ""
         hint = f" (files are limited to {limits.file_size_mb} MB)" if "File too large" in run.app_message else ""
         return f"{APP_FAILURES[run.app]}{detail}{hint}. No test was run."
     if verdict == "time_limit":
         started = "" if run.app == "ready" else " The app never started serving."
-        return (f"{passed} of {total} hidden tests passed before the time limit ({limits.wall_seconds:g} s for "
+        return (f"{passed} of {total} {suite} tests passed before the time limit ({limits.wall_seconds:g} s for "
                 f"the run, {TEST_SECONDS:g} s per test).{started} Look for an endless loop or a blocking call.")
     first = next(r for r in results if r["outcome"] != "passed")
     stopped = " Your app stopped during the tests; see its output." if run.app_exited_early else ""
     memory = f" It ran out of memory (limit {limits.memory_mb} MB)." if verdict == "memory_limit" else ""
-    return (f"{passed} of {total} hidden tests passed; the first to fail was {first['name']}: "
+    return (f"{passed} of {total} {suite} tests passed; the first to fail was {first['name']}: "
             f"{first['message']}{stopped}{memory}")
 
 
