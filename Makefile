@@ -45,9 +45,9 @@ check: install
 audit: install
 	$(BIN)/python .ci/audit.py
 
-# The README's pictures (docs/screenshots/): a fresh site driven through the main journeys in Chromium.
+# The README's pictures (static/screenshots/): a fresh site driven through the main journeys in Chromium.
 screenshots: install
-	$(BIN)/python -m tests.e2e.screenshots docs/screenshots
+	$(BIN)/python -m tests.e2e.screenshots static/screenshots
 
 # Benchmarks (minutes; not part of `make test`): writes docs/benchmarks.md.
 # `make bench SUITES="bench.grading_capacity bench.feedback"` re-runs only those sections.

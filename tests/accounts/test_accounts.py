@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from argon2 import Type, extract_parameters
 from sqlalchemy import select
 
@@ -167,3 +169,13 @@ def test_a_chosen_time_zone_is_kept_and_an_unknown_one_refused(client, make_user
     assert refused.status_code == 422 and "Choose a time zone from the list." in refused.text
     post_form(client, "/account/time-zone", {"time_zone": ""}, token_page="/account/time-zone")
     assert "data-time-zone" not in client.get("/").text  # back to the browser's own
+
+
+def test_visitors_get_a_landing_page_that_shows_the_product(client) -> None:
+    page = client.get("/").text
+    assert "Browse the questions" in page and 'href="/questions"' in page and 'href="/register"' in page
+    pictures = re.findall(r'<img src="(/static/screenshots/[a-z-]+\.png)" alt="([^"]+)"', page)
+    assert len(pictures) == 5 and all(alt for _, alt in pictures)
+    for src, _ in pictures:
+        served = client.get(src)
+        assert served.status_code == 200 and served.headers["content-type"] == "image/png"

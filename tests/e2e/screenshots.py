@@ -1,5 +1,5 @@
 """`make screenshots`: drive a real browser through the main journeys on a fresh site and write the
-README's pictures to docs/screenshots/ (run by hand after a visible change; not a test)."""
+README's pictures to static/screenshots/ (run by hand after a visible change; not a test)."""
 
 from __future__ import annotations
 
@@ -114,5 +114,5 @@ def _healthy(url: str) -> bool:
 
 
 if __name__ == "__main__":
-    for written in take(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
+    for written in take(Path(sys.argv[1] if len(sys.argv) > 1 else "static/screenshots")):
         print(f"wrote {written}")

@@ -10,7 +10,7 @@ from tests.e2e.accounts import create_account, log_in
 
 AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encoding="utf-8")
 PAGES = {
-    "anonymous": ["/login", "/register", "/questions", "/password/forgot"],
+    "anonymous": ["/", "/login", "/register", "/questions", "/password/forgot"],
     "candidate": ["/", "/questions", "/practice", "/progress", "/submissions", "/assessments", "/account/time-zone"],
     "interviewer": ["/review", "/assessments/new"],
     "admin": ["/admin", "/admin/users", "/admin/audit", "/admin/queue", "/admin/questions", "/admin/questions/new",

@@ -9,6 +9,7 @@ from tests.e2e.accounts import create_account, log_in
 
 PHONE = {"width": 390, "height": 844}
 PAGES = {
+    "anonymous": ["/", "/questions", "/login", "/register", "/password/forgot"],
     "candidate": ["/", "/questions", "/practice", "/practice/mock", "/progress", "/submissions", "/assessments",
                   "/assessments/join", "/account/password"],
     "interviewer": ["/review", "/review?state=all", "/assessments/new"],
@@ -28,11 +29,12 @@ def test_every_page_fits_a_phone(browser, live_server, role) -> None:
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        log_in(page, create_account(live_server, role))
+        if role != "anonymous":
+            log_in(page, create_account(live_server, role))
         page.set_viewport_size(PHONE)
         question = page.goto("/questions") and page.locator("a[href^='/questions/']").first.get_attribute("href")
         wide = {}
-        for path in [*PAGES[role], *([question] if role == "candidate" and question else [])]:
+        for path in [*PAGES[role], *([question] if role in ("anonymous", "candidate") and question else [])]:
             page.goto(path)
             if (extra := _overflow(page)) > 0:
                 wide[path] = extra
