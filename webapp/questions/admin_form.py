@@ -40,6 +40,7 @@ class ChoiceRow:
     text: str = ""
     correct: bool = False
     explanation: str = ""
+    docs: str = ""
 
 
 @dataclass
@@ -69,6 +70,8 @@ class QuestionForm:
     cpu_seconds: str = ""
     wall_seconds: str = ""
     memory_mb: str = ""
+    docs: str = ""  # one link per line
+    api: str = ""  # one reference per line
     rubric: list[RubricRow] = field(default_factory=list)
     choices: list[ChoiceRow] = field(default_factory=list)
     correct: list[SolutionRow] = field(default_factory=list)
@@ -122,11 +125,12 @@ def form_from_spec(spec: QuestionSpec) -> QuestionForm:
         reference_solution=spec.reference_solution, allowed_extensions=", ".join(spec.allowed_extensions),
         equivalent_mutants="\n".join(f"{m.mutant}: {m.reason}" for m in spec.equivalent_mutants),
         cpu_seconds=str(limits.cpu_seconds) if limits else "", wall_seconds=str(limits.wall_seconds) if limits else "",
-        memory_mb=str(limits.memory_mb) if limits else "",
+        memory_mb=str(limits.memory_mb) if limits else "", docs="\n".join(spec.docs), api="\n".join(spec.api),
         rubric=[RubricRow(point=p.point, weight=str(p.weight), claims="\n".join(p.claims),
                           misconceptions="\n".join(p.misconceptions), need=str(p.need), phrases="\n".join(p.phrases),
                           patterns="\n".join(p.patterns), hint=p.hint, docs=p.docs or "") for p in spec.rubric],
-        choices=[ChoiceRow(id=c.id, text=c.text, correct=c.correct, explanation=c.explanation) for c in spec.choices],
+        choices=[ChoiceRow(id=c.id, text=c.text, correct=c.correct, explanation=c.explanation, docs=c.docs or "")
+                 for c in spec.choices],
         correct=[SolutionRow(label=c.label, code=c.code) for c in spec.correct_solutions],
         wrong=[SolutionRow(label=w.label, code=w.code) for w in spec.wrong_solutions],
         calibration=list(spec.calibration),
@@ -196,6 +200,7 @@ def form_to_spec(form: QuestionForm) -> tuple[QuestionSpec | None, dict[str, str
         "slug": form.slug.strip(), "topic": form.topic, "difficulty": form.difficulty, "kind": form.kind,
         "status": form.status or "draft", "title": form.title.strip(), "tags": _csv(form.tags),
         "prompt": form.prompt, "reference_answer": form.reference_answer, "calibration": form.calibration,
+        "docs": _lines(form.docs), "api": _lines(form.api),
     }
     if form.kind == "text" or (form.kind == "code" and any(r.point.strip() for r in form.rubric)):
         data["rubric"] = [
@@ -206,7 +211,7 @@ def form_to_spec(form: QuestionForm) -> tuple[QuestionSpec | None, dict[str, str
         ]
     if form.kind == "choice":
         data["multiple"] = form.multiple
-        data["choices"] = [asdict(c) | {"id": c.id.strip()} for c in form.choices]
+        data["choices"] = [asdict(c) | {"id": c.id.strip(), "docs": c.docs.strip() or None} for c in form.choices]
     if form.kind == "code":
         data.update(starter_code=form.starter_code, hidden_tests=form.hidden_tests, example_tests=form.example_tests,
                     reference_solution=form.reference_solution, allowed_extensions=_csv(form.allowed_extensions),
@@ -238,7 +243,9 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
             key = "equivalent_mutants"
         else:
             key = loc[0] if loc else "form"
-        errors.setdefault(key, _plain_message(err, field=loc[-1] if loc else ""))
+        in_list = len(loc) == 2 and loc[1].isdigit() and loc[0] in _PATTERN_HINTS  # a line of docs or api
+        field_name = loc[0] if in_list else loc[-1] if loc else ""
+        errors.setdefault(key, _plain_message(err, field=field_name))
     return errors
 
 
@@ -247,6 +254,8 @@ _PATTERN_HINTS = {
     "topic": "Choose one of the topics.",
     "id": "A choice id is 1 to 8 lowercase letters or digits, like a or b2.",
     "mutant": "A mutant id looks like m-0123abcd (as `rehearse questions mutants` prints it).",
+    "docs": "Each line is one https:// link, with no spaces.",
+    "api": "Each line names an API as a dotted path, like fastapi.Depends or fastapi.Depends(use_cache).",
 }
 
 

@@ -26,7 +26,7 @@ from webapp.core import safe_yaml
 from webapp.questions.hidden_tests import HiddenTestsProblem, collect_tests
 from webapp.questions.kinds import Difficulty, QuestionKind, QuestionStatus
 from webapp.questions.rubric_spec import CalibrationSpec, RubricPointSpec
-from webapp.questions.spec_types import NonEmpty, Slug, StrictModel, Tag
+from webapp.questions.spec_types import ApiRef, DocsLink, NonEmpty, Slug, StrictModel, Tag
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
@@ -42,6 +42,7 @@ class ChoiceSpec(StrictModel):
     text: NonEmpty
     correct: bool = False
     explanation: str = ""
+    docs: DocsLink | None = None  # where the explanation comes from (shown with it)
 
 
 class SolutionSpec(StrictModel):
@@ -94,6 +95,8 @@ class QuestionSpec(StrictModel):
     allowed_extensions: list[Annotated[str, StringConstraints(pattern=r"^\.[a-z0-9]{1,8}$")]] = Field(
         default_factory=list
     )
+    docs: list[DocsLink] = Field(default_factory=list, max_length=6)  # "Read more", shown with the feedback
+    api: list[ApiRef] = Field(default_factory=list, max_length=16)  # for the bank's own checks, never shown
 
     @field_validator("tags")
     @classmethod

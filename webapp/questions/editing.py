@@ -28,7 +28,7 @@ from webapp.questions.verification import ReferenceCheck, solutions_problem
 REVISION_FIELDS = (
     "kind", "title", "prompt", "reference_answer", "rubric", "calibration", "multiple", "choices",
     "starter_code", "hidden_tests", "example_tests", "reference_solution", "correct_solutions", "wrong_solutions",
-    "equivalent_mutants", "limits", "allowed_extensions",
+    "equivalent_mutants", "limits", "allowed_extensions", "docs", "api",
 )
 
 
@@ -40,7 +40,7 @@ def revision_content(spec: QuestionSpec) -> dict[str, Any]:
 
 # Fields added after revisions were first hashed: left out while empty, so an older revision's
 # hash still matches the same content imported again.
-LATER_FIELDS = ("example_tests",)
+LATER_FIELDS = ("example_tests", "docs", "api")
 
 
 def content_hash(content: dict[str, Any]) -> str:

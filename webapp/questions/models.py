@@ -120,6 +120,8 @@ class QuestionRevision(Base):
         JSONModelList(EquivalentMutantSpec), default=list)
     limits: Mapped[LimitsSpec | None] = mapped_column(JSONModel(LimitsSpec), default=None, nullable=False)  # {}: none
     allowed_extensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    docs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    api: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # sha256 of the content, to tell an unchanged import from a changed one cheaply.
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

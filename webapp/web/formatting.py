@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit
 
 from markupsafe import Markup
 
@@ -57,5 +58,13 @@ def when(moment: datetime, style: str = "datetime") -> Markup:
         moment.isoformat(), utc, style, utc)
 
 
+def docs_title(url: str) -> str:
+    """A link's readable name: its site and path, "fastapi.tiangolo.com › tutorial › dependencies"."""
+    parts = urlsplit(url)
+    steps = [unquote(step) for step in parts.path.split("/") if step and step not in ("en", "latest", "stable")]
+    name = " › ".join([parts.netloc.removeprefix("www."), *steps[-3:]])
+    return f"{name} # {unquote(parts.fragment)}" if parts.fragment else name
+
+
 FILTERS = {"seconds_since": seconds_since, "waited": waited, "percent": percent, "line_count": line_count,
-           "counted": counted, "clock": clock, "when": when}
+           "counted": counted, "clock": clock, "when": when, "docs_title": docs_title}

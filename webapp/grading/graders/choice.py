@@ -29,7 +29,7 @@ class ChoiceGrader:
             "all_correct": chosen == correct,
             "choices": [
                 {"id": c.id, "text": c.text, "selected": c.id in chosen, "correct": c.correct,
-                 "explanation": c.explanation}
+                 "explanation": c.explanation, "docs": c.docs}
                 for c in task.choices
             ],
         }
