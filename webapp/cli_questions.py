@@ -17,6 +17,7 @@ from webapp.grading.text_calibration import calibration_problem, grade_calibrati
 from webapp.grading.verification import reference_checker
 from webapp.questions import importer
 from webapp.questions.bank import read_path
+from webapp.questions.coverage import coverage_table
 from webapp.questions.verification import solutions_problem
 
 
@@ -112,6 +113,10 @@ def cmd_questions_mutants(args: argparse.Namespace, settings: Settings) -> None:
     print(f"every challenge kills at least {args.min_kill:g} % of its non-equivalent mutants")
 
 
+def cmd_questions_coverage(args: argparse.Namespace, settings: Settings) -> None:
+    print(coverage_table(read_path(Path(args.path))))
+
+
 def register(sub: Any) -> None:
     questions = sub.add_parser("questions", help="import or export the question bank")
     questions_sub = questions.add_subparsers(dest="questions_command", required=True)
@@ -135,3 +140,6 @@ def register(sub: Any) -> None:
     mutants.add_argument("--min-kill", type=float, default=90, help="percent of non-equivalent mutants (default 90)")
     mutants.add_argument("--verbose", action="store_true", help="also list killed and equivalent mutants")
     mutants.set_defaults(handler=cmd_questions_mutants)
+    coverage = questions_sub.add_parser("coverage", help="questions per topic by kind and difficulty (Markdown)")
+    coverage.add_argument("path", help="a .yaml file or a directory of them")
+    coverage.set_defaults(handler=cmd_questions_coverage)
