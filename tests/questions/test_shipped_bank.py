@@ -10,6 +10,7 @@ from webapp.grading.graders.code import CodeGrader
 from webapp.grading.sandbox import SandboxUnavailable, shared_sandbox
 from webapp.grading.verification import reference_checker
 from webapp.questions.bank import check_references, default_bank_dir, read_path
+from webapp.questions.hidden_tests import collect_tests
 from webapp.questions.verification import solutions_problem
 
 BANK = read_path(default_bank_dir())
@@ -61,3 +62,20 @@ def test_code_challenge_discriminates(slug: str) -> None:
     assert solutions_problem(CHECK, question=spec) is None
     starter = CHECK(spec.starter_code, spec.hidden_tests, spec.limits, fail_fast=True)
     assert starter.score < 100, f"{slug}: the starter code must not pass"
+
+
+@pytest.mark.parametrize("slug", [q.slug for q in CODE])
+@pytest.mark.sandbox
+def test_example_tests_pass_on_every_known_correct_solution(slug: str) -> None:
+    """Run examples shows a few visible tests: every known-correct solution passes them, the
+    starter code does not, and none of them is a hidden test (their names differ)."""
+    spec = next(q for q in CODE if q.slug == slug)
+    assert spec.example_tests.strip(), f"{slug}: a code challenge has example tests candidates can run"
+    examples = [t.name for t in collect_tests(spec.example_tests)]
+    assert 1 <= len(examples) <= 4, f"{slug}: a few example tests, not a second suite"
+    hidden = {t.name for t in collect_tests(spec.hidden_tests)}
+    assert not set(examples) & hidden, f"{slug}: an example is a hidden test"
+    for code in [spec.reference_solution, *(c.code for c in spec.correct_solutions)]:
+        result = CHECK(code, spec.example_tests, spec.limits)
+        assert result.score == 100, f"{slug}: a known-correct solution fails an example: {result.feedback['summary']}"
+    assert CHECK(spec.starter_code, spec.example_tests, spec.limits).score < 100, f"{slug}: the starter passes"
