@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast install setup check audit bench screenshots clean
+.PHONY: run test test-fast install setup check audit bench screenshots vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench: install
 	@if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then \
 		export REHEARSE_BENCH_DATABASE_URL=$${REHEARSE_BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}; fi; \
 	$(BIN)/python -m bench.run $(SUITES)
+
+# The code editor's bundle (static/vendor/codemirror-*.min.js) from the packages pinned in
+# static/build/package-lock.json; the same inputs give the same bytes (see static/vendor/README.md).
+vendor:
+	cd static/build && npm ci --no-audit --no-fund && node build.mjs
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -91,6 +91,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         env="test", data_dir=tmp_path / "data", database_url=database_url,
         secret_key="test-secret-key-not-for-production", public_url="http://testserver",
         grader_concurrency=0,  # tests grade explicitly (see tests/grading) or start a grader themselves
+        mail_sweep_seconds=0,  # likewise the outbox's retries (tests/mail)
     )
 
 

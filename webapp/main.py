@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import Depends, FastAPI
-from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from webapp.admin import routes as admin_routes
@@ -18,15 +17,18 @@ from webapp.core.config import PROJECT_ROOT, Settings, get_settings
 from webapp.core.db import Database
 from webapp.grading.sandbox import sandbox_status
 from webapp.identity.passwords import make_hasher
+from webapp.mail.sweeper import OutboxSweeper
 from webapp.questions.bank import MAX_FILE_BYTES
 from webapp.web import routes as site_routes
 from webapp.web.admission import AdmissionLimitMiddleware
 from webapp.web.body_limit import BodySizeLimitMiddleware
 from webapp.web.csrf import verify_csrf
+from webapp.web.deps import smtp_server
 from webapp.web.errors import install_error_handlers
 from webapp.web.headers import SecurityHeadersMiddleware
 from webapp.web.input_guard import InputGuardMiddleware
 from webapp.web.rendering import use_routes_of
+from webapp.web.static_files import SiteStaticFiles
 
 log = logging.getLogger("rehearse")
 
@@ -46,7 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.collect()
         gc.freeze()
         app.state.grader.start()
+        app.state.outbox_sweeper.start()  # retries of refused email, in every web process
         yield
+        app.state.outbox_sweeper.stop()
         app.state.grader.stop()
         app.state.db.dispose()
 
@@ -62,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = Database(settings.resolved_database_url, pool_size=settings.database_pool_size)
     app.state.grader = grading_service(settings, app.state.db)
+    app.state.outbox_sweeper = OutboxSweeper(app.state.db, server=smtp_server(settings),
+                                             interval=settings.mail_sweep_seconds)
     app.state.sandbox_mode, app.state.sandbox_warning = sandbox_status(settings.effective_sandbox)
     app.state.hasher = make_hasher(
         memory_kib=settings.argon2_memory_kib,
@@ -88,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AdmissionLimitMiddleware, limit=settings.max_concurrent_requests)
     install_error_handlers(app)
 
-    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    app.mount("/static", SiteStaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     app.include_router(site_routes.router)
     app.include_router(admin_routes.router)
     use_routes_of(app)

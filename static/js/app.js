@@ -1,6 +1,8 @@
 // Small progressive enhancements; every page works without this file.
 document.addEventListener("htmx:afterSwap", (event) => {
-  const target = event.detail?.target;
+  // An outerHTML swap (a form re-rendered with errors) reports the replaced, detached element as
+  // its target; the event itself is dispatched on the new one.
+  const target = event.detail?.target?.isConnected === false ? event.target : event.detail?.target;
   if (!target?.querySelector) return;  // a history restore (Back/Forward) swaps with no target
   // Move focus to the first invalid field after a form is re-rendered with errors.
   const invalid = target.querySelector("[aria-invalid='true']");
@@ -93,7 +95,7 @@ document.addEventListener("htmx:afterSettle", (event) => localTimes(event.detail
 function setUpPickers() {
   for (const bar of document.querySelectorAll("[data-picker]")) {
     const box = bar.closest("fieldset");
-    const items = [...box.querySelectorAll("label[data-topic]")];
+    const items = [...box.querySelectorAll("[data-topic]")];
     const text = bar.querySelector("[data-picker-text]");
     const fields = [...bar.querySelectorAll("[data-picker-field]")];
     const count = bar.querySelector("[data-picker-count]");
@@ -116,3 +118,50 @@ function setUpPickers() {
   }
 }
 document.addEventListener("DOMContentLoaded", setUpPickers);
+
+// The builder's order: a question gets the next position when it is chosen (the order picked), and
+// the chosen ones are listed in order with buttons that move them. The position fields beside the
+// questions hold the order (typed by hand without JavaScript); ties and gaps close up here.
+function setUpOrdering() {
+  for (const section of document.querySelectorAll("[data-picker-order]")) {
+    const box = section.closest("fieldset");
+    const list = section.querySelector("ol");
+    const position = (item) => item.querySelector("input[name^='position-']");
+    const chosen = () => [...box.querySelectorAll("[data-topic]")]
+      .filter((item) => item.querySelector("input[name=questions]").checked)
+      .sort((a, b) => (Number(position(a).value) || 1e9) - (Number(position(b).value) || 1e9));
+    const renumber = (items) => items.forEach((item, n) => { position(item).value = String(n + 1); });
+    const show = (focus) => {
+      const items = chosen();
+      list.replaceChildren(...items.map((item, n) => {
+        const row = document.createElement("li");
+        row.append(item.dataset.title, " ");
+        for (const [way, step, mark] of [["up", -1, "↑"], ["down", 1, "↓"]]) {
+          const button = Object.assign(document.createElement("button"),
+            { type: "button", className: "secondary outline small", textContent: mark });
+          button.setAttribute("aria-label", `Move ${item.dataset.title} ${way}`);
+          button.disabled = !items[n + step];
+          button.addEventListener("click", () => {
+            [items[n], items[n + step]] = [items[n + step], items[n]];
+            renumber(items);
+            show(button.getAttribute("aria-label"));
+          });
+          row.append(button);
+        }
+        return row;
+      }));
+      section.hidden = !items.length;
+      const again = focus && [...list.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === focus);
+      (again?.disabled ? again.parentElement.querySelector("button:not([disabled])") : again)?.focus();
+    };
+    box.addEventListener("change", (event) => {
+      if (event.target.name === "questions" && !event.target.checked) position(event.target.closest("[data-topic]")).value = "";
+      if (event.target.name === "questions" || event.target.name?.startsWith("position-")) {
+        renumber(chosen());
+        show();
+      }
+    });
+    show();
+  }
+}
+document.addEventListener("DOMContentLoaded", setUpOrdering);

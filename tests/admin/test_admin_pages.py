@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from functools import partial
 
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD
 from tests.helpers import login, post_form
+from webapp.audit.service import record_event
 from webapp.core.db import session_scope
 from webapp.identity.models import Role, User
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -81,6 +83,21 @@ def test_audit_log_filters(admin_client, make_user):
     assert "No events match" in admin_client.get("/admin/audit", params={"actor": "system"}).text
     assert "No events match" in admin_client.get("/admin/audit", params={"since": "2100-01-01"}).text
     assert admin_client.get("/admin/audit", params={"since": "not-a-date"}).status_code == 422
+
+
+def test_audit_dates_are_days_of_the_admins_time_zone(admin_client, app):
+    """The page shows times in the admin's zone, so the days they type are days there too."""
+    with session_scope(app.state.db.write_session) as db:  # 22:30 on 2 December in UTC: 3 December in Tokyo
+        record_event(db, actor=None, action="test.late").at = datetime(2026, 12, 2, 22, 30, tzinfo=UTC)
+
+    def shown(**days: str) -> bool:
+        return "<code>test.late</code>" in admin_client.get("/admin/audit", params=days).text
+
+    assert shown(since="2026-12-02", until="2026-12-02") and not shown(since="2026-12-03")
+    assert "days in UTC" in admin_client.get("/admin/audit").text
+    post_form(admin_client, "/account/time-zone", {"time_zone": "Asia/Tokyo"}, token_page="/account/time-zone")
+    assert shown(since="2026-12-03", until="2026-12-03") and not shown(until="2026-12-02")
+    assert "days in Asia/Tokyo" in admin_client.get("/admin/audit").text
 
 
 def test_queue_dashboard_requeue_and_regrade(admin_client, bank, make_user, make_submission, app):

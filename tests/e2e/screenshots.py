@@ -45,7 +45,7 @@ def _answer(page: Page, slug: str, *, text: str = "", code: str = "") -> None:
     if text:
         page.get_by_label("Write your answer").fill(text)
     else:
-        page.locator("#code").fill(code)
+        page.get_by_label("Paste your code").fill(code)  # the code editor (or, before it loads, the textarea)
     page.get_by_role("button", name="Submit answer").click()
     expect(page.locator("#submission-status").get_by_text("Score:")).to_be_visible(timeout=60_000)
 

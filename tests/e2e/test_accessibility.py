@@ -11,11 +11,14 @@ from tests.e2e.accounts import create_account, log_in
 AXE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text(encoding="utf-8")
 PAGES = {
     "anonymous": ["/", "/login", "/register", "/questions", "/password/forgot"],
-    "candidate": ["/", "/questions", "/practice", "/progress", "/submissions", "/assessments", "/account/time-zone"],
+    "candidate": ["/", "/questions", "/practice", "/progress", "/submissions", "/assessments", "/account/time-zone",
+                  "/questions/upload-endpoint-metadata"],
     "interviewer": ["/review", "/assessments/new"],
     "admin": ["/admin", "/admin/users", "/admin/audit", "/admin/queue", "/admin/questions", "/admin/questions/new",
               "/admin/outbox"],
 }
+# Pages checked once their script has run: the code question's editor (loaded after the page).
+READY = {"/questions/upload-endpoint-metadata": ".cm-editor"}
 
 
 def _violations(page) -> list[str]:
@@ -39,6 +42,8 @@ def test_main_pages_have_no_serious_accessibility_violation(browser, live_server
         problems = {}
         for path in PAGES[role]:
             page.goto(path)
+            if path in READY:
+                page.locator(READY[path]).wait_for()
             if found := _violations(page):
                 problems[path] = found
         assert problems == {}, "\n".join(f"{path}: {v}" for path, found in problems.items() for v in found)

@@ -32,7 +32,8 @@ def resolve(ref: str) -> str | None:
     parts = match["path"].split(".")
     if parts[0] not in ROOTS:
         return f"{ref!r}: only {sorted(ROOTS)} are checked"
-    target: object = None
+    missing_module = object()
+    target: object = missing_module
     for split in range(len(parts), 0, -1):  # the longest importable module, then attributes
         try:
             target = importlib.import_module(".".join(parts[:split]))
@@ -43,7 +44,7 @@ def resolve(ref: str) -> str | None:
                 return f"{ref!r}: {'.'.join(parts[:split])} has no {name!r} here"
             target = getattr(target, name)
         break
-    if target is None:
+    if target is missing_module:
         return f"{ref!r}: no such module"
     wanted = [p.strip() for p in (match["params"] or "").split(",") if p.strip()]
     if wanted:
@@ -61,6 +62,7 @@ def test_the_checker_tells_a_missing_api_from_a_present_one() -> None:
     assert resolve("fastapi.Depends(use_cache)") is None
     assert resolve("fastapi.security.OAuth2PasswordBearer") is None
     assert resolve("starlette.middleware.base.BaseHTTPMiddleware.dispatch") is None
+    assert resolve("fastapi.params.Depends.scope") is None  # a class attribute whose value is None
     assert "no 'on_startup_magic'" in resolve("fastapi.FastAPI.on_startup_magic")
     assert "no parameter cache" in resolve("fastapi.Depends(cache)")
     assert "only" in resolve("os.system")

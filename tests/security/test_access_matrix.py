@@ -16,7 +16,9 @@ from tests.conftest import PASSWORD
 from tests.helpers import csrf_token, login
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
 from webapp.core.db import session_scope, utcnow
+from webapp.grading.models import ExampleRun
 from webapp.identity.models import Role
+from webapp.mail.models import OutboxMessage
 from webapp.questions.models import BankImport, Question
 from webapp.review.models import ReviewComment
 from webapp.submissions.models import Submission, SubmissionStatus
@@ -33,6 +35,7 @@ OTHERS_COMMENT = (303, 403, 404, 404)
 OTHERS_SUBMISSION_OWNER_ONLY = (303, 404, 404, 404)
 OTHERS_ATTEMPT = (303, 404, 404, 404)
 OTHERS_ASSESSMENT = (303, 403, 404, OK)
+OTHERS_RUN = (303, 404, 404, 404)
 FORGED_LINK = (404, 404, 404, 404)  # a password-reset link nobody was sent
 
 RULES: dict[tuple[str, str], tuple[object, ...]] = {
@@ -47,6 +50,8 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     ("GET", "/account/email"): USER, ("POST", "/account/email"): USER,
     ("GET", "/questions"): PUBLIC, ("GET", "/questions/{slug}"): PUBLIC,
     ("POST", "/questions/{slug}/submissions"): USER,
+    # {slug} is a written question (no examples to run), {run_id} someone else's run.
+    ("POST", "/questions/{slug}/runs"): OTHERS_RUN, ("GET", "/questions/{slug}/runs/{run_id}"): OTHERS_RUN,
     ("GET", "/submissions"): USER, ("GET", "/submissions/{submission_id}"): OTHERS_SUBMISSION,
     ("GET", "/submissions/{submission_id}/status"): OTHERS_SUBMISSION,
     ("POST", "/submissions/{submission_id}/review-request"): OTHERS_SUBMISSION_OWNER_ONLY,
@@ -72,7 +77,8 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     **{(method, path): ADMIN for method, path in [
         ("GET", "/admin"), ("GET", "/admin/users"), ("POST", "/admin/users/{user_id}/role"),
         ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/password-reset"),
-        ("GET", "/admin/audit"), ("GET", "/admin/outbox"), ("GET", "/admin/queue"), ("POST", "/admin/queue/requeue"),
+        ("GET", "/admin/audit"), ("GET", "/admin/outbox"), ("POST", "/admin/outbox/{message_id}/retry"),
+        ("GET", "/admin/queue"), ("POST", "/admin/queue/requeue"),
         ("GET", "/admin/queue/regrade/{revision_id}"), ("POST", "/admin/queue/regrade/{revision_id}"),
         ("GET", "/admin/calibration"), ("GET", "/admin/calibration/{question_id}"),
         ("POST", "/admin/calibration/examples"),
@@ -125,14 +131,18 @@ def others_objects(app, bank, make_user):
         attempt = AssessmentAttempt(assessment_id=assessment.id, candidate_id=owner.id, started_at=utcnow(),
                                     deadline_at=utcnow() + timedelta(minutes=30))
         staged = BankImport(filename="x.yaml", content="questions: []")
-        db.add_all([attempt, staged])
+        refused = OutboxMessage(to="victim@example.com", subject="Theirs", body="Hello", attempts=1,
+                                error="SMTPDataError: refused", next_attempt_at=utcnow() + timedelta(minutes=1))
+        db.add_all([attempt, staged, refused])
         db.flush()
         comment = ReviewComment(submission_id=submission.id, author_id=author.id, line=None, body="Theirs.")
-        db.add(comment)
+        run = ExampleRun(user_id=owner.id, revision_id=question.current_revision_id, code="app = None")
+        db.add_all([comment, run])
         db.flush()
         return {"slug": question.slug, "question_id": question.id, "submission_id": submission.id, "user_id": victim.id,
                 "revision_id": question.current_revision_id, "import_id": staged.id, "assessment_id": assessment.id,
                 "attempt_id": attempt.id, "comment_id": comment.id, "number": 1, "position": 1,
+                "message_id": refused.id, "run_id": run.id,
                 "token": "not-a-signed-link"}
 
 

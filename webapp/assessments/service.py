@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from webapp.mail.delivery import queue_message
 from webapp.questions.models import Question, QuestionStatus
 
 MAX_QUESTIONS = 20
+MAX_POSITION = 999  # what may be typed as a question's position (gaps are closed up)
 
 
 def _feedback_choice(value: str, errors: dict[str, str]) -> CandidateFeedback:
@@ -28,8 +30,25 @@ def _feedback_choice(value: str, errors: dict[str, str]) -> CandidateFeedback:
     return CandidateFeedback(value)
 
 
+def question_order(slugs: list[str], positions: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The chosen questions in the order the candidate sees them: by the position typed beside each
+    (``positions``: slug → text), ties in the order they were listed, gaps closed up; those left
+    without a position come after, in the order listed. Errors are keyed ``position-<slug>``."""
+    errors: dict[str, str] = {}
+    keyed: list[tuple[int, int, int, str]] = []
+    for listed, slug in enumerate(slugs):
+        typed = positions.get(slug, "").strip()
+        number = whole_number(typed, low=1, high=MAX_POSITION) if typed else None
+        if typed and number is None:
+            errors[f"position-{slug}"] = f"A position is a whole number from 1 to {MAX_POSITION}."
+        keyed.append((number is None, number or 0, listed, slug))
+    return [slug for *_, slug in sorted(keyed)], errors
+
+
 def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str], minutes: str,
-                      candidate_feedback: str = CandidateFeedback.score.value) -> Assessment:
+                      candidate_feedback: str = CandidateFeedback.score.value,
+                      positions: Mapping[str, str] | None = None) -> Assessment:
+    """A new assessment of the questions ``slugs``, in the order ``positions`` gives (``question_order``)."""
     errors: dict[str, str] = {}
     feedback = _feedback_choice(candidate_feedback, errors)
     if not title.strip():
@@ -37,13 +56,17 @@ def create_assessment(db: Session, *, owner: User, title: str, slugs: list[str],
     time_limit = whole_number(minutes, low=5, high=480)
     if time_limit is None:
         errors["time_limit"] = "The time limit is a whole number of minutes from 5 to 480."
-    wanted = list(dict.fromkeys(slugs))
+    wanted, position_errors = question_order(list(dict.fromkeys(slugs)), positions or {})
+    errors.update(position_errors)
     questions = {q.slug: q for q in db.scalars(select(Question).where(
         Question.slug.in_(wanted), Question.status == QuestionStatus.published))}
     if not wanted or len(wanted) > MAX_QUESTIONS:
         errors["questions"] = f"Pick from 1 to {MAX_QUESTIONS} questions."
     elif missing := [s for s in wanted if s not in questions]:
         errors["questions"] = f"Not published: {', '.join(missing)}."
+    elif position_errors:  # said at the top of the list too: the field may be far down it
+        errors["questions"] = (f"Some positions below are not whole numbers from 1 to {MAX_POSITION}: "
+                               "correct them, or leave them empty.")
     if errors or time_limit is None:
         raise Invalid(errors)
     assessment = Assessment(title=title.strip()[:200], owner_id=owner.id, time_limit_minutes=time_limit,

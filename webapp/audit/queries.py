@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 from sqlalchemy import select
@@ -34,12 +35,22 @@ class AuditPage:
     actions: list[str]
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _day_start(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def list_events(db: Session, *, filters: AuditFilters) -> AuditPage:
-    """Events newest first; ``actor`` matches an email ("system" for the command line)."""
+def days_zone(time_zone: str) -> tzinfo:
+    """The zone whose days ``since`` and ``until`` name: the viewer's (the page shows times in it), else UTC."""
+    try:
+        return ZoneInfo(time_zone) if time_zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def list_events(db: Session, *, filters: AuditFilters, time_zone: str = "") -> AuditPage:
+    """Events newest first; ``actor`` matches an email ("system" for the command line); the days are
+    those of ``time_zone`` (the viewer's; UTC when none)."""
+    zone = days_zone(time_zone)
     statement = select(AuditEvent).order_by(AuditEvent.id.desc())
     if filters.actor.strip().lower() == "system":
         statement = statement.where(AuditEvent.actor_id.is_(None))
@@ -48,9 +59,9 @@ def list_events(db: Session, *, filters: AuditFilters) -> AuditPage:
     if filters.action:
         statement = statement.where(AuditEvent.action == filters.action)
     if filters.since:
-        statement = statement.where(AuditEvent.at >= _day_start(filters.since))
+        statement = statement.where(AuditEvent.at >= _day_start(filters.since, zone))
     if filters.until:
-        statement = statement.where(AuditEvent.at < _day_start(filters.until) + timedelta(days=1))
+        statement = statement.where(AuditEvent.at < _day_start(filters.until + timedelta(days=1), zone))
     if filters.before:
         statement = statement.where(AuditEvent.id < filters.before)
     items, last = split_page(list(db.scalars(statement.limit(PER_PAGE + 1))), PER_PAGE)

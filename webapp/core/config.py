@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     smtp_password: str = Field(default="", repr=False)
     smtp_starttls: bool = True
     mail_from: str = "Rehearse <rehearse@localhost>"
+    # Every web process sends the messages whose retry is due this often (0: this process never sweeps).
+    mail_sweep_seconds: float = Field(default=30, ge=0, le=3600)
 
     # Requests handled at once per web process; more wait their turn (see webapp/web/admission.py).
     # Few on purpose: one process runs Python on one core, so more only compete for the GIL

@@ -16,7 +16,7 @@ from webapp.mail.delivery import deliver_pending
 from webapp.questions.catalogue import QuestionFilters, browse_questions
 from webapp.submissions.attempts import report_rows, report_totals
 from webapp.submissions.report_export import assessment_csv
-from webapp.web.deps import SessionDep, SettingsDep, StaffUser, smtp_server
+from webapp.web.deps import FormDataDep, SessionDep, SettingsDep, StaffUser, smtp_server
 from webapp.web.errors import http_status, redirect_to
 from webapp.web.params import FormLine, FormLines, FormText, Id
 from webapp.web.rendering import flash, render
@@ -48,15 +48,18 @@ def new_assessment(request: Request, db: SessionDep) -> Response:
 
 
 @router.post("/new")
-def create_assessment(request: Request, db: SessionDep, user: StaffUser, title: FormLine = "",
+def create_assessment(request: Request, db: SessionDep, user: StaffUser, data: FormDataDep, title: FormLine = "",
                       time_limit: FormLine = "", questions: FormLines = [],  # noqa: B006
                       candidate_feedback: FormLine = CandidateFeedback.score.value) -> Response:
+    # Beside each question, its position in the assessment: "position-<slug>" (dynamic, so read whole).
+    positions = {name.removeprefix("position-"): value for name, value in data.multi_items()
+                 if name.startswith("position-") and isinstance(value, str)}
     try:
         assessment = service.create_assessment(db, owner=user, title=title, slugs=questions, minutes=time_limit,
-                                               candidate_feedback=candidate_feedback)
+                                               candidate_feedback=candidate_feedback, positions=positions)
     except ServiceError as exc:
         values: dict[str, object] = {"title": title, "time_limit": time_limit, "questions": questions,
-                  "candidate_feedback": candidate_feedback}
+                                     "candidate_feedback": candidate_feedback, "positions": positions}
         return _builder(request, db, errors=exc.errors, values=values, status_code=http_status(exc))
     flash(request, "Assessment created. Invite candidates below or share the invite code.", "success")
     return redirect_to(request, "assessment_detail", assessment_id=assessment.id)
