@@ -156,3 +156,24 @@ def test_a_question_revision_keeps_its_runs_reachable(candidate_client, bank, ap
         question = get_question(db, slug=SLUG)
         assert question is not None and _runs(app)[0].revision_id == question.current_revision_id
     assert candidate_client.get(f"/questions/{SLUG}/runs/{run_id}", headers=HTMX).status_code == 200
+
+
+def test_a_flood_of_runs_slows_answers_but_never_stops_them(candidate_client, bank, app, make_user, make_client,
+                                                           answer) -> None:
+    """A grader thread alternates: after an example run it takes a waiting answer first."""
+    spec = _spec(bank)
+    assert answer(spec.slug, code="app = None").status_code == 303  # one answer waits
+    with session_scope(app.state.db.write_session) as db:
+        user_id, revision_id = db.execute(select(Submission.user_id, Submission.revision_id)).one()
+        db.add_all(ExampleRun(user_id=user_id, revision_id=revision_id, code="app = None") for _ in range(3))
+    grader = app.state.grader
+    order = []
+    real_runs, real_grade = grader._run_examples, grader._grade
+    grader._run_examples = lambda: (order.append("run"), real_runs())[1]
+    grader._grade = lambda claim, job: (order.append("answer"), real_grade(claim, job))[1]
+    try:
+        for _ in range(3):
+            assert grader.process_one()
+    finally:
+        grader._run_examples, grader._grade = real_runs, real_grade
+    assert order[:3] == ["run", "answer", "run"]

@@ -110,6 +110,7 @@ class GradingService:
         self._threads: list[threading.Thread] = []
         self._inflight: set[queue.Claim] = set()
         self._lock = threading.Lock()
+        self._thread_state = threading.local()  # per grader thread: whether its last job was an example run
         self.listener: wakeup.QueueListener | None = None
         # One outage, logged once by whichever thread meets it first (and once when it ends).
         self.outage = Outage(log, f"grader {self.name}", first_wait=poll_seconds)
@@ -149,13 +150,18 @@ class GradingService:
         # The answer is read in the claiming transaction: one round trip fewer per job.
         kinds = list(kinds or self.graders)
         runs_code = "code" in kinds and "code" in self.graders
-        if runs_code and self._run_examples():  # a candidate watches the page: before answers, never many (rate limit)
+        # Example runs come first (a candidate watches the page), but a thread that just ran one
+        # takes an answer next: a flood of runs from many accounts slows answers, never stops them.
+        runs_first = runs_code and not getattr(self._thread_state, "ran_example", False)
+        self._thread_state.ran_example = False
+        if runs_first and self._run_examples():
+            self._thread_state.ran_example = True
             return True
         with session_scope(self.database.write_session) as db:
             claim = queue.claim_next_job(db, worker=self.name, kinds=kinds, lease=self.lease)
             job = _load_job(db, claim) if claim is not None else None
-        if claim is None or job is None:  # no answer waits: an import's known solutions, if any
-            return runs_code and self._check_one()
+        if claim is None or job is None:  # no answer waits: a run, then an import's known solutions, if any
+            return runs_code and ((not runs_first and self._run_examples()) or self._check_one())
         with self._lock:
             self._inflight.add(claim)
         try:
