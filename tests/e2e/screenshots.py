@@ -52,7 +52,8 @@ def _answer(page: Page, slug: str, *, text: str = "", code: str = "") -> None:
 
 def take(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    code = next(q for q in read_path(default_bank_dir()).questions if q.kind == "code" and q.status == "published")
+    code = next(q for q in read_path(default_bank_dir()).questions
+                if q.kind == "code" and q.status == "published" and q.example_tests)
     with tempfile.TemporaryDirectory() as scratch:
         port = _free_port()
         env = {**os.environ, "REHEARSE_DATA_DIR": f"{scratch}/instance", "REHEARSE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
@@ -81,6 +82,12 @@ def take(out: Path) -> list[Path]:
                 _answer(page, "flask-vs-fastapi-choosing", text=ANSWER)
                 page.locator("#submission-status").scroll_into_view_if_needed()
                 shot(page, "text-feedback")
+                page.goto(f"/questions/{code.slug}")
+                page.get_by_label("Paste your code").fill(code.reference_solution)
+                page.get_by_role("button", name="Run examples").click()
+                expect(page.locator("#example-run")).to_contain_text("example tests passed", timeout=60_000)
+                page.locator("#example-run").evaluate("(e) => e.scrollIntoView({block: 'end'})")  # results, code above
+                shot(page, "code-editor")
                 _answer(page, code.slug, code=code.reference_solution)
                 page.locator("#submission-status").scroll_into_view_if_needed()
                 shot(page, "code-feedback")
