@@ -156,7 +156,7 @@ def admin_client(client, make_user):
 
 
 # A small bank for most tests: every topic, and the questions of three topics, which between them
-# have text, single- and multiple-answer choice and code questions (10 questions instead of 61).
+# have text, single- and multiple-answer choice and code questions (10 questions instead of over a hundred).
 SMALL_BANK_FILES = ("topics.yaml", "synonyms.yaml", "01-fastapi-vs-flask.yaml", "02-pydantic.yaml",
                     "06-error-handling.yaml")
 

@@ -6,10 +6,12 @@ from collections import Counter
 
 import pytest
 
+from webapp.core.config import PROJECT_ROOT
 from webapp.grading.graders.code import CodeGrader
 from webapp.grading.sandbox import SandboxUnavailable, shared_sandbox
 from webapp.grading.verification import reference_checker
 from webapp.questions.bank import check_references, default_bank_dir, read_path
+from webapp.questions.coverage import SCENARIO_TAG, coverage_table
 from webapp.questions.hidden_tests import collect_tests
 from webapp.questions.verification import solutions_problem
 
@@ -23,7 +25,7 @@ def test_bank_is_valid_against_the_schema() -> None:
 
 
 def test_bank_covers_every_topic_with_a_text_question() -> None:
-    assert len(BANK.topics) == 22
+    assert len(BANK.topics) == 33
     texts = Counter(q.topic for q in BANK.questions if q.kind == "text")
     assert {t.slug for t in BANK.topics} <= set(texts)
     for spec in BANK.questions:
@@ -35,11 +37,28 @@ def test_bank_covers_every_topic_with_a_text_question() -> None:
 
 def test_bank_sizes() -> None:
     kinds = Counter(q.kind for q in BANK.questions)
-    assert len(BANK.questions) >= 45
-    assert kinds["choice"] >= 12
-    assert kinds["code"] >= 8
-    assert all(q.wrong_solutions for q in CODE)
-    assert set(Counter(q.difficulty for q in BANK.questions)) == {"easy", "medium", "hard"}
+    assert len(BANK.questions) >= 110
+    assert kinds["choice"] >= 40 and kinds["text"] >= 40
+    assert kinds["code"] >= 25
+    assert all(len(q.wrong_solutions) >= 5 for q in CODE)
+    assert Counter(q.difficulty for q in BANK.questions)["hard"] >= 30
+    scenarios = [q for q in BANK.questions if SCENARIO_TAG in q.tags]
+    assert len(scenarios) >= 12 and all(q.kind == "text" for q in scenarios)
+
+
+def test_every_question_is_sourced() -> None:
+    """Links to the docs for every question, rubric point and choice; the APIs it relies on recorded
+    (tests/questions/test_bank_sources.py checks them against the installed packages)."""
+    unsourced = [q.slug for q in BANK.questions if not q.docs or not q.api]
+    points = [f"{q.slug}: {p.point[:40]}" for q in BANK.questions for p in q.rubric if not p.docs]
+    choices = [f"{q.slug}/{c.id}" for q in BANK.questions for c in q.choices if not (c.docs and c.explanation)]
+    assert (unsourced, points, choices) == ([], [], [])
+
+
+def test_the_docs_show_the_banks_coverage() -> None:
+    guide = (PROJECT_ROOT / "docs" / "question-bank.md").read_text(encoding="utf-8")
+    shown = guide.split("<!-- coverage -->\n", 1)[1].split("\n<!-- /coverage -->", 1)[0]
+    assert shown == coverage_table(BANK), "run `rehearse questions coverage webapp/question_bank` into the guide"
 
 
 def _sandbox():
