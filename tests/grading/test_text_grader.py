@@ -201,6 +201,14 @@ def test_a_negation_ends_where_a_new_statement_starts_after_and() -> None:
     assert verdicts("The client never gets a 422, only a 500.", point) == ["contradicted"]
 
 
+def test_a_bare_no_as_a_value_negates_nothing_after_it() -> None:
+    point = {"point": "Keep the connection alive with pings", "weight": 1, "claims": ["send|ping ; comment|keep alive"]}
+    assert verdicts("Set X-Accel-Buffering: no and ping with a comment every 15 seconds.", point) == ["met"]
+    assert verdicts("There is no ping comment, so proxies drop the connection.", point) == ["contradicted"]
+    overhead = {"point": "The middleware adds overhead", "weight": 1, "claims": ["middleware ; add|cost ; overhead"]}
+    assert verdicts("The middleware adds no or little overhead.", overhead) == ["contradicted"]
+
+
 def test_a_list_of_mistakes_to_avoid_denies_nothing() -> None:
     point = {"point": "Expose custom headers", "weight": 1, "claims": ["expose headers ; custom header"]}
     assert verdicts("Mistakes I'd avoid: no expose headers when the SPA must read a custom header.",

@@ -138,13 +138,22 @@ def _negated(tokens: list[Token], clause: range, position: int, own: set[int]) -
         pair = (tokens[index].key, tokens[index + 1].key) if index + 1 < clause.stop else None
         previous = (tokens[index - 1].key, tokens[index].key) if index > clause.start else None
         if index not in own and pair not in _NOT_NEGATIONS and previous not in _NOT_NEGATIONS:
-            if previous in _NEGATION_PAIRS or tokens[index].key in _SHORT_NEGATIONS:
+            if tokens[index].key in _SHORT_NEGATIONS and _stands_alone(tokens, index):
+                pass  # "X-Accel-Buffering: no and a ping every 15 s": a value or an answer, governing nothing
+            elif previous in _NEGATION_PAIRS or tokens[index].key in _SHORT_NEGATIONS:
                 if position - index <= SHORT_SCOPE:
                     return True
             elif tokens[index].key in _NEGATIONS:
                 return True
         index -= 1
     return False
+
+
+def _stands_alone(tokens: list[Token], index: int) -> bool:
+    """A short negation with nothing of its own after it ("no, …", "no and …") negates no noun
+    phrase. ("no or little overhead" still negates: "or" continues the same phrase.)"""
+    after = tokens[index + 1] if index + 1 < len(tokens) else None
+    return after is None or after.is_separator or after.key == word_key("and")
 
 
 def _dismissed(tokens: list[Token], clause: range, last: int) -> bool:
