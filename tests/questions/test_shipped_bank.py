@@ -95,6 +95,6 @@ def test_example_tests_pass_on_every_known_correct_solution(slug: str) -> None:
     hidden = {t.name for t in collect_tests(spec.hidden_tests)}
     assert not set(examples) & hidden, f"{slug}: an example is a hidden test"
     for code in [spec.reference_solution, *(c.code for c in spec.correct_solutions)]:
-        result = CHECK(code, spec.example_tests, spec.limits)
+        result = CHECK(code, spec.example_tests, spec.limits, suite="example")
         assert result.score == 100, f"{slug}: a known-correct solution fails an example: {result.feedback['summary']}"
     assert CHECK(spec.starter_code, spec.example_tests, spec.limits).score < 100, f"{slug}: the starter passes"

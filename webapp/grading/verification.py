@@ -15,7 +15,7 @@ class SolutionGrader(Protocol):
     also keeps the grader's full result (mutation analysis reads it)."""
 
     def __call__(self, solution: str, hidden_tests: str, limits: LimitsSpec | None, *,
-                 fail_fast: bool = False) -> GradeResult: ...
+                 fail_fast: bool = False, suite: str = "hidden") -> GradeResult: ...
 
 
 def reference_checker(code_grader: Grader | None) -> SolutionGrader | None:
@@ -23,8 +23,9 @@ def reference_checker(code_grader: Grader | None) -> SolutionGrader | None:
     if code_grader is None:
         return None
 
-    def check(solution: str, hidden_tests: str, limits: LimitsSpec | None, *, fail_fast: bool = False) -> GradeResult:
+    def check(solution: str, hidden_tests: str, limits: LimitsSpec | None, *, fail_fast: bool = False,
+              suite: str = "hidden") -> GradeResult:
         return code_grader.grade(GradingTask(kind=QuestionKind.code, code=solution, hidden_tests=hidden_tests,
-                                             limits=limits, fail_fast=fail_fast))
+                                             limits=limits, fail_fast=fail_fast, suite=suite))
 
     return check

@@ -39,7 +39,7 @@ class ReferenceCheck(Protocol):
     """Grades one solution against hidden tests in the sandbox; the grading layer provides it."""
 
     def __call__(self, solution: str, hidden_tests: str, limits: LimitsSpec | None, *,
-                 fail_fast: bool = False) -> CheckOutcome: ...
+                 fail_fast: bool = False, suite: str = "hidden") -> CheckOutcome: ...
 
 
 class CodeQuestion(Protocol):
@@ -105,7 +105,7 @@ def solutions_problem(check: ReferenceCheck | None, *, question: CodeQuestion) -
     def run(solution: KnownSolution) -> str | None:
         try:
             outcome = check(solution.code, solution.tests(question), question.limits,
-                            fail_fast=not solution.should_pass)
+                            fail_fast=not solution.should_pass, suite=solution.suite)
         except Exception as exc:  # a grader error: the tests or the sandbox, not the solution
             return f"{solution.what} could not be graded: {exc}"
         return verdict(solution.what, should_pass=solution.should_pass, outcome=outcome, suite=solution.suite)
