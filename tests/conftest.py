@@ -40,6 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sandbox: runs candidate code in the real sandbox (bubblewrap or process mode)")
     config.addinivalue_line("markers", "processes: starts `rehearse` (or other) OS processes of its own")
     config.addinivalue_line("markers", "faults: breaks the database, the disk or a process under load (tests/faults)")
+    config.addinivalue_line("markers", "no_database: reads the shipped bank (and runs the sandbox) without a "
+                                       "database, so CI runs it once, not once per database")
 
 
 def _create_postgres_database(base_url: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ import pytest
 from tests.questions.test_shipped_bank import CHECK, CODE
 from webapp.grading.mutation_analysis import analyse, report_lines
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.no_database]
 
 TARGET = 0.90
 

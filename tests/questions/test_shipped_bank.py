@@ -15,6 +15,7 @@ from webapp.questions.coverage import SCENARIO_TAG, coverage_table
 from webapp.questions.hidden_tests import collect_tests
 from webapp.questions.verification import solutions_problem
 
+pytestmark = pytest.mark.no_database
 BANK = read_path(default_bank_dir())
 check_references(BANK, known_topics=set())
 CODE = [q for q in BANK.questions if q.kind == "code"]
