@@ -56,8 +56,10 @@ def test_the_shipped_bank_loads_far_below_the_limits():
             merged[key].extend(items)
     whole = yaml.safe_dump(merged, sort_keys=False, allow_unicode=True)  # what an export of the whole bank holds
     assert not parse_document(whole, filename="export.yaml").errors
-    # 491 nodes in the largest file, about 7,200 in the whole bank as one file: 100 and 7 times below the limit.
-    assert largest * 50 < safe_yaml.LIMITS.nodes and _composed_nodes(whole) * 5 < safe_yaml.LIMITS.nodes
+    # 801 nodes in the largest file, about 16,000 in the whole bank as one file (the admin export):
+    # 60 and 3 times below the limit. That export is 1.7 MB: it must still fit in what an import takes.
+    assert largest * 50 < safe_yaml.LIMITS.nodes and _composed_nodes(whole) * 3 < safe_yaml.LIMITS.nodes
+    assert len(whole.encode()) < MAX_FILE_BYTES, "the whole bank's export no longer fits in one import"
 
 
 def test_an_alias_bomb_is_refused_before_it_expands():
