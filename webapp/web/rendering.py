@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from webapp.core.config import PROJECT_ROOT
 from webapp.core.db import utcnow
-from webapp.core.markup import highlight_code, render_markdown, render_markdown_inline
+from webapp.core.markup import code_block, highlight_code, render_markdown, render_markdown_inline
 from webapp.review.presenting import comments_by_line, highlighted_lines
 from webapp.submissions.presenting import highlight_evidence
 from webapp.submissions.visibility import shown_to
@@ -59,6 +59,7 @@ def use_routes_of(app: Starlette) -> None:
     app has the same routes.)"""
     templates.env.globals["path_for"] = app.url_path_for
 templates.env.filters.update(markdown=render_markdown, markdown_inline=render_markdown_inline, highlight=highlight_code,
+                             code_block=code_block,
                              evidence=highlight_evidence, code_lines=highlighted_lines, groupby_line=comments_by_line,
                              **FILTERS)
 
