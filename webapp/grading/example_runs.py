@@ -10,15 +10,15 @@ after ``STALE``, and given up after ``MAX_ATTEMPTS``. A run is not an answer: ro
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, update
 from sqlalchemy.orm import Session
 
 from webapp.core.db import rows_changed, utcnow
+from webapp.grading.claiming import claim_oldest
 from webapp.grading.graders.base import GradingTask
 from webapp.grading.models import ExampleRun, RunStatus
 from webapp.questions.kinds import QuestionKind
@@ -38,19 +38,11 @@ class RunClaim:
 
 def claim_next_run(db: Session) -> RunClaim | None:
     """Take the oldest queued run, or None when there is none."""
-    oldest = select(ExampleRun.id).where(ExampleRun.status == RunStatus.queued).order_by(ExampleRun.id).limit(1)
-    if db.get_bind().dialect.name == "postgresql":
-        oldest = oldest.with_for_update(skip_locked=True)
-    token = secrets.token_hex(16)
-    claimed = db.execute(
-        update(ExampleRun)
-        .where(ExampleRun.id == oldest.scalar_subquery(), ExampleRun.status == RunStatus.queued)
-        .values(status=RunStatus.running, claim_token=token, claimed_at=utcnow(), attempts=ExampleRun.attempts + 1)
-        .returning(ExampleRun.id).execution_options(synchronize_session=False)
-    ).scalar()
+    claimed = claim_oldest(db, ExampleRun, queued=RunStatus.queued, running=RunStatus.running)
     if claimed is None:
         return None
-    run = db.get_one(ExampleRun, claimed)
+    run_id, token = claimed
+    run = db.get_one(ExampleRun, run_id)
     revision = db.get_one(QuestionRevision, run.revision_id)
     # Only the example tests go into the tests' box: the hidden ones are never run here.
     task = GradingTask(kind=QuestionKind.code, code=run.code, hidden_tests=revision.example_tests,

@@ -9,14 +9,14 @@ rare, so they carry no heartbeat of their own.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, update
 from sqlalchemy.orm import Session
 
 from webapp.core.db import rows_changed, utcnow
+from webapp.grading.claiming import claim_oldest
 from webapp.grading.graders.base import GradingTask
 from webapp.questions.kinds import QuestionKind
 from webapp.questions.models import CheckStatus, SolutionCheck
@@ -37,20 +37,11 @@ class CheckClaim:
 
 def claim_next_check(db: Session) -> CheckClaim | None:
     """Take the oldest queued check, or None when there is none."""
-    oldest = (select(SolutionCheck.id).where(SolutionCheck.status == CheckStatus.queued)
-              .order_by(SolutionCheck.id).limit(1))
-    if db.get_bind().dialect.name == "postgresql":
-        oldest = oldest.with_for_update(skip_locked=True)
-    token = secrets.token_hex(16)
-    claimed = db.execute(
-        update(SolutionCheck)
-        .where(SolutionCheck.id == oldest.scalar_subquery(), SolutionCheck.status == CheckStatus.queued)
-        .values(status=CheckStatus.running, claim_token=token, claimed_at=utcnow(), attempts=SolutionCheck.attempts + 1)
-        .returning(SolutionCheck.id).execution_options(synchronize_session=False)
-    ).scalar()
+    claimed = claim_oldest(db, SolutionCheck, queued=CheckStatus.queued, running=CheckStatus.running)
     if claimed is None:
         return None
-    check = db.get_one(SolutionCheck, claimed)
+    check_id, token = claimed
+    check = db.get_one(SolutionCheck, check_id)
     task = GradingTask(kind=QuestionKind.code, code=check.code, hidden_tests=check.hidden_tests, limits=check.limits,
                        fail_fast=not check.should_pass, suite=check.suite)  # a wrong one: one failing test is enough
     return CheckClaim(check.id, token, check.what, check.should_pass, task, check.suite)
