@@ -50,13 +50,17 @@ def standings(db: Session, *, user: User, question_ids: Iterable[int] | None = N
 
 def browse_with_standing(db: Session, *, user: User | None,
                          filters: QuestionFilters) -> tuple[QuestionPage, dict[int, Standing]]:
-    """The question list, narrowed to the viewer's new, attempted or solved questions when asked."""
-    mine = standings(db, user=user) if user is not None else {}
+    """The question list, narrowed to the viewer's new, attempted or solved questions when asked;
+    with the viewer's standing on the questions shown (their whole history only when it filters)."""
     wanted = filters.mine if user is not None and filters.mine in STANDINGS else ""
+    if user is None:
+        return browse_questions(db, filters=filters), {}
+    if not wanted:
+        page = browse_questions(db, filters=filters)
+        return page, standings(db, user=user, question_ids=[q.id for q in page.items])
+    mine = standings(db, user=user)
     if wanted == "new":
         page = browse_questions(db, filters=filters, without=list(mine))
-    elif wanted:
-        page = browse_questions(db, filters=filters, only=[q for q, s in mine.items() if s.label == wanted])
     else:
-        page = browse_questions(db, filters=filters)
+        page = browse_questions(db, filters=filters, only=[q for q, s in mine.items() if s.label == wanted])
     return page, mine

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from webapp.core.inputs import Line, PageNumber
 from webapp.core.listing import ListFilters
+from webapp.questions import catalogue_index
 from webapp.questions.models import Difficulty, Question, QuestionKind, QuestionStatus, QuestionTag, Topic
-from webapp.questions.search import matching_questions
+from webapp.questions.search import matching_questions, search_terms
 
 PER_PAGE = 20
-_DIFFICULTY_ORDER = case({"easy": 0, "medium": 1, "hard": 2}, value=Question.difficulty)
 
 
 class QuestionFilters(ListFilters):
@@ -56,6 +57,7 @@ class QuestionPage:
     items: Sequence[Question]
     total: int
     topic_counts: list[TopicCount] = field(default_factory=list)
+    more: bool = False  # a search matched more than the SEARCH_LIMIT it ranks: total is a lower bound
 
     @property
     def pages(self) -> int:
@@ -75,8 +77,7 @@ def _conditions(
 ) -> list[ColumnElement[bool]]:
     """The WHERE clause of the filters, applied to questions directly (an ``id IN (subquery)``
     made SQLite read every published row twice)."""
-    wanted = [QuestionStatus(filters.status)] if filters.status else list(statuses)
-    conditions: list[ColumnElement[bool]] = [Question.status.in_(wanted)]
+    conditions: list[ColumnElement[bool]] = [Question.status.in_(_wanted(filters, statuses))]
     if filters.topic and with_topic:
         conditions.append(Question.topic.has(Topic.slug == filters.topic))
     if filters.difficulty:
@@ -93,21 +94,82 @@ def browse_questions(
     per_page: int = PER_PAGE, only: Collection[int] | None = None, without: Collection[int] = (),
 ) -> QuestionPage:
     """One page of questions matching the filters, best match first when searching; ``only`` and
-    ``without`` narrow it to (or away from) given question ids (a viewer's standing)."""
+    ``without`` narrow it to (or away from) given question ids (a viewer's standing).
+
+    The order and the facets come from the per-version cache (``catalogue_index``), so a request
+    reads the version and the rows it shows whatever the bank's size. ``only`` (a viewer's answered
+    questions: as many as their history) is read directly, as is a database without the version row.
+    """
     filters = filters.cleaned()
+    version = catalogue_index.current_version(db) if only is None else None
+    if version is None:
+        return _browse_directly(db, filters=filters, statuses=statuses, per_page=per_page, only=only,
+                                without=without)
+    topics = catalogue_index.topics(db, version)
+    topic_id = next((t.id for t in topics if t.slug == filters.topic), None)
+    conditions = _conditions(filters, statuses=statuses, with_topic=False)
+    skip, mine = (filters.page - 1) * per_page, frozenset(without)
+    unknown_topic = bool(filters.topic) and topic_id is None  # lists nothing, like the direct query
+    if search_terms(filters.q):
+        wanted = tuple(sorted(_wanted(filters, statuses)))
+        hits = catalogue_index.search(db, version, query=filters.q, statuses=wanted)
+        rank = {question_id: position for position, question_id in enumerate(hits.ids)}
+        found = sorted(db.execute(select(Question.id, Question.topic_id).where(
+            Question.id.in_(hits.ids), *conditions, *_narrowed(None, mine))).all(), key=lambda r: rank[r[0]])
+        counts = dict(Counter(topic for _, topic in found))
+        matching = [question_id for question_id, topic in found
+                    if not unknown_topic and (topic_id is None or topic == topic_id)]
+        page_ids, more = matching[skip:skip + per_page], hits.more
+    else:
+        key = (tuple(sorted(_wanted(filters, statuses))), filters.difficulty, filters.kind, filters.tag)
+        listing = catalogue_index.listing(db, version, key=key, conditions=conditions)
+        counts = _without_mine(db, listing.counts, conditions=conditions, mine=mine)
+        page_ids = [] if unknown_topic else catalogue_index.page_of(
+            listing.ordered(topics, topic_id=topic_id), skip=skip, take=per_page, without=mine)
+        more = False
+    if filters.topic:
+        total = counts.get(topic_id, 0) if topic_id is not None else 0
+    else:
+        total = sum(counts.values())
+    by_id = {q.id: q for q in db.scalars(select(Question).where(Question.id.in_(page_ids)))} if page_ids else {}
+    return QuestionPage(filters=filters, items=[by_id[i] for i in page_ids if i in by_id], total=total, more=more,
+                        topic_counts=[TopicCount(slug=t.slug, name=t.name, count=counts.get(t.id, 0)) for t in topics])
+
+
+def _without_mine(db: Session, counts: dict[int, int], *, conditions: Sequence[ColumnElement[bool]],
+                  mine: frozenset[int]) -> dict[int, int]:
+    """Counts per topic less the viewer's answered questions among them (a query over those only)."""
+    if not mine:
+        return counts
+    answered = dict(db.execute(select(Question.topic_id, func.count()).where(
+        Question.id.in_(list(mine)), *conditions).group_by(Question.topic_id)).all())
+    return {topic: count - answered.get(topic, 0) for topic, count in counts.items()}
+
+
+def _browse_directly(
+    db: Session, *, filters: QuestionFilters, statuses: Sequence[QuestionStatus], per_page: int,
+    only: Collection[int] | None, without: Collection[int],
+) -> QuestionPage:
+    """The same page from SQL alone: for ``only`` (bounded by the viewer's history), and the
+    reference the cached path is tested against."""
     narrowed = _narrowed(only, without)
     statement = select(Question).where(*_conditions(filters, statuses=statuses), *narrowed)
     ranked = matching_questions(db, query=filters.q) if filters.q else None
     if ranked is not None:
         hits = ranked.subquery()
-        statement = statement.join(hits, hits.c.question_id == Question.id).order_by(hits.c.rank, Question.title)
+        statement = statement.join(hits, hits.c.question_id == Question.id).order_by(
+            hits.c.rank, Question.title, Question.id)
     else:  # the join that orders by topic also fills question.topic (no second join to topics)
         statement = statement.join(Topic, Topic.id == Question.topic_id).options(
             contains_eager(Question.topic)
-        ).order_by(Topic.position, _DIFFICULTY_ORDER, Question.title)
+        ).order_by(Topic.position, Topic.name, catalogue_index.DIFFICULTY_ORDER, Question.title, Question.id)
     topic_counts, total = _topic_counts(db, filters, statuses, ranked, narrowed)
     items = db.scalars(statement.limit(per_page).offset((filters.page - 1) * per_page)).all()
     return QuestionPage(filters=filters, items=items, total=total, topic_counts=topic_counts)
+
+
+def _wanted(filters: QuestionFilters, statuses: Sequence[QuestionStatus]) -> list[QuestionStatus]:
+    return [QuestionStatus(filters.status)] if filters.status else list(statuses)
 
 
 def _narrowed(only: Collection[int] | None, without: Collection[int]) -> list[ColumnElement[bool]]:
@@ -139,6 +201,10 @@ def _topic_counts(db: Session, filters: QuestionFilters, statuses: Sequence[Ques
 
 
 def all_tags(db: Session, *, statuses: Sequence[QuestionStatus] = (QuestionStatus.published,)) -> list[str]:
+    """Every tag of a question in these statuses, sorted (cached per catalogue version)."""
+    version = catalogue_index.current_version(db)
+    if version is not None:
+        return catalogue_index.tags(db, version, statuses=tuple(sorted(statuses)))
     return list(db.scalars(
         select(QuestionTag.tag).join(Question, Question.id == QuestionTag.question_id)
         .where(Question.status.in_(statuses)).distinct().order_by(QuestionTag.tag)

@@ -85,6 +85,20 @@ class Question(Base):
         return [t.tag for t in self.tags]
 
 
+class CatalogueState(Base):
+    """One row: a number the database bumps (triggers, migration 0019) on every change to what the
+    question list is built from (questions' status, topic, difficulty, kind, title and search text;
+    their tags; topics). Web processes cache the list per (token, version): a change anywhere, by any
+    process or by hand in SQL, is seen by the next request. The token is new whenever the row is
+    (re)created, so an emptied or restored database never reuses another's cache."""
+
+    __tablename__ = "catalogue_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class QuestionTag(Base):
     __tablename__ = "question_tags"
 
