@@ -18,8 +18,19 @@ from pathlib import Path
 import httpx2 as httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 POSTGRES_ENV = "REHEARSE_BENCH_DATABASE_URL"
+# BENCH_QUICK=1: a smoke run (fewer runs, shorter load) to check a suite end to end; its figures mean little.
+QUICK = os.environ.get("BENCH_QUICK", "") == "1"
+
+
+def knob(name: str, default: int, quick: int | None = None) -> int:
+    """A benchmark setting: the environment variable ``name`` if set, else ``quick`` in quick mode, else ``default``."""
+    value = os.environ.get(name, "")
+    if value:
+        return int(value)
+    return quick if QUICK and quick is not None else default
 
 
 @dataclass
@@ -41,7 +52,9 @@ class BenchSite:
                                 stderr=subprocess.STDOUT)
 
     def session(self) -> Session:
-        return Session(create_engine(self.database_url))
+        # No pool: the connection closes with the session (a pooled one left open would keep SQLite
+        # from leaving WAL mode for a bulk load, and leak a connection per call).
+        return Session(create_engine(self.database_url, poolclass=NullPool))
 
 
 def make_site(*, database_url: str | None = None, **settings: str) -> BenchSite:
@@ -77,7 +90,7 @@ def drop_postgres_database(url: str) -> None:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def wait_healthy(url: str, timeout: float = 30) -> None:
@@ -99,6 +112,46 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:  # uvicorn waits for stuck requests; don't wait for them
         server.kill()
         server.wait(timeout=30)
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (uvicorn's workers are children of its supervisor)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(child) for child in task.read_text().split()]
+            except OSError:  # the task ended meanwhile
+                pass
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes (all their threads)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def wait_idle(pid: int, *, timeout: float = 120, window: float = 0.3, busy: float = 0.1) -> None:
+    """Wait until a server (and its workers) uses under ``busy`` of a CPU over ``window`` seconds:
+    requests a load generator abandoned at the end of its run are still being served until then."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = process_tree(pid)
+        before = cpu_seconds(pids)
+        time.sleep(window)
+        if cpu_seconds(pids) - before < busy * window:
+            return
+    raise RuntimeError(f"server {pid} still busy after {timeout:.0f} s")
 
 
 def rss_mib(pid: int) -> float:

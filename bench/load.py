@@ -1,12 +1,17 @@
-"""Load generators for the page benchmark, each pinned to the client CPU (the server has the other).
+"""Load generators and clients for the page benchmark, each pinned to the client CPU (the servers
+have the other; ``serve`` starts one there).
 
-- ``wrk``: saturation (Debian's wrk; 2 threads, 32 connections).
+- ``wrk``: saturation (Debian's wrk; 2 threads, 32 connections; unpinned when asked, to load both cores).
 - ``open_loop``: a fixed offered rate, asyncio + httpx2 in a child process: request *i* is sent at
   start + *i*/rate whatever the earlier responses did, and timed from that moment, so coordinated
   omission is avoided (Debian has neither wrk2 nor oha).
 - ``logins``: closed-loop clients that fetch /login for a token and POST it (the POST is timed).
+- ``login``, ``fetch``, ``listed``, ``settle``: a session cookie, a page checked to answer 200, the
+  questions a list shows, waiting for a server to be idle again.
 
 The children run as ``python -m bench.load open-loop|logins …`` and print one JSON object.
+Durations come from the environment (BENCH_WRK_SECONDS, BENCH_RATE_SECONDS, BENCH_LOGIN_SECONDS,
+BENCH_WARMUP_SECONDS), shorter with BENCH_QUICK=1.
 """
 
 from __future__ import annotations
@@ -22,14 +27,64 @@ import time
 
 import httpx2 as httpx
 
-from bench.common import percentile
+from bench.common import BenchSite, knob, percentile, wait_healthy, wait_idle
 from bench.page_data import EMAIL, PASSWORD
 
-WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS = 2, 32, 10
-RATE_SECONDS = 10
-LOGIN_SECONDS, LOGIN_CONCURRENCY = 6, 4
+WRK_THREADS, WRK_CONNECTIONS = 2, 32
+# wrk counts completed requests only: the ones in flight when it stops (up to one per connection)
+# are lost, and on a slow page 32 connections all finish together, seconds apart. So a page gets
+# fewer connections, down to 2 (still enough to keep one core busy), when 32 would be more than
+# SHORTFALL of the requests a run completes.
+MIN_CONNECTIONS, SHORTFALL = 2, 0.05
+WRK_SECONDS = knob("BENCH_WRK_SECONDS", 10, quick=3)
+WRK_TIMEOUT = 30  # s: on a slow page, a request can wait behind the others for seconds
+WARMUP_SECONDS = knob("BENCH_WARMUP_SECONDS", 2, quick=1)
+RATE_SECONDS = knob("BENCH_RATE_SECONDS", 10, quick=3)
+LOGIN_SECONDS, LOGIN_CONCURRENCY = knob("BENCH_LOGIN_SECONDS", 6, quick=2), 4
 SERVER_CPU, CLIENT_CPU = "0", "1"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+LIST = re.compile(r'<ul class="question-list">(.*?)</ul>', re.S)
+LINK = re.compile(r'href="/questions/([A-Za-z0-9_-]+)"')
+
+
+def serve(site: BenchSite, log: str, command: list[str], *, cpu: str | None = SERVER_CPU) -> subprocess.Popen[bytes]:
+    """A server process for the site (``python -m …``), pinned to ``cpu`` unless it is None."""
+    command = [sys.executable, "-m", *command]
+    return subprocess.Popen(pinned(cpu, *command) if cpu else command, env=site.env,
+                            stdout=(site.data_dir / log).open("ab"), stderr=subprocess.STDOUT)
+
+
+def settle(url: str, pid: int) -> None:
+    """Wait until the server answers and is idle: requests wrk abandoned at the end of a run are
+    still being served for a while, and would slow the next run down."""
+    wait_healthy(url, timeout=120)
+    wait_idle(pid)
+
+
+def login(url: str) -> str:
+    """A fresh session cookie for the candidate (fresh, so it needs no refresh during a run)."""
+    with httpx.Client(base_url=url, timeout=120) as client:
+        token = _found(TOKEN.search(client.get("/login").text), "csrf token").group(1)
+        response = client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+        if response.status_code != 303:
+            raise RuntimeError(f"login failed: {response.status_code}")
+        return f"rehearse_session={client.cookies['rehearse_session']}"
+
+
+def fetch(url: str, cookie: str = "") -> str:
+    """The page, failing loudly unless it answers 200 (wrk counts a redirect to /login as a success)."""
+    response = httpx.get(url, headers={"Cookie": cookie} if cookie else {}, timeout=120)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+    return response.text
+
+
+def listed(html: str) -> list[str]:
+    """The slugs a question list shows, in order."""
+    found = LIST.search(html)
+    return list(dict.fromkeys(LINK.findall(found.group(1) if found else html)))
 
 
 def require_wrk() -> str:
@@ -60,12 +115,28 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def wrk(url: str, *, cookie: str = "", seconds: int = WRK_SECONDS) -> dict[str, float]:
-    command = [require_wrk(), f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency",
-               "--timeout", "10s"]
+def connections_for(url: str, cookie: str = "", seconds: int = WRK_SECONDS) -> int:
+    """wrk's connection count for a page, from the time it takes alone (best of 3; the first warms it)."""
+    with httpx.Client(headers={"Cookie": cookie} if cookie else {}, timeout=120) as client:
+        timings = []
+        for _ in range(4):
+            started = time.perf_counter()
+            client.get(url)
+            timings.append(time.perf_counter() - started)
+    completed = seconds / min(timings[1:])  # what a run would complete, about
+    return max(MIN_CONNECTIONS, min(WRK_CONNECTIONS, int(SHORTFALL * completed)))
+
+
+def wrk(url: str, *, cookie: str = "", seconds: int = WRK_SECONDS, cpu: str | None = CLIENT_CPU,
+        connections: int = WRK_CONNECTIONS) -> dict[str, float]:
+    """One saturation run; ``cpu=None`` leaves wrk unpinned (it then shares both cores with the server)."""
+    command = [require_wrk(), f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency",
+               "--timeout", f"{WRK_TIMEOUT}s"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run(pinned(CLIENT_CPU, *command, url), capture_output=True, text=True, check=True).stdout
+    command.append(url)
+    output = subprocess.run(pinned(cpu, *command) if cpu else command, capture_output=True, text=True,
+                            check=True).stdout
     if "Latency Distribution" not in output:
         raise RuntimeError(f"unexpected wrk output:\n{output}")
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
@@ -80,7 +151,8 @@ def _child(*args: str) -> dict[str, float]:
     """Run a client in a child process pinned to the client CPU; it prints one JSON object."""
     done = subprocess.run(pinned(CLIENT_CPU, sys.executable, "-m", "bench.load", *args), capture_output=True,
                           text=True, check=True, timeout=300)
-    return json.loads(done.stdout)
+    result: dict[str, float] = json.loads(done.stdout)
+    return result
 
 
 def open_loop(url: str, rate: float, *, login_first: bool, seconds: int = RATE_SECONDS) -> dict[str, float]:
