@@ -6,10 +6,11 @@ import math
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from webapp.core.inputs import Line, PageNumber
 from webapp.core.listing import ListFilters
@@ -51,10 +52,47 @@ class TopicCount:
     count: int
 
 
+@dataclass(frozen=True)
+class TopicName:
+    name: str
+
+
+@dataclass(frozen=True)
+class ListedQuestion:
+    """A question as the lists show it: read as plain rows (no ORM objects to build per page)."""
+
+    id: int
+    slug: str
+    title: str
+    difficulty: Difficulty
+    kind: QuestionKind
+    status: QuestionStatus
+    updated_at: datetime
+    topic: TopicName
+    tag_names: list[str]
+
+
+def listed_questions(db: Session, *, ids: Sequence[int]) -> list[ListedQuestion]:
+    """These questions, in this order, with topic name and tags: two queries by primary key."""
+    if not ids:
+        return []
+    tags: dict[int, list[str]] = {}
+    for question_id, tag in db.execute(select(QuestionTag.question_id, QuestionTag.tag)
+                                       .where(QuestionTag.question_id.in_(ids)).order_by(QuestionTag.tag)):
+        tags.setdefault(question_id, []).append(tag)
+    rows = db.execute(
+        select(Question.id, Question.slug, Question.title, Question.difficulty, Question.kind, Question.status,
+               Question.updated_at, Topic.name).join(Topic, Topic.id == Question.topic_id).where(Question.id.in_(ids))
+    )
+    found = {row[0]: ListedQuestion(*row[:7], topic=TopicName(row[7]), tag_names=tags.get(row[0], []))
+             for row in rows}
+    return [found[i] for i in ids if i in found]
+
+
 @dataclass
 class QuestionPage:
     filters: QuestionFilters
-    items: Sequence[Question]
+    items: Sequence[ListedQuestion]
     total: int
     topic_counts: list[TopicCount] = field(default_factory=list)
     more: bool = False  # a search matched more than the SEARCH_LIMIT it ranks: total is a lower bound
@@ -131,8 +169,7 @@ def browse_questions(
         total = counts.get(topic_id, 0) if topic_id is not None else 0
     else:
         total = sum(counts.values())
-    by_id = {q.id: q for q in db.scalars(select(Question).where(Question.id.in_(page_ids)))} if page_ids else {}
-    return QuestionPage(filters=filters, items=[by_id[i] for i in page_ids if i in by_id], total=total, more=more,
+    return QuestionPage(filters=filters, items=listed_questions(db, ids=page_ids), total=total, more=more,
                         topic_counts=[TopicCount(slug=t.slug, name=t.name, count=counts.get(t.id, 0)) for t in topics])
 
 
@@ -153,19 +190,18 @@ def _browse_directly(
     """The same page from SQL alone: for ``only`` (bounded by the viewer's history), and the
     reference the cached path is tested against."""
     narrowed = _narrowed(only, without)
-    statement = select(Question).where(*_conditions(filters, statuses=statuses), *narrowed)
+    statement = select(Question.id).where(*_conditions(filters, statuses=statuses), *narrowed)
     ranked = matching_questions(db, query=filters.q) if filters.q else None
     if ranked is not None:
         hits = ranked.subquery()
         statement = statement.join(hits, hits.c.question_id == Question.id).order_by(
             hits.c.rank, Question.title, Question.id)
-    else:  # the join that orders by topic also fills question.topic (no second join to topics)
-        statement = statement.join(Topic, Topic.id == Question.topic_id).options(
-            contains_eager(Question.topic)
-        ).order_by(Topic.position, Topic.name, catalogue_index.DIFFICULTY_ORDER, Question.title, Question.id)
+    else:
+        statement = statement.join(Topic, Topic.id == Question.topic_id).order_by(
+            Topic.position, Topic.name, catalogue_index.DIFFICULTY_ORDER, Question.title, Question.id)
     topic_counts, total = _topic_counts(db, filters, statuses, ranked, narrowed)
-    items = db.scalars(statement.limit(per_page).offset((filters.page - 1) * per_page)).all()
-    return QuestionPage(filters=filters, items=items, total=total, topic_counts=topic_counts)
+    ids = db.scalars(statement.limit(per_page).offset((filters.page - 1) * per_page)).all()
+    return QuestionPage(filters=filters, items=listed_questions(db, ids=ids), total=total, topic_counts=topic_counts)
 
 
 def _wanted(filters: QuestionFilters, statuses: Sequence[QuestionStatus]) -> list[QuestionStatus]:
