@@ -140,7 +140,8 @@ def test_an_invitation_is_emailed_with_the_link(mailing_app, inbox, bank, make_u
     with TestClient(mailing_app) as interviewer:
         login(interviewer, make_user(Role.interviewer, email="iv@example.com").email, PASSWORD)
         token_page = "/assessments/new"
-        question = re.search(r'name="questions" value="([a-z0-9-]+)"', interviewer.get(token_page).text).group(1)
+        builder = interviewer.get(token_page).text
+        question = re.search(r'name="add" value="([a-z0-9-]+)"', builder).group(1)  # the first match offered
         created = post_form(interviewer, "/assessments/new", {"title": "Screen", "time_limit": "30",
                                                               "questions": [question]}, token_page=token_page)
         path = created.headers["location"]

@@ -1,6 +1,6 @@
-"""The assessment builder's question list narrows by words, topic and difficulty; choices survive.
-Staff set the order candidates see: positions follow the picking, ↑ ↓ move a question, and without
-JavaScript the positions are typed."""
+"""The assessment builder's question picker in Chromium: the server searches the bank and sends a
+page of matches as the words are typed, added questions are listed in order with ↑ ↓ and Remove,
+and the assessment keeps that order. Without JavaScript the same buttons post the builder back."""
 
 from __future__ import annotations
 
@@ -9,79 +9,130 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.accounts import create_account, log_in
+from tests.e2e.test_accessibility import _violations
 
 CHOOSING = ("flask-vs-fastapi-choosing", "Choosing between FastAPI and Flask for a new API")
 CLAIMS = ("fastapi-flask-accurate-claims", "Which claims about Flask and FastAPI hold today?")
 SOURCES = ("type-hints-parameter-sources", "Where FastAPI reads each parameter from")
 
 
-def test_the_question_list_narrows_and_keeps_what_was_chosen(page, live_server) -> None:
-    log_in(page, create_account(live_server, "interviewer"))
-    page.goto("/assessments/new")
-    items = page.locator(".picker-item")
-    total = items.count()
-    assert total > 20
-    page.get_by_label("Find", exact=True).fill("cors")
-    visible = page.locator(".picker-item:visible")
-    expect(visible.first).to_be_visible()
-    assert 0 < visible.count() < total and all("cors" in t.lower() for t in visible.all_inner_texts())
-    visible.first.locator("input[name=questions]").check()
-    page.get_by_label("Find", exact=True).fill("")
-    page.get_by_label("Topic", exact=True).select_option("pydantic")
-    expect(page.locator("[data-picker-count]")).to_have_text(re.compile(r"^\d+ of \d+ shown · 1 chosen$"))
-    assert all(t == "pydantic" for t in page.locator(".picker-item:visible").evaluate_all(
-        "els => els.map(e => e.dataset.topic)"))
-    assert page.locator("input[name=questions]:checked").count() == 1  # hidden, still chosen
+def _selected(page) -> list[str]:
+    return page.locator("[data-picker-order] > li").evaluate_all("els => els.map(e => e.dataset.title)")
 
 
-def _position(page, title: str):
-    return page.get_by_label(f"Position of {title}", exact=True)
+def _positions(page) -> list[str]:
+    return page.locator("[data-picker-order] input[name^=position-]").evaluate_all("els => els.map(e => e.value)")
 
 
 def _questions_in_order(page) -> list[str]:
+    """The assessment page's list of its questions."""
     return page.locator("main ol li").evaluate_all("els => els.map(e => e.firstChild.textContent.trim())")
 
 
-def test_questions_come_in_the_order_picked_and_move_up_and_down(page, live_server) -> None:
+def _search(page, words: str) -> None:
+    page.get_by_label("Search", exact=True).fill(words)
+    expect(page.locator("[data-picker-summary]")).to_contain_text(f"matching “{words}”")
+
+
+def test_search_add_two_reorder_and_create(page, live_server) -> None:
     log_in(page, create_account(live_server, "interviewer"))
     page.goto("/assessments/new")
-    page.get_by_label("Title").fill("Ordered screen")
-    for slug, _ in (SOURCES, CHOOSING, CLAIMS):  # not the order of the list
-        page.locator(f"input[name=questions][value={slug}]").check()
-    order = page.locator("[data-picker-order] li")
-    expect(order).to_have_count(3)
-    assert [_position(page, title).input_value() for _, title in (SOURCES, CHOOSING, CLAIMS)] == ["1", "2", "3"]
-    assert order.all_inner_texts()[0].startswith(SOURCES[1])
-    page.get_by_role("button", name=f"Move {CLAIMS[1]} up").click()  # third → second
-    expect(page.get_by_role("button", name=f"Move {CLAIMS[1]} up")).to_be_focused()  # focus follows it
-    page.get_by_role("button", name=f"Move {SOURCES[1]} down").click()  # first → second
-    expect(order.first).to_contain_text(CLAIMS[1])
-    assert [_position(page, title).input_value() for _, title in (CLAIMS, SOURCES, CHOOSING)] == ["1", "2", "3"]
-    page.locator(f"input[name=questions][value={SOURCES[0]}]").uncheck()  # the rest close up
-    expect(order).to_have_count(2)
-    assert _position(page, SOURCES[1]).input_value() == ""
-    assert [_position(page, title).input_value() for _, title in (CLAIMS, CHOOSING)] == ["1", "2"]
+    assert page.locator("[data-picker-add]").count() == 20  # one page of the bank, not all of it
+    page.get_by_label("Title").fill("Picked screen")
+    _search(page, "choosing between")
+    add = page.get_by_role("button", name=f"Add {CHOOSING[1]}")
+    add.click()
+    added = page.get_by_role("button", name=f"Added {CHOOSING[1]}")
+    expect(added).to_be_focused()  # the same button, now saying so
+    expect(page.locator("[data-picker-announce]")).to_have_text(f"Added {CHOOSING[1]}: 1 selected.")
+    added.press("Enter")  # a second press adds nothing
+    assert _selected(page) == [CHOOSING[1]]
+    _search(page, "reads each parameter")
+    page.get_by_role("button", name=f"Add {SOURCES[1]}").click()
+    assert _selected(page) == [CHOOSING[1], SOURCES[1]] and _positions(page) == ["1", "2"]
+    expect(page.get_by_role("heading", name="Selected questions (2)")).to_be_visible()
+
+    page.get_by_role("button", name=f"Move {SOURCES[1]} up").click()
+    expect(page.get_by_role("button", name=f"Move {SOURCES[1]} down")).to_be_focused()  # it is first now
+    assert _selected(page) == [SOURCES[1], CHOOSING[1]] and _positions(page) == ["1", "2"]
+    expect(page.locator("[data-picker-announce]")).to_have_text(f"{SOURCES[1]} is now number 1 of 2.")
+    _search(page, "choosing between")  # a new search shows what is already selected as added
+    expect(page.get_by_role("button", name=f"Added {CHOOSING[1]}")).to_be_visible()
+    assert _violations(page) == []  # axe, with matches and a selected list built in the page
+
     page.get_by_role("button", name="Create assessment").click()
     expect(page.get_by_text("Assessment created.")).to_be_visible()
-    assert _questions_in_order(page) == [CLAIMS[1], CHOOSING[1]]
+    assert _questions_in_order(page) == [SOURCES[1], CHOOSING[1]]
 
 
-def test_without_javascript_positions_are_typed_and_checked(nojs_page, live_server) -> None:
+def test_filters_pages_typed_positions_and_remove(page, live_server) -> None:
+    log_in(page, create_account(live_server, "interviewer"))
+    page.goto("/assessments/new")
+    summary = page.locator("[data-picker-summary]")
+    first_page = page.locator("[data-picker-add]").evaluate_all("els => els.map(e => e.value)")
+    page.get_by_role("button", name="Next →").click()
+    expect(summary).to_contain_text("page 2 of")
+    expect(summary).to_be_focused()  # the pressed button is gone with the old page
+    assert not set(first_page) & set(page.locator("[data-picker-add]").evaluate_all("els => els.map(e => e.value)"))
+    page.get_by_label("Topic", exact=True).select_option("pydantic")
+    expect(summary).not_to_contain_text("page 2")
+    metas = page.locator("[data-picker-add]").evaluate_all("els => els.map(e => e.dataset.meta)")
+    assert metas and all(m.startswith("Pydantic") for m in metas)
+    page.get_by_label("Kind", exact=True).select_option("code")
+    expect(page.locator("[data-picker-add]").first).to_have_attribute("data-meta", re.compile(r"^Pydantic, code, "))
+
+    page.get_by_label("Topic", exact=True).select_option("")
+    page.get_by_label("Kind", exact=True).select_option("")
+    for _, title in (CHOOSING, CLAIMS, SOURCES):
+        page.get_by_label("Search", exact=True).fill(title)
+        page.get_by_label("Search", exact=True).press("Enter")  # searches now; does not send the form
+        page.get_by_role("button", name=f"Add {title}").click()
+    assert page.url.endswith("/assessments/new")
+    assert _selected(page) == [CHOOSING[1], CLAIMS[1], SOURCES[1]]
+    page.get_by_label(f"Position of {SOURCES[1]}", exact=True).fill("1")
+    page.get_by_label(f"Position of {SOURCES[1]}", exact=True).press("Tab")  # a typed position moves it there
+    expect(page.locator("[data-picker-announce]")).to_have_text(f"{SOURCES[1]} is now number 1 of 3.")
+    assert _selected(page) == [SOURCES[1], CHOOSING[1], CLAIMS[1]] and _positions(page) == ["1", "2", "3"]
+    page.get_by_role("button", name=f"Remove {CHOOSING[1]}").click()
+    expect(page.get_by_role("button", name=f"Remove {CLAIMS[1]}")).to_be_focused()
+    assert _selected(page) == [SOURCES[1], CLAIMS[1]] and _positions(page) == ["1", "2"]
+    page.get_by_role("button", name="Create assessment").click()  # no title: the selection comes back
+    expect(page.get_by_text("Give the assessment a title.")).to_be_visible()
+    assert _selected(page) == [SOURCES[1], CLAIMS[1]]
+    assert _violations(page) == []  # axe, on the builder as the server sends it back with errors
+    page.get_by_label("Title").fill("Kept")
+    page.get_by_role("button", name="Create assessment").click()
+    expect(page.get_by_text("Assessment created.")).to_be_visible()
+    assert _questions_in_order(page) == [SOURCES[1], CLAIMS[1]]
+
+
+def test_without_javascript_every_step_posts_the_builder_back(nojs_page, live_server) -> None:
     page = nojs_page
     log_in(page, create_account(live_server, "interviewer"))
     page.goto("/assessments/new")
-    expect(page.locator("[data-picker-order]")).to_be_hidden()
     page.get_by_label("Title").fill("Typed order")
-    for slug, _ in (CHOOSING, CLAIMS, SOURCES):
-        page.locator(f"input[name=questions][value={slug}]").check()
-    _position(page, SOURCES[1]).fill("1")
-    _position(page, CHOOSING[1]).fill("two")
+    page.get_by_label("Time limit (minutes)").fill("25")
+    for _, title in (CHOOSING, SOURCES, CLAIMS):
+        page.get_by_label("Search", exact=True).fill(title)
+        page.get_by_role("button", name="Search", exact=True).click()
+        expect(page.locator("[data-picker-summary]")).to_contain_text(f"matching “{title}”")
+        page.get_by_role("button", name=f"Add {title}").click()
+        expect(page.get_by_role("button", name=f"Added {title}")).to_be_disabled()
+    expect(page.get_by_label("Title")).to_have_value("Typed order")  # kept across every step
+    expect(page.get_by_label("Time limit (minutes)")).to_have_value("25")
+    assert _selected(page) == [CHOOSING[1], SOURCES[1], CLAIMS[1]] and _positions(page) == ["1", "2", "3"]
+    page.get_by_role("button", name=f"Move {CLAIMS[1]} up").click()
+    assert _selected(page) == [CHOOSING[1], CLAIMS[1], SOURCES[1]]
+    page.get_by_role("button", name=f"Remove {CHOOSING[1]}").click()
+    assert _selected(page) == [CLAIMS[1], SOURCES[1]] and _positions(page) == ["1", "2"]
+    page.get_by_label(f"Position of {SOURCES[1]}", exact=True).fill("two")
     page.get_by_role("button", name="Create assessment").click()
-    field = _position(page, CHOOSING[1])
+    field = page.get_by_label(f"Position of {SOURCES[1]}", exact=True)
     expect(field).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_text("A position is a whole number from 1 to 999.")).to_be_visible()
     expect(field).to_have_value("two")
-    field.fill("")  # no position: after the numbered ones, in the order of the list
+    expect(page.get_by_text("A position is a whole number from 1 to 999.")).to_be_visible()
+    field.fill("1")  # typed positions decide: this one first
+    page.get_by_label(f"Position of {CLAIMS[1]}", exact=True).fill("2")
     page.get_by_role("button", name="Create assessment").click()
     expect(page.get_by_text("Assessment created.")).to_be_visible()
-    assert _questions_in_order(page) == [SOURCES[1], CHOOSING[1], CLAIMS[1]]
+    assert _questions_in_order(page) == [SOURCES[1], CLAIMS[1]]

@@ -64,6 +64,7 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     ("POST", "/practice/topics"): USER, ("GET", "/practice/mock"): USER, ("POST", "/practice/mock"): USER,
     ("GET", "/practice/mock/{attempt_id}"): OTHERS_ATTEMPT,
     ("GET", "/assessments"): USER, ("GET", "/assessments/new"): STAFF, ("POST", "/assessments/new"): STAFF,
+    ("GET", "/assessments/new/questions"): STAFF, ("POST", "/assessments/new/picker"): STAFF,
     ("GET", "/assessments/join"): USER, ("POST", "/assessments/join"): USER,
     ("GET", "/assessments/take/{attempt_id}"): OTHERS_ATTEMPT,
     ("POST", "/assessments/take/{attempt_id}/start"): OTHERS_ATTEMPT,
