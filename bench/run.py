@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.common import machine
 
-SUITES = ["bench.pages", "bench.grader_agreement", "bench.grading_capacity", "bench.feedback", "bench.users",
+SUITES = ["bench.pages", "bench.request_profile", "bench.grader_agreement", "bench.grading_capacity", "bench.feedback", "bench.users",
           "bench.sandbox_overhead", "bench.data_scale"]
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -27,7 +27,7 @@ from webapp.web.deps import smtp_server
 from webapp.web.errors import install_error_handlers
 from webapp.web.headers import SecurityHeadersMiddleware
 from webapp.web.input_guard import InputGuardMiddleware
-from webapp.web.rendering import use_routes_of
+from webapp.web.rendering import templates, use_routes_of
 from webapp.web.static_files import SiteStaticFiles
 
 log = logging.getLogger("rehearse")
@@ -95,7 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
 
     app.mount("/static", SiteStaticFiles(directory=PROJECT_ROOT / "static"), name="static")
-    app.include_router(site_routes.router)
+    site_routes.include_site_routes(app)
     app.include_router(admin_routes.router)
     use_routes_of(app)
+    # Templates are compiled once per process either way; outside development a fetched template
+    # is not checked against its file on every use (a stat per template and include, per page).
+    templates.env.auto_reload = settings.env == "development"
     return app

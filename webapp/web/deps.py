@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CancelScope, CapacityLimiter
 from argon2 import PasswordHasher
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 
 from webapp.core.config import Settings
@@ -18,7 +22,6 @@ from webapp.core.inputs import refuse_nul
 from webapp.identity.models import Role, User
 from webapp.identity.sessions import load_session_user
 from webapp.mail.delivery import SmtpServer
-from webapp.review.service import unseen_reviews
 from webapp.web import forwarded
 from webapp.web.csrf import SAFE_METHODS
 
@@ -31,26 +34,55 @@ class PasswordChangeRequired(Exception):
     """Raised while a user still holds a one-time password."""
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies that do no I/O are async: FastAPI runs a sync one on a worker thread, a hop of
+# ~50 µs through the event loop for nothing (bench/request_profile.py).
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_hasher(request: Request) -> PasswordHasher:
+async def get_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.hasher
     return hasher
 
 
-def get_db(request: Request) -> Iterator[Session]:
+@asynccontextmanager
+async def _scoped(request: Request, factory: sessionmaker[Session], *, shared: bool) -> AsyncIterator[Session]:
+    """``session_scope`` opened here (no I/O: a connection is taken at the first query, on a worker
+    thread) and closed on a worker thread (the commit or rollback talks to the database), the way
+    FastAPI runs a sync generator's exit: shielded from cancellation, not waiting for a free thread.
+    ``shared``: render() may read the navigation's badge in it while the request runs (web/rendering.py)."""
+    scope = session_scope(factory)
+    session = scope.__enter__()
+    if shared:
+        request.state.db = session
+    try:
+        yield session
+    except BaseException as exc:
+        if shared:
+            request.state.db = None
+        with CancelScope(shield=True):
+            handled = await anyio.to_thread.run_sync(scope.__exit__, type(exc), exc, exc.__traceback__,
+                                                     limiter=CapacityLimiter(1))
+        if not handled:
+            raise
+    else:
+        if shared:
+            request.state.db = None
+        with CancelScope(shield=True):
+            await anyio.to_thread.run_sync(scope.__exit__, None, None, None, limiter=CapacityLimiter(1))
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
     database = request.app.state.db
     factory = database.read_session if request.method in SAFE_METHODS else database.write_session
-    with session_scope(factory) as session:
+    async with _scoped(request, factory, shared=True) as session:
         yield session
 
 
-def get_read_db(request: Request) -> Iterator[Session]:
+async def get_read_db(request: Request) -> AsyncIterator[Session]:
     """A read transaction even for a POST (form validation that stores nothing)."""
-    with session_scope(request.app.state.db.read_session) as session:
+    async with _scoped(request, request.app.state.db.read_session, shared=False) as session:
         yield session
 
 
@@ -61,13 +93,15 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 HasherDep = Annotated[PasswordHasher, Depends(get_hasher)]
 
 
-def get_optional_user(request: Request, db: SessionDep, settings: SettingsDep) -> User | None:
-    """The signed-in user (or None), loaded once per request with what the navigation shows them."""
+async def get_optional_user(request: Request, db: SessionDep) -> User | None:
+    """The signed-in user (or None), loaded once per request. A visitor without a session costs
+    neither a query nor a worker thread; the navigation's badge is read only when a page is
+    rendered (web/rendering.py), not for fragments, redirects and form posts."""
     if not hasattr(request.state, "user"):
-        user = load_session_user(request.session, db, settings=settings)
-        request.state.user = user
-        # The "new reviews" badge, read here in the request's own transaction: pages only render it.
-        request.state.new_reviews = unseen_reviews(db, user=user) if user and user.role == Role.candidate else 0
+        session = request.session
+        settings: Settings = request.app.state.settings  # not a dependency: each one costs FastAPI ~20 µs
+        request.state.user = await run_in_threadpool(load_session_user, session, db, settings=settings) \
+            if "sid" in session else None
     found: User | None = request.state.user
     return found
 
@@ -77,7 +111,7 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 _PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/logout"})
 
 
-def get_current_user(request: Request, user: OptionalUser) -> User:
+async def get_current_user(request: Request, user: OptionalUser) -> User:
     if user is None:
         raise LoginRequired()
     if user.must_change_password and request.url.path not in _PASSWORD_CHANGE_PATHS:
@@ -88,10 +122,10 @@ def get_current_user(request: Request, user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_role(*roles: Role) -> Callable[[User], User]:
+def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency that lets through signed-in users with one of ``roles`` (others get 403)."""
 
-    def guard(user: CurrentUser) -> User:
+    async def guard(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden("You do not have permission to see this page.")
         return user

@@ -82,7 +82,7 @@ def redirect(request: Request, url: str) -> Response:
 
 def redirect_to(request: Request, name: str, *, fragment: str = "", **params: object) -> Response:
     """``redirect`` to a route by its name (``#fragment`` appended when given)."""
-    path = str(request.app.url_path_for(name, **params))
+    path = str(request.app.state.path_for(name, **params))  # web/route_paths.py
     return redirect(request, f"{path}#{fragment}" if fragment else path)
 
 
@@ -128,7 +128,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
 
 async def _login_required(request: Request, exc: LoginRequired) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return redirect(request, f"{request.app.url_path_for('login_form')}?next={quote(target, safe='/')}")
+    return redirect(request, f"{request.app.state.path_for('login_form')}?next={quote(target, safe='/')}")
 
 
 async def _password_change(request: Request, exc: PasswordChangeRequired) -> Response:

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from jinja2_fragments.fastapi import Jinja2Blocks
+from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,11 +14,14 @@ from starlette.responses import Response
 from webapp.core.config import PROJECT_ROOT
 from webapp.core.db import utcnow
 from webapp.core.markup import code_block, highlight_code, render_markdown, render_markdown_inline
+from webapp.identity.models import Role
 from webapp.review.presenting import comments_by_line, highlighted_lines
+from webapp.review.service import unseen_reviews
 from webapp.submissions.presenting import highlight_evidence
 from webapp.submissions.visibility import shown_to
 from webapp.web.csrf import csrf_token
 from webapp.web.formatting import FILTERS
+from webapp.web.route_paths import RoutePaths
 
 
 def is_partial(request: Request) -> bool:
@@ -35,9 +39,19 @@ def flash(request: Request, message: str, category: str = "info") -> None:
     request.session["_flashes"] = request.session["_flashes"]  # mark modified
 
 
+def new_reviews(request: Request) -> int:
+    """The navigation's "new reviews" badge for a candidate, read in the request's own session
+    (a second connection per page deadlocked the pool under load) and only for a whole page:
+    fragments, redirects and error pages (whose session is gone) have no navigation to show it in."""
+    user = getattr(request.state, "user", None)
+    db: Session | None = getattr(request.state, "db", None)
+    if user is None or user.role != Role.candidate or db is None:
+        return 0
+    return unseen_reviews(db, user=user)
+
+
 def _page_context(request: Request) -> dict[str, Any]:
     return {
-        "new_reviews": getattr(request.state, "new_reviews", 0),  # loaded with the user (web/deps.py)
         # What the signed-in viewer sees of a submission's grade (submissions/visibility.py).
         "feedback_for": lambda submission: shown_to(getattr(request.state, "user", None), submission, now=utcnow()),
         "current_user": getattr(request.state, "user", None),
@@ -56,8 +70,10 @@ templates.env.globals["app_name"] = "Rehearse"
 def use_routes_of(app: Starlette) -> None:
     """Templates build links from route names: ``path_for('submission_detail', submission_id=1)``.
     (A global, not a context value, so macros imported without context can use it too; every
-    app has the same routes.)"""
-    templates.env.globals["path_for"] = app.url_path_for
+    app has the same routes.) Resolved from a table of the routes by name (web/route_paths.py)."""
+    paths = RoutePaths(app)
+    app.state.path_for = paths
+    templates.env.globals["path_for"] = paths
 templates.env.filters.update(markdown=render_markdown, markdown_inline=render_markdown_inline, highlight=highlight_code,
                              code_block=code_block,
                              evidence=highlight_evidence, code_lines=highlighted_lines, groupby_line=comments_by_line,
@@ -78,6 +94,8 @@ def render(
     partial = block is not None and is_partial(request)
     if not partial:
         ctx["flashes"] = request.session.pop("_flashes", [])
+        if "new_reviews" not in ctx:
+            ctx["new_reviews"] = new_reviews(request)
     response = templates.TemplateResponse(
         request, name, ctx, status_code=status_code, headers=headers,
         block_name=block if partial else None,

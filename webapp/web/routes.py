@@ -13,7 +13,11 @@ Admin pages have their own group in webapp/admin/routes.py.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from fastapi import Depends, FastAPI
 
 from webapp.web import (
     accounts,
@@ -32,19 +36,18 @@ from webapp.web import (
 )
 from webapp.web.deps import get_current_user, get_optional_user, require_staff
 
-public = APIRouter(dependencies=[Depends(get_optional_user)])  # pages still show who is signed in
-for pages in (home, accounts, password_reset, questions):
-    public.include_router(pages.router)
+GROUPS: list[tuple[Callable[..., Any], tuple[ModuleType, ...]]] = [
+    (get_optional_user, (home, accounts, password_reset, questions)),  # public: pages still show who is signed in
+    (get_current_user, (own_account, practice, submissions, example_runs, assessments)),  # signed in
+    (require_staff, (review, staff_assessments, staff_progress)),  # staff
+]
 
-signed_in = APIRouter(dependencies=[Depends(get_current_user)])
-for pages in (own_account, practice, submissions, example_runs, assessments):
-    signed_in.include_router(pages.router)
 
-staff = APIRouter(dependencies=[Depends(require_staff)])
-for pages in (review, staff_assessments, staff_progress):
-    staff.include_router(pages.router)
-
-router = APIRouter()
-router.include_router(health.router)  # probes: no session, no database read for a user
-for group in (public, signed_in, staff):
-    router.include_router(group)
+def include_site_routes(app: FastAPI) -> None:
+    """Every module's router straight into the app, with its group's guard, in the groups' order.
+    (Not a router of routers: FastAPI matches a request again at every level of included routers,
+    and walks each level's subtree to see whether it changed, on every request.)"""
+    app.include_router(health.router)  # probes: no session, no database read for a user
+    for guard, modules in GROUPS:
+        for pages in modules:
+            app.include_router(pages.router, dependencies=[Depends(guard)])

@@ -17,6 +17,7 @@ from webapp.practice import answering
 from webapp.questions.catalogue import get_visible_question
 from webapp.review import access
 from webapp.review import service as reviews
+from webapp.review.models import Review
 from webapp.submissions import history, service
 from webapp.submissions.models import Submission
 from webapp.submissions.presenting import poll_delay_ms
@@ -65,17 +66,23 @@ def submit(
     return redirect_to(request, "submission_detail", submission_id=submission.id)
 
 
-def _status(request: Request, db: SessionDep, submission: Submission, *, viewer: User, full: bool = False) -> Response:
+def _status_context(db: SessionDep, submission: Submission, *, viewer: User, full: bool) -> dict[str, object]:
     context: dict[str, object] = {
         "submission": submission,
         "position": service.queue_position(db, submission=submission),
-        "grading_available": grading_available_for(db, kind=submission.kind.value),
+        # Shown only while the answer waits: a graded answer's page does not ask about graders.
+        "grading_available": grading_available_for(db, kind=submission.kind.value) if submission.is_pending else True,
         "poll_ms": poll_delay_ms((utcnow() - submission.queued_at).total_seconds()),
     }
     if full:
         context["attempts"] = access.earlier_attempts(db, submission=submission, viewer=viewer)
         context.update(reviews.finished_review(db, submission=submission))
-    return render(request, "submissions/detail.html", context, block=None if full else "status")
+    return context
+
+
+def _status(request: Request, db: SessionDep, submission: Submission, *, viewer: User) -> Response:
+    return render(request, "submissions/detail.html", _status_context(db, submission, viewer=viewer, full=False),
+                  block="status")
 
 
 def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: Id) -> Submission:
@@ -89,11 +96,13 @@ def _owned_or_404(db: SessionDep, user: CurrentUser, submission_id: Id) -> Submi
 def submission_detail(request: Request, db: SessionDep, user: CurrentUser, submission_id: Id,
                       tasks: BackgroundTasks) -> Response:
     submission = _owned_or_404(db, user, submission_id)
-    response = _status(request, db, submission, full=True, viewer=user)
-    review = reviews.get_review(db, submission_id=submission.id)
-    if review is not None and reviews.needs_seen_mark(review=review, viewer=user, submission=submission, now=utcnow()):
+    context = _status_context(db, submission, viewer=user, full=True)
+    # finished_review hands over the review only once it is submitted, the one state that gets marked seen.
+    review = context.get("review")
+    if isinstance(review, Review) and reviews.needs_seen_mark(review=review, viewer=user, submission=submission,
+                                                              now=utcnow()):
         tasks.add_task(reviews.mark_seen, request.app.state.db, review_id=review.id)
-    return response
+    return render(request, "submissions/detail.html", context)
 
 
 @router.post("/submissions/{submission_id}/review-request")
