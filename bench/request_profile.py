@@ -228,7 +228,7 @@ def measure() -> dict[str, Any]:
                     anyio.to_thread.run_sync = threaded
             return pstats.Stats(profile)
 
-        for name in ("question", "submission"):
+        for name in ("question", "submission", "questions"):
             results["profiles"][name] = asyncio.run(profiled(pages[name]))
     finally:
         shutil.rmtree(site.data_dir.parent, ignore_errors=True)
@@ -301,7 +301,7 @@ def format_report(r: dict[str, Any]) -> str:
         *rows,
         "",
     ]
-    for name in ("question", "submission"):
+    for name in ("question", "submission", "questions"):
         stats = r["profiles"][name]
         header = ["| function | calls / request | own µs / request | cumulative µs / request |", "|---|---|---|---|"]
         lines += [

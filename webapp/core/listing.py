@@ -6,6 +6,7 @@ of the database's range."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlencode
 
@@ -32,11 +33,25 @@ class ListFilters(BaseModel):
         return data
 
     def query_string(self, **override: object) -> str:
-        values: dict[str, object] = {k: v for k, v in self.model_dump(mode="json").items() if k not in self.cursor}
+        values = dict(_link_values(self))
         values.update(override)
         fields = type(self).model_fields
         return urlencode({k: v for k, v in values.items() if v not in ("", None)
                           and not (k in self.quiet_defaults and v == fields[k].default)})
+
+
+def _dumped(filters: ListFilters) -> dict[str, object]:
+    return {k: v for k, v in filters.model_dump(mode="json").items() if k not in filters.cursor}
+
+
+_dumped_once = lru_cache(maxsize=256)(_dumped)  # by value: a list page writes dozens of links from one
+
+
+def _link_values(filters: ListFilters) -> dict[str, object]:
+    try:
+        return _dumped_once(filters)
+    except TypeError:  # a filter holding a list is not hashable: dump it each time
+        return _dumped(filters)
 
 
 def split_page(rows: Sequence[Row], per_page: int) -> tuple[list[Row], Row | None]:

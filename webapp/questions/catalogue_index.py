@@ -108,13 +108,22 @@ class _Cache:
 _cache = _Cache(MAX_ENTRIES)
 
 
+_VERSION = select(CatalogueState.token, CatalogueState.version).where(CatalogueState.id == 1)
+_REMEMBERED = "catalogue_version"
+
+
 def current_version(db: Session) -> CatalogueVersion | None:
     """The catalogue's version, read first in the request so what is built after it is at least
     as new; None if the row is missing (the caller then reads the database directly)."""
-    row = db.execute(select(CatalogueState.token, CatalogueState.version).where(CatalogueState.id == 1)).first()
-    if row is None:
-        return None
-    return CatalogueVersion(database=repr(db.get_bind().engine.url), token=row[0], version=row[1])
+    transaction = db.get_transaction()  # read once per transaction: a page asks for it more than once
+    remembered = db.info.get(_REMEMBERED)
+    if remembered is not None and transaction is not None and remembered[0] is transaction:
+        return remembered[1]  # type: ignore[no-any-return]
+    row = db.execute(_VERSION).first()
+    version = None if row is None else CatalogueVersion(database=repr(db.get_bind().engine.url), token=row[0],
+                                                         version=row[1])
+    db.info[_REMEMBERED] = (db.get_transaction(), version)
+    return version
 
 
 def topics(db: Session, version: CatalogueVersion) -> list[TopicEntry]:

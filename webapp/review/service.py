@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -199,9 +199,17 @@ def comments_for(db: Session, *, submission_id: int) -> list[ReviewComment]:
                            .order_by(ReviewComment.line.is_(None), ReviewComment.line, ReviewComment.id)))
 
 
+_ANY_UNSEEN = (select(Review.id).join(Submission, Submission.id == Review.submission_id)
+               .where(Review.state == ReviewState.submitted, Review.seen_by_candidate_at.is_(None),
+                      Submission.user_id == bindparam("user_id")).limit(1))
+
+
 def unseen_reviews(db: Session, *, user: User) -> int:
     """Finished reviews of the user's answers they have not opened yet (the badge in the navigation)."""
     # Driven by the small partial index of unseen reviews, not by all of the user's answers.
+    # Most pages have none: a statement built once answers that before the full count is built.
+    if db.scalar(_ANY_UNSEEN, {"user_id": user.id}) is None:
+        return 0
     # Reviews of answers whose feedback is withheld (a running assessment...) are not counted.
     return db.scalar(select(func.count()).select_from(Review).where(
         Review.state == ReviewState.submitted, Review.seen_by_candidate_at.is_(None),
