@@ -2,12 +2,15 @@
 and the verdict, score and feedback for working, broken and partly right apps.
 
 Runs in the bwrap sandbox when bubblewrap is usable, else in process mode (the grading
-logic is the same; isolation itself is tested in tests/security/).
+logic is the same; isolation itself is tested in tests/security/). Tests taking ``grader``
+run twice in bwrap: cold, and warm (boxes started ahead, sandbox/pool.py), with the same
+expectations.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +30,27 @@ except SandboxUnavailable:
     SANDBOX = shared_sandbox("process")
 GRADER = CodeGrader(SANDBOX)
 FAST = {"wall_seconds": 5, "cpu_seconds": 2}
+
+
+@pytest.fixture(scope="module")
+def warm_grader() -> Iterator[CodeGrader]:
+    grader = CodeGrader(SANDBOX)
+    grader.start_warm(1)
+    yield grader
+    grader.stop_warm()
+
+
+@pytest.fixture(params=["cold", pytest.param("warm", marks=pytest.mark.skipif(
+    SANDBOX.mode != "bwrap", reason="warm boxes need bubblewrap"))])
+def grader(request: pytest.FixtureRequest) -> Iterator[CodeGrader]:
+    if request.param == "cold":
+        yield GRADER
+        return
+    warm: CodeGrader = request.getfixturevalue("warm_grader")
+    assert warm.pool is not None
+    taken = warm.pool.state().get("taken", 0)
+    yield warm
+    assert warm.pool.state().get("taken", 0) > taken, ("the answer was not graded in a warm pair", warm.pool.state())
 
 APP = '''
 from fastapi import FastAPI, WebSocket
@@ -73,8 +97,9 @@ def test_websocket_shouts_back(client):
 NAMES = ["test_item_comes_back", "test_unknown_path_is_404", "test_bad_id_is_422", "test_websocket_shouts_back"]
 
 
-def grade(code: str, tests: str = TESTS, limits: dict[str, Any] | None = None, **task: Any) -> GradeResult:
-    return GRADER.grade(GradingTask(kind=QuestionKind.code, code=code, hidden_tests=tests,
+def grade(code: str, tests: str = TESTS, limits: dict[str, Any] | None = None, grader: CodeGrader = GRADER,
+          **task: Any) -> GradeResult:
+    return grader.grade(GradingTask(kind=QuestionKind.code, code=code, hidden_tests=tests,
                                     limits=LimitsSpec.model_validate(limits or FAST), **task))
 
 
@@ -85,8 +110,8 @@ def test_registry_grades_code_with_the_sandbox() -> None:
 
 
 @pytest.mark.sandbox
-def test_a_correct_app_passes_over_http_and_websocket() -> None:
-    result = grade(APP)
+def test_a_correct_app_passes_over_http_and_websocket(grader: CodeGrader) -> None:
+    result = grade(APP, grader=grader)
     feedback = result.feedback
     assert (result.score, feedback["verdict"], feedback["passed"], feedback["total"]) == (100, "passed", 4, 4)
     assert [t["name"] for t in feedback["tests"]] == NAMES
@@ -128,8 +153,9 @@ def test_syntax_error_is_reported_with_position_without_running() -> None:
     ("open('x.bin', 'wb').write(b'x' * (2 << 20))\n", "error", "(files are limited to 1 MB)"),
 ])
 @pytest.mark.sandbox
-def test_apps_that_never_serve_get_an_honest_verdict(code: str, verdict: str, words: str) -> None:
-    result = grade(code)
+def test_apps_that_never_serve_get_an_honest_verdict(code: str, verdict: str, words: str,
+                                                    grader: CodeGrader) -> None:
+    result = grade(code, grader=grader)
     feedback = result.feedback
     assert (feedback["verdict"], result.score, feedback["passed"]) == (verdict, 0, 0), feedback
     assert words in feedback["summary"], feedback["summary"]
@@ -148,9 +174,9 @@ def test_a_hanging_route_times_out_that_test_only() -> None:
 
 
 @pytest.mark.sandbox
-def test_an_app_that_dies_during_the_tests_fails_the_rest_quickly() -> None:
+def test_an_app_that_dies_during_the_tests_fails_the_rest_quickly(grader: CodeGrader) -> None:
     code = APP.replace('    if item_id > 100:', '    import os\n    os._exit(1)\n    if item_id > 100:')
-    result = grade(code)
+    result = grade(code, grader=grader)
     feedback = result.feedback
     assert feedback["verdict"] == "error" and "stopped during the tests" in feedback["summary"]
     later = [t for t in feedback["tests"] if t["name"] != "test_item_comes_back"]
@@ -179,9 +205,9 @@ def test_hidden_tests_that_fail_to_load_are_a_grader_error() -> None:
 
 
 @pytest.mark.sandbox
-def test_hidden_test_source_is_never_in_the_feedback() -> None:
+def test_hidden_test_source_is_never_in_the_feedback(grader: CodeGrader) -> None:
     probe = APP + "\nimport os\nprint('FILES', sorted(os.listdir('.')), flush=True)\n"
-    result = grade(probe)
+    result = grade(probe, grader=grader)
     text = json.dumps(result.feedback)
     assert result.score == 100 and "FILES ['app_host.py', 'solution.py']" in result.feedback["output"]
     assert "hidden_tests" not in text and "rehearse_tests" not in text and "def test_" not in text

@@ -23,7 +23,9 @@ from webapp.core.db import Database, session_scope, utcnow
 from webapp.core.db_faults import Outage, database_fault
 from webapp.grading import example_runs, queue, solution_checks, wakeup
 from webapp.grading.graders import Grader, GradingTask
+from webapp.grading.graders.code import CodeGrader
 from webapp.grading.models import GraderWorker
+from webapp.grading.sandbox import configured_size
 from webapp.questions.verification import verdict
 from webapp.submissions.models import Submission
 
@@ -94,12 +96,15 @@ class GradingService:
 
     def __init__(self, database: Database, graders: dict[str, Grader], *, concurrency: int,
                  lease_seconds: float = 30, poll_seconds: float = 1.0, max_attempts: int = 3,
-                 on_graded: Sequence[OnGraded] = ()) -> None:
+                 on_graded: Sequence[OnGraded] = (), warm_sandboxes: int | None = None) -> None:
         self.database = database
         self.on_graded = tuple(on_graded)  # e.g. practice scheduling: features above grading, called here
         self.graders = graders
         self.concurrency = concurrency
         self.lanes = lanes(graders, concurrency)
+        # Pairs of sandbox boxes started ahead for code answers: one per thread that grades code,
+        # unless REHEARSE_SANDBOX_WARM says otherwise (0: off). Started with the threads.
+        self.warm_sandboxes = configured_size(concurrency) if warm_sandboxes is None else warm_sandboxes
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts
@@ -126,6 +131,9 @@ class GradingService:
         if wakeup.supports_notifications(self.database.engine):
             self.listener = wakeup.QueueListener(self.database.engine, on_notify=self.wake, stopping=self._stopping)
             self._threads.append(threading.Thread(target=self.listener.run, name="grader-listener", daemon=True))
+        code = self.graders.get("code")
+        if isinstance(code, CodeGrader):
+            code.start_warm(self.warm_sandboxes)
         for thread in self._threads:
             thread.start()
         wakeup.add_local_waker(self.wake)
@@ -139,6 +147,9 @@ class GradingService:
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
+        code = self.graders.get("code")
+        if isinstance(code, CodeGrader):
+            code.stop_warm()  # the boxes started ahead: none may outlive the service
 
     def wake(self) -> None:
         """A submission was queued: look now instead of at the next poll."""

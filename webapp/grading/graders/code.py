@@ -6,18 +6,23 @@ runner's report once it names exactly those tests (code_report.py); nothing the
 candidate's code prints or writes elsewhere counts. The feedback shows each test's name,
 outcome and the message its author wrote for candidates, and the app's own output, capped:
 the hidden tests' source is never in the candidate's box, so it cannot be in that output.
+
+With ``start_warm`` the grader keeps pairs of boxes started ahead (sandbox/pool.py), each
+for one answer only; a run takes one when it is ready and starts cold otherwise.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 from typing import Any
 
 from webapp.grading.graders.base import GradeResult, GradingTask
 from webapp.grading.graders.code_report import GraderError, accepted_results
-from webapp.grading.sandbox import ChallengeRun, Limits, Sandbox, run_challenge
+from webapp.grading.sandbox import ChallengeRun, Limits, Sandbox, WarmPool, run_challenge
 from webapp.questions.hidden_tests import HiddenTest, HiddenTestsProblem, collect_tests
 
+log = logging.getLogger("rehearse.grading")
 EXCERPT_CHARS = 2000
 CPU_LIMIT_SIGNALS = (signal.SIGXCPU, signal.SIGKILL)  # SIGKILL: the hard CPU limit, SIGXCPU ignored
 TEST_SECONDS = 5.0  # per test, within the question's wall-clock limit for the whole run
@@ -36,6 +41,23 @@ class CodeGrader:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
+        self.pool: WarmPool | None = None
+
+    def start_warm(self, size: int) -> None:
+        """Keep ``size`` pairs of boxes started ahead (bwrap only; 0: every run starts cold)."""
+        if size <= 0 or self.pool is not None:
+            return
+        if self.sandbox.mode != "bwrap":
+            log.info("warm sandboxes are off: they need the bwrap sandbox, not %s", self.sandbox.mode)
+            return
+        self.pool = WarmPool(self.sandbox, size=size)
+        self.pool.start()
+
+    def stop_warm(self, timeout: float = 10) -> None:
+        """Kill the pairs not in use, after waiting up to ``timeout`` for runs using one."""
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close(timeout)
 
     def grade(self, task: GradingTask) -> GradeResult:
         try:
@@ -50,7 +72,13 @@ class CodeGrader:
             return _syntax_error(SyntaxError(f"{type(exc).__name__}: {exc}"), tests)
         limits = Limits.from_dict(task.limits.model_dump() if task.limits else None)
         run = run_challenge(self.sandbox, solution=task.code, hidden_tests=task.hidden_tests, limits=limits,
-                            test_seconds=min(TEST_SECONDS, limits.wall_seconds), fail_fast=task.fail_fast)
+                            test_seconds=min(TEST_SECONDS, limits.wall_seconds), fail_fast=task.fail_fast,
+                            pool=self.pool)
+        if not run.app_armed:  # nothing of the answer ran: the sandbox failed, not the candidate
+            detail = (run.stderr.strip() or run.runner_diagnostics.strip())[-800:]
+            raise GraderError("the app's box did not start"
+                              + (" before the time limit" if run.timed_out else "")
+                              + (f" (its output: {detail})" if detail else ""))
         return _judge(run, tests=tests, limits=limits, suite=task.suite)
 
 

@@ -3,6 +3,7 @@ run of a code challenge.
 
 ``REHEARSE_SANDBOX``: ``bwrap`` fails closed (SandboxUnavailable), ``process`` warns that
 nothing is isolated, ``auto`` prefers bwrap. A new sandbox runs one probe program first.
+``REHEARSE_SANDBOX_WARM``: pairs of boxes a grader process keeps started ahead (pool.py).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from webapp.grading.sandbox.boxes import BwrapSandbox, ProcessSandbox, Sandbox
 from webapp.grading.sandbox.challenge import ChallengeRun, run_challenge
 from webapp.grading.sandbox.limits import Limits
 from webapp.grading.sandbox.linux import SandboxUnavailable
+from webapp.grading.sandbox.pool import WarmPool, configured_size
 from webapp.grading.sandbox.program import ProgramResult, run_program
 
-__all__ = ["ChallengeRun", "Limits", "ProgramResult", "Sandbox", "SandboxUnavailable", "make_sandbox",
-           "run_challenge", "run_program", "sandbox_status", "shared_sandbox"]
+__all__ = ["ChallengeRun", "Limits", "ProgramResult", "Sandbox", "SandboxUnavailable", "WarmPool", "configured_size",
+           "make_sandbox", "run_challenge", "run_program", "sandbox_status", "shared_sandbox"]
 PROBE = "import uvicorn, httpx2\nprint('probe ok')\n"  # what both boxes of a challenge import
 
 

@@ -8,7 +8,8 @@ mode isolates. Two implementations:
   exists only inside the box; the program's files are copied in from memfds.
 * ``process``: a child with a cleared environment and a temp dir as cwd. Not isolated.
 
-Both: setrlimit in the child (CPU, AS, FSIZE, NOFILE, CORE=0), nice 10, uid 65534 when the
+Both: setrlimit in the child (CPU, AS, FSIZE, NOFILE, CORE=0), nice 10, an empty signal
+mask, a parent-death signal (SIGKILL when the starting thread ends), uid 65534 when the
 server runs as root (the kernel never enforces RLIMIT_NPROC for uid 0, so only another uid
 contains a fork bomb). The process limit itself is set by the program inside the box
 (``--nproc``), where the kernel counts per user namespace. bwrap resolves bind sources as
@@ -37,6 +38,7 @@ from webapp.grading.sandbox.linux import (
     JOB_MARKER,
     SANDBOX_UID,
     SandboxUnavailable,
+    die_with,
     expose,
     job_environment,
     memfd,
@@ -126,15 +128,17 @@ class Sandbox(ABC):
         """Start ``program`` in a new box."""
 
     def _preexec(self, plan: dict[str, list[str]], limits: list[tuple[int, tuple[int, int]]]) -> Callable[[], None]:
-        uid = self.run_as
+        uid, parent = self.run_as, os.getpid()
 
         def setup() -> None:  # runs in the child between fork and exec: no imports, no logging
+            signal.pthread_sigmask(signal.SIG_SETMASK, ())  # not the mask of the thread that started it
             if plan:
                 expose(plan)
             if uid is not None:
                 os.setgroups([])
                 os.setgid(uid)
                 os.setuid(uid)
+            die_with(parent)
             # Nicer than the web app, so it stays responsive under a CPU hog (never less nice: not allowed).
             os.setpriority(os.PRIO_PROCESS, 0, max(10, os.getpriority(os.PRIO_PROCESS, 0)))
             for kind, value in limits:

@@ -7,34 +7,36 @@ sole window on the host. The grader reads the app's output (shown to the candida
 capped), the app's status lines (only to know when to start the tests) and the runner's
 report (the only source of the score), each on a pipe of its own.
 
-Both boxes start at once (the runner loads while the app imports); the tests begin when
-the app says it is serving, and everything ends by the question's wall-clock limit.
+Both boxes of a pair (sandbox/pair.py) start at once, the runner loading while the app imports,
+either when the answer arrives (cold) or ahead of it, in a pool (sandbox/pool.py, warm); either
+way a pair serves exactly one answer. The tests begin when the app says it is serving, and
+everything ends by the question's wall-clock limit, counted from when the answer was handed over.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from webapp.grading.sandbox.boxes import Box, Program, Sandbox
-from webapp.grading.sandbox.limits import RUNNER_LIMITS, Limits
-from webapp.grading.sandbox.linux import memfd, new_job_id, wait_readable
+from webapp.grading.sandbox.boxes import Box, Sandbox
+from webapp.grading.sandbox.limits import Limits
+from webapp.grading.sandbox.linux import wait_readable
+from webapp.grading.sandbox.pair import APP_HOST, TEST_RUNNER, BoxPair, Pipes, app_job, outer_limits, runner_job
 from webapp.grading.sandbox.watch import Stream, Watcher
 
-INSIDE = Path(__file__).with_name("inside")
-APP_HOST = (INSIDE / "app_host.py").read_bytes()
-TEST_RUNNER = (INSIDE / "test_runner.py").read_bytes()
+if TYPE_CHECKING:
+    from webapp.grading.sandbox.pool import WarmPool
+
+__all__ = ["APP_HOST", "TEST_RUNNER", "ChallengeRun", "run_challenge"]
 REPORT_LIMIT = 1 << 20
 STATUS_LIMIT = 64 * 1024
 DIAGNOSTICS_LIMIT = 16 * 1024
 RUNNER_GRACE = 3.0  # the runner keeps its own deadline; this is for a runner that broke
 DRAIN_GRACE = 0.5
+ARMED_WITHIN = 2.0  # a pre-started pair that does not confirm its job by then is replaced by a cold one
 MEMORY_SIGNS = ("MemoryError", "Cannot allocate memory", "out of memory")
 
 
@@ -55,6 +57,9 @@ class ChallengeRun:
     runner_started_tests: bool = False
     runner_diagnostics: str = ""  # the runner's own stderr: for admins, never for candidates
     timed_out: bool = False
+    job: str = ""  # the pair's mark (SANDBOX_JOB) on every process of its two boxes
+    warm: bool = False  # the boxes were started before the answer arrived (sandbox/pool.py)
+    app_armed: bool = False  # the app's box applied the limits and was about to run the answer
     startup_seconds: float | None = None
     wall_seconds: float = 0.0
 
@@ -75,69 +80,37 @@ class ChallengeRun:
 
 
 def run_challenge(sandbox: Sandbox, *, solution: str, hidden_tests: str, limits: Limits,
-                  test_seconds: float = 5, fail_fast: bool = False) -> ChallengeRun:
-    run, started = ChallengeRun(), time.monotonic()
-    deadline = started + limits.wall_seconds
-    job = new_job_id()
-    with tempfile.TemporaryDirectory(prefix="rehearse-socket-") as socket_dir:
-        os.chmod(socket_dir, 0o711)  # the runner's uid must reach the socket; nobody may list the dir
-        path = os.path.join(socket_dir, "app.sock")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(path)
-        listener.listen(128)
-        os.chmod(path, 0o666)
-        pipes = _Pipes()
-        job_input = memfd(json.dumps({"hidden_tests": hidden_tests, "solution": solution,
-                                      "test_seconds": test_seconds, "fail_fast": fail_fast}).encode())
-        boxes: list[Box] = []
-        try:
-            boxes.append(sandbox.start(Program(
-                entry="app_host.py", files={"app_host.py": APP_HOST, "solution.py": solution.encode()},
-                limits=limits, job=job, pass_fds=(listener.fileno(), pipes.status_w),
-                args=["--listen-fd", str(listener.fileno()), "--status-fd", str(pipes.status_w)])))
-            boxes.append(sandbox.start(Program(
-                entry="test_runner.py", files={"test_runner.py": TEST_RUNNER}, limits=RUNNER_LIMITS, job=job,
-                pass_fds=(job_input, pipes.go_r, pipes.report_w), binds={"app.sock": path},
-                args=["--input-fd", str(job_input), "--go-fd", str(pipes.go_r), "--report-fd",
-                      str(pipes.report_w), "--socket", "app.sock"])))
-        finally:
-            listener.close()  # the app holds the only listening descriptor: if it dies, connecting fails at once
-            pipes.close_child_ends()
-            os.close(job_input)
-            if len(boxes) < 2:
-                for box in boxes:
-                    box.finish()
-                pipes.close()
-        _Supervision(run, *boxes, pipes=pipes, limits=limits, started=started, deadline=deadline).run()
+                  test_seconds: float = 5, fail_fast: bool = False, pool: WarmPool | None = None) -> ChallengeRun:
+    """Grade ``solution`` against ``hidden_tests``: in a pair of boxes from ``pool`` if one is ready
+    (started before this answer, never used), else in a pair started now."""
+    run = ChallengeRun()
+    jobs = {"app": app_job(solution, limits), "runner": runner_job(
+        solution=solution, hidden_tests=hidden_tests, test_seconds=test_seconds, fail_fast=fail_fast)}
+    pair = pool.take(limits, solution_bytes=len(solution.encode())) if pool is not None else None
+    started = time.monotonic()
+    if pair is not None and pool is not None and not pair.hand_over(**jobs, armed_within=ARMED_WITHIN):
+        pool.broken(pair)  # it ended while waiting; nothing of this answer ran in it
+        pair = None
+    run.warm = pair is not None
+    if pair is None:
+        started = time.monotonic()
+        pair = BoxPair(sandbox, app_limits=outer_limits(limits, solution_bytes=len(solution.encode())))
+        if not pair.hand_over(**jobs, armed_within=None):
+            pair.discard()
+            raise OSError("the sandbox's boxes ended before they were given their job")
+    run.job = pair.job
+    try:
+        _Supervision(run, pair.app, pair.runner, pipes=pair.pipes, limits=limits, started=started,
+                     deadline=started + limits.wall_seconds).run()
+        run.app_armed = pair.app_armed()
+    finally:
+        pair.close()
     run.wall_seconds = round(time.monotonic() - started, 3)
     return run
 
 
-class _Pipes:
-    """The job's three pipes; each end closed exactly once (a number closed twice could by then
-    belong to another grader thread's file)."""
-
-    def __init__(self) -> None:
-        self.status_r, self.status_w = os.pipe()
-        self.report_r, self.report_w = os.pipe()
-        self.go_r, self.go_w = os.pipe()
-        self._open = {self.status_r, self.status_w, self.report_r, self.report_w, self.go_r, self.go_w}
-
-    def release(self, *fds: int) -> None:
-        for fd in fds:
-            if fd in self._open:
-                self._open.discard(fd)
-                os.close(fd)
-
-    def close_child_ends(self) -> None:
-        self.release(self.status_w, self.report_w, self.go_r)
-
-    def close(self) -> None:
-        self.release(*list(self._open))
-
-
 class _Supervision:
-    def __init__(self, run: ChallengeRun, app: Box, runner: Box, *, pipes: _Pipes, limits: Limits,
+    def __init__(self, run: ChallengeRun, app: Box, runner: Box, *, pipes: Pipes, limits: Limits,
                  started: float, deadline: float) -> None:
         self.run_, self.app, self.runner, self.pipes = run, app, runner, pipes
         self.started, self.deadline = started, deadline

@@ -1,9 +1,13 @@
 """Runs a question's hidden tests against the candidate's app, from a box of its own:
-``python -I -B test_runner.py [--nproc N] --input-fd I --go-fd G --report-fd R --socket app.sock``.
+``python -I -B test_runner.py [--nproc N] --job-fd J --go-fd G --report-fd R --socket app.sock``.
 
-This box holds the hidden tests (read from the memfd ``I``, never written to a file), this
-runner, and one way to the candidate: the app's Unix socket. The candidate's box holds
-none of these and cannot see this one (separate pid, mount, network and IPC namespaces).
+This box holds the hidden tests (read from a memfd, never written to a file), this runner,
+and one way to the candidate: the app's Unix socket. The candidate's box holds none of
+these and cannot see this one (separate pid, mount, network and IPC namespaces).
+
+The box may start before its job exists (a warm box, docs/sandbox.md): the runner imports
+httpx2, says ``warm`` on the job channel ``J`` (a socket only the grader holds the other end
+of) and waits for its one job, a memfd passed over ``J``; it says ``armed`` and closes ``J``.
 
 Protocol, one JSON object per line on ``R``:
   {"event": "loaded", "tests": [names]}   or {"event": "load_error", "message": ...}
@@ -29,7 +33,10 @@ import types
 
 TYPE_CHECKING = False  # mypy reads it as typing's; this way the box never imports typing
 if TYPE_CHECKING:
+    import socket
+    import ssl
     from collections.abc import Callable, Iterator
+    from typing import Any
 
     import httpx2
 
@@ -71,7 +78,7 @@ class Report:
 
 
 def _helpers() -> types.ModuleType:
-    import httpx2  # the first import of it, once the job is read
+    import httpx2  # the first import of it, before the job (the box may be started ahead)
     from httpx2 import websockets
 
     module = types.ModuleType("rehearse_tests")
@@ -94,8 +101,8 @@ def _helpers() -> types.ModuleType:
     return module
 
 
-def _clients(socket_path: str | None,
-             timeout: float) -> "tuple[list[httpx2.Client], Callable[[], httpx2.Client]]":
+def _clients(socket_path: str | None, timeout: float,
+             tls: "ssl.SSLContext") -> "tuple[list[httpx2.Client], Callable[[], httpx2.Client]]":
     import httpx2
 
     class Capped(httpx2.SyncByteStream):
@@ -133,7 +140,7 @@ def _clients(socket_path: str | None,
     made: list[httpx2.Client] = []
 
     def new_client() -> httpx2.Client:
-        client = httpx2.Client(transport=CappedTransport(uds=socket_path), base_url="http://testserver",
+        client = httpx2.Client(transport=CappedTransport(uds=socket_path, verify=tls), base_url="http://testserver",
                                timeout=timeout)
         made.append(client)
         return client
@@ -209,6 +216,32 @@ def _run_one(fn: types.FunctionType, *, new_client: "Callable[[], httpx2.Client]
     return outcome, message, duration
 
 
+def _say(channel: "socket.socket", what: bytes) -> None:
+    try:
+        channel.sendall(what)
+    except OSError:
+        pass  # a cold start: the grader sent the job without waiting to hear this
+
+
+def _take_job() -> "dict[str, Any]":
+    """Say ``warm``, wait for the one job, say ``armed``; no job (the box went unused): exit."""
+    import socket
+
+    channel = socket.socket(fileno=_int_option("--job-fd"))
+    _say(channel, b"warm\n")
+    try:
+        _, fds, _, _ = socket.recv_fds(channel, 64, 1)
+    except OSError:
+        fds = []
+    if not fds:
+        os._exit(0)
+    with os.fdopen(fds[0], "rb") as handle:
+        job: dict[str, Any] = json.loads(handle.read())
+    _say(channel, b"armed\n")
+    channel.close()
+    return job
+
+
 def main() -> None:
     if "--nproc" in sys.argv:
         import resource
@@ -216,9 +249,12 @@ def main() -> None:
         count = _int_option("--nproc")
         resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
     report = Report(_int_option("--report-fd"))
-    with os.fdopen(_int_option("--input-fd"), "rb") as handle:
-        job = json.loads(handle.read())
     sys.modules["rehearse_tests"] = _helpers()
+    # Made once: loading the CA bundle cost each new client ~20-60 ms (no test uses TLS; a client needs one).
+    import ssl
+
+    tls = ssl.create_default_context()
+    job = _take_job()
     try:
         tests = _load(job["hidden_tests"])
     except BaseException as exc:
@@ -231,7 +267,7 @@ def main() -> None:
         os._exit(0)  # the app never came up: nothing to test
     end = time.monotonic() + float(line[1])
     seconds = float(job.get("test_seconds", 5))
-    made, new_client = _clients(_option("--socket"), seconds)
+    made, new_client = _clients(_option("--socket"), seconds, tls)
     signal.signal(signal.SIGALRM, _alarm)
     failed = False
     for name, fn in tests:
