@@ -19,4 +19,5 @@ def grading_service(settings: Settings, database: Database, *, concurrency: int 
         concurrency=settings.effective_grader_concurrency if concurrency is None else concurrency,
         lease_seconds=settings.grader_lease_seconds, poll_seconds=settings.grader_poll_seconds,
         max_attempts=settings.grader_max_attempts, on_graded=[scheduling.on_graded],
+        warm_sandboxes=settings.sandbox_warm,
     )

@@ -83,7 +83,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     service.start()
-    stop.wait()
+    while not stop.wait(1):  # a bounded wait lets the signal handler run promptly
+        pass
     service.stop(timeout=30)
     database.dispose()
 

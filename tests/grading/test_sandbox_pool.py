@@ -23,6 +23,9 @@ import pytest
 from tests.grading.processes import make_site
 from tests.helpers import wait_for
 from tests.sandbox_processes import alive, job_processes, pid_namespace, pids, read, with_token
+from webapp.assembly import grading_service
+from webapp.core.config import Settings
+from webapp.core.db import Database
 from webapp.grading.graders import default_graders
 from webapp.grading.graders.base import GradingTask
 from webapp.grading.graders.code import CodeGrader
@@ -33,7 +36,6 @@ from webapp.grading.sandbox import (
     Sandbox,
     SandboxUnavailable,
     WarmPool,
-    configured_size,
     run_challenge,
     shared_sandbox,
 )
@@ -401,14 +403,19 @@ def test_closing_the_pool_waits_for_runs_in_hand_and_leaves_no_box() -> None:
 
 
 # the service's pool ----------------------------------------------------------------------------------
-def test_the_setting(monkeypatch) -> None:
+def test_the_setting(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("REHEARSE_SANDBOX_WARM", raising=False)
-    assert configured_size(3) == 3
-    monkeypatch.setenv("REHEARSE_SANDBOX_WARM", "0")
-    assert configured_size(3) == 0
+    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        default = grading_service(Settings(grader_concurrency=3), database, graders={})
+        assert default.warm_sandboxes == 3  # one pair per grader thread
+        monkeypatch.setenv("REHEARSE_SANDBOX_WARM", "0")
+        assert grading_service(Settings(), database, concurrency=3, graders={}).warm_sandboxes == 0
+    finally:
+        database.dispose()
     monkeypatch.setenv("REHEARSE_SANDBOX_WARM", "65")
-    with pytest.raises(ValueError, match="REHEARSE_SANDBOX_WARM"):
-        configured_size(3)
+    with pytest.raises(ValueError, match="sandbox_warm"):
+        Settings()
 
 
 def test_process_mode_never_starts_boxes_ahead() -> None:

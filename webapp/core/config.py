@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # How candidate code is isolated: bwrap (bubblewrap, required in production), process
     # (rlimits and a temp dir only: development without bubblewrap), or auto (bwrap if installed).
     sandbox: Literal["auto", "bwrap", "process"] = "auto"
+    # Pairs of boxes a grading process keeps started ahead for code answers (docs/sandbox.md,
+    # "Warm boxes"; about 80 MB each while idle). None = one per grader thread; 0 = off.
+    sandbox_warm: int | None = Field(default=None, ge=0, le=64)
 
     # Answers and uploads.
     max_upload_bytes: int = Field(default=256 * 1024, ge=1024)

@@ -25,7 +25,6 @@ from webapp.grading import example_runs, queue, solution_checks, wakeup
 from webapp.grading.graders import Grader, GradingTask
 from webapp.grading.graders.code import CodeGrader
 from webapp.grading.models import GraderWorker
-from webapp.grading.sandbox import configured_size
 from webapp.questions.verification import verdict
 from webapp.submissions.models import Submission
 
@@ -103,8 +102,8 @@ class GradingService:
         self.concurrency = concurrency
         self.lanes = lanes(graders, concurrency)
         # Pairs of sandbox boxes started ahead for code answers: one per thread that grades code,
-        # unless REHEARSE_SANDBOX_WARM says otherwise (0: off). Started with the threads.
-        self.warm_sandboxes = configured_size(concurrency) if warm_sandboxes is None else warm_sandboxes
+        # unless told otherwise (0: off; Settings.sandbox_warm). Started with the threads.
+        self.warm_sandboxes = max(0, concurrency) if warm_sandboxes is None else warm_sandboxes
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_seconds = poll_seconds
         self.max_attempts = max_attempts

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from webapp.identity.models import User
@@ -31,15 +31,23 @@ class Standing:
         return "solved" if self.solved else "attempted"
 
 
+# Built once (every list page runs one): building them per request cost more than running them.
+_EVERY_STANDING = (select(Submission.question_id, Submission.kind, func.count(), func.max(Submission.score))
+                   .where(Submission.user_id == bindparam("user_id"), Submission.attempt_id.is_(None))
+                   .group_by(Submission.question_id, Submission.kind))
+_STANDINGS_OF = _EVERY_STANDING.where(Submission.question_id.in_(bindparam("question_ids", expanding=True)))
+
+
 def standings(db: Session, *, user: User, question_ids: Iterable[int] | None = None) -> dict[int, Standing]:
     """Question id → the user's standing, for every question they answered in practice (or those given)."""
-    statement = (select(Submission.question_id, Submission.kind, func.count(), func.max(Submission.score))
-                 .where(Submission.user_id == user.id, Submission.attempt_id.is_(None))
-                 .group_by(Submission.question_id, Submission.kind))
-    if question_ids is not None:
-        statement = statement.where(Submission.question_id.in_(list(question_ids)))
+    if question_ids is None:
+        rows = db.execute(_EVERY_STANDING, {"user_id": user.id})
+    elif not (wanted := list(question_ids)):
+        return {}
+    else:
+        rows = db.execute(_STANDINGS_OF, {"user_id": user.id, "question_ids": wanted})
     found: dict[int, Standing] = {}
-    for question_id, kind, attempts, best in db.execute(statement):
+    for question_id, kind, attempts, best in rows:
         solved = best is not None and best >= SOLVED_AT[QuestionKind(kind)]
         if (earlier := found.get(question_id)) is not None:  # its kind changed between revisions: both count
             best = max((b for b in (best, earlier.best) if b is not None), default=None)

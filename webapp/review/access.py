@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.assessments.models import Assessment, AssessmentAttempt
@@ -40,12 +40,14 @@ def can_view(user: User, submission: Submission) -> bool:
     return submission.user_id == user.id or can_review(user, submission)
 
 
+# Built once: on the submission page, building this statement cost more than running it.
+_BY_ID = (select(Submission).where(Submission.id == bindparam("submission_id"))
+          .options(joinedload(Submission.revision), joinedload(Submission.question), joinedload(Submission.user)))
+
+
 def get_submission(db: Session, *, submission_id: int, viewer: User) -> Submission | None:
     """The submission if it exists and this viewer may see it (owner, interviewer or admin)."""
-    submission = db.scalar(
-        select(Submission).where(Submission.id == submission_id)
-        .options(joinedload(Submission.revision), joinedload(Submission.question), joinedload(Submission.user))
-    )
+    submission = db.scalar(_BY_ID, {"submission_id": submission_id})
     return submission if submission is not None and can_view(viewer, submission) else None
 
 

@@ -15,10 +15,10 @@ from webapp.grading.sandbox.boxes import BwrapSandbox, ProcessSandbox, Sandbox
 from webapp.grading.sandbox.challenge import ChallengeRun, run_challenge
 from webapp.grading.sandbox.limits import Limits
 from webapp.grading.sandbox.linux import SandboxUnavailable
-from webapp.grading.sandbox.pool import WarmPool, configured_size
+from webapp.grading.sandbox.pool import WarmPool
 from webapp.grading.sandbox.program import ProgramResult, run_program
 
-__all__ = ["ChallengeRun", "Limits", "ProgramResult", "Sandbox", "SandboxUnavailable", "WarmPool", "configured_size",
+__all__ = ["ChallengeRun", "Limits", "ProgramResult", "Sandbox", "SandboxUnavailable", "WarmPool",
            "make_sandbox", "run_challenge", "run_program", "sandbox_status", "shared_sandbox"]
 PROBE = "import uvicorn, httpx2\nprint('probe ok')\n"  # what both boxes of a challenge import
 

@@ -35,19 +35,7 @@ MAX_IDLE = 600.0  # seconds a pair may wait ready before it is replaced by a fre
 WARM_TIMEOUT = 60.0  # a pair not warm by then is discarded
 TAKE_WAIT = 2.0  # a run waits this long for a pair on its way (it is ahead of a cold start)
 RETRY_AFTER = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # seconds after 1, 2, … failures in a row
-ENV = "REHEARSE_SANDBOX_WARM"
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT}
-
-
-def configured_size(default: int) -> int:
-    """``REHEARSE_SANDBOX_WARM``: pairs kept ready per grader process (0: off); unset: ``default``."""
-    value = os.environ.get(ENV, "").strip()
-    if not value:
-        return max(0, default)
-    size = int(value)
-    if not 0 <= size <= 64:
-        raise ValueError(f"{ENV} must be between 0 and 64, not {size}")
-    return size
 
 
 class WarmPool:
