@@ -4,6 +4,14 @@ from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQ
 from webapp.audit.models import AuditEvent  # noqa: F401
 from webapp.grading.models import ExampleRun, GraderWorker  # noqa: F401
 from webapp.identity.models import AuthSession, LoginFailure, User  # noqa: F401
+from webapp.interviews.models import (  # noqa: F401
+    Interview,
+    InterviewEvent,
+    InterviewNote,
+    InterviewQuestion,
+    InterviewRun,
+    InterviewUpdate,
+)
 from webapp.mail.models import OutboxMessage  # noqa: F401
 from webapp.practice.models import PracticeCard, PracticeSettings  # noqa: F401
 from webapp.questions.models import BankImport, Question, QuestionRevision, QuestionTag, Topic  # noqa: F401

@@ -44,9 +44,11 @@ def claim_next_run(db: Session) -> RunClaim | None:
     run_id, token = claimed
     run = db.get_one(ExampleRun, run_id)
     revision = db.get_one(QuestionRevision, run.revision_id)
-    # Only the example tests go into the tests' box: the hidden ones are never run here.
-    task = GradingTask(kind=QuestionKind.code, code=run.code, hidden_tests=revision.example_tests,
-                       limits=revision.limits, suite="example")
+    # A practice run's tests' box gets only the example tests; the hidden ones only for an
+    # interviewer's run in a live interview (interviews/runs.py), whose result only they see.
+    tests = revision.hidden_tests if run.suite == "hidden" else revision.example_tests
+    task = GradingTask(kind=QuestionKind.code, code=run.code, hidden_tests=tests,
+                       limits=revision.limits, suite="hidden" if run.suite == "hidden" else "example")
     return RunClaim(run.id, token, task)
 
 
@@ -67,7 +69,7 @@ def sweep_runs(db: Session) -> int:
         .execution_options(synchronize_session=False))
     changed += rows_changed(db, update(ExampleRun).where(stale).values(status=RunStatus.queued, claim_token=None)
                             .execution_options(synchronize_session=False))
-    changed += rows_changed(db, delete(ExampleRun).where(ExampleRun.created_at < now - KEPT)
+    changed += rows_changed(db, delete(ExampleRun).where(ExampleRun.created_at < now - KEPT, ExampleRun.kept.is_(False))
                             .execution_options(synchronize_session=False))
     return changed
 

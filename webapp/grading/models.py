@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.db import Base, UTCDateTime, utcnow
@@ -54,6 +54,10 @@ class ExampleRun(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the code grader's feedback, or {"problem": …}
+    # Which tests: "example" (visible ones) or "hidden" (an interviewer's run in a live interview).
+    suite: Mapped[str] = mapped_column(String(10), default="example", server_default="example")
+    # Kept past the one-day sweep: an interview's runs belong to its replay.
+    kept: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def is_pending(self) -> bool:
