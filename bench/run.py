@@ -29,12 +29,15 @@ CHANGES = """## What was changed to meet the targets
   a page instead of 5–6), statements built once on the hot paths (building cost more than
   running them), the navigation badge only on a candidate's whole page and answered by a
   one-row EXISTS first. In-process: the question page 6.8 → 2.9 ms, the list 14.8 → 5.8 ms.
-- **Read the page ratios with the in-process profile beside them.** Over HTTP on this loaded
-  VM the bare page did 450–550 req/s (uvicorn and the noise cost it ~2 ms a request); on a quiet
-  machine it does several thousand. In-process, our pages still cost 13–26× the bare page's
-  own work (*Where a request's time goes*), so on a quiet machine the ×-bare ratios would be
-  lower than the targets: SQLAlchemy statement execution and Jinja2 rendering of a full page
-  are most of what is left.
+- **Read the page ratios with the in-process profile beside them.** Over HTTP the bare page
+  does 430–760 req/s on this VM whether other work runs or not (a run at load average 0.8 gave
+  487 req/s at 10k, one at 4–7 gave 454): uvicorn's HTTP work and the VM cost it ~2 ms a
+  request, which every page pays alike, so the HTTP ratios are what a deployment on such a
+  machine sees. The issue's ~3,600 req/s for the bare page was not reproduced here. In-process,
+  without HTTP, our pages cost 8–14× the bare page's own work (*Where a request's time goes*):
+  SQLAlchemy statement execution and ORM loading, and Jinja2 rendering a full page with its
+  macros, are most of what is left. The submission page is the one below its target (0.28× of
+  0.3× in the 22:52 run; 0.31× in the one before): the spread between runs is about ±0.05×.
 - **Question list** (`webapp/questions/catalogue.py`): filters applied to `questions` directly instead
   of `id IN (subquery)` (SQLite read every published row twice); no separate total query (the total
   is the sum of the per-topic counts); per-topic counts from an index; the topic filled from the join
