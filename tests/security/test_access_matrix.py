@@ -18,6 +18,7 @@ from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQ
 from webapp.core.db import session_scope, utcnow
 from webapp.grading.models import ExampleRun
 from webapp.identity.models import Role
+from webapp.interviews.models import Interview, InterviewQuestion
 from webapp.mail.models import OutboxMessage
 from webapp.questions.models import BankImport, Question
 from webapp.review.models import ReviewComment
@@ -36,6 +37,7 @@ OTHERS_SUBMISSION_OWNER_ONLY = (303, 404, 404, 404)
 OTHERS_ATTEMPT = (303, 404, 404, 404)
 OTHERS_ASSESSMENT = (303, 403, 404, OK)
 OTHERS_RUN = (303, 404, 404, 404)
+OTHERS_INTERVIEW = (303, 404, 404, OK)  # an interview neither of the signed-in users is in; admins may join
 FORGED_LINK = (404, 404, 404, 404)  # a password-reset link nobody was sent
 
 RULES: dict[tuple[str, str], tuple[object, ...]] = {
@@ -75,6 +77,14 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     ("POST", "/assessments/{assessment_id}/feedback"): OTHERS_ASSESSMENT,
     ("GET", "/assessments/{assessment_id}/report/{attempt_id}"): OTHERS_ASSESSMENT,
     ("GET", "/assessments/{assessment_id}/results.csv"): OTHERS_ASSESSMENT,
+    ("GET", "/interviews"): USER, ("POST", "/interviews"): STAFF,
+    **{(method, path): OTHERS_INTERVIEW for method, path in [
+        ("GET", "/interviews/{interview_id}"), ("GET", "/interviews/{interview_id}/question"),
+        ("POST", "/interviews/{interview_id}/questions"), ("POST", "/interviews/{interview_id}/end"),
+        ("GET", "/interviews/{interview_id}/runs"), ("POST", "/interviews/{interview_id}/runs"),
+        ("POST", "/interviews/{interview_id}/notes"), ("GET", "/interviews/{interview_id}/replay"),
+        ("GET", "/interviews/{interview_id}/replay.json"),
+    ]},
     **{(method, path): ADMIN for method, path in [
         ("GET", "/admin"), ("GET", "/admin/users"), ("POST", "/admin/users/{user_id}/role"),
         ("POST", "/admin/users/{user_id}/active"), ("POST", "/admin/users/{user_id}/password-reset"),
@@ -138,12 +148,16 @@ def others_objects(app, bank, make_user):
         db.flush()
         comment = ReviewComment(submission_id=submission.id, author_id=author.id, line=None, body="Theirs.")
         run = ExampleRun(user_id=owner.id, revision_id=question.current_revision_id, code="app = None")
-        db.add_all([comment, run])
+        interview = Interview(interviewer_id=author.id, candidate_id=owner.id, title="Theirs",
+                              current_question_id=question.id,
+                              questions=[InterviewQuestion(question_id=question.id,
+                                                           revision_id=question.current_revision_id, position=1)])
+        db.add_all([comment, run, interview])
         db.flush()
         return {"slug": question.slug, "question_id": question.id, "submission_id": submission.id, "user_id": victim.id,
                 "revision_id": question.current_revision_id, "import_id": staged.id, "assessment_id": assessment.id,
                 "attempt_id": attempt.id, "comment_id": comment.id, "number": 1, "position": 1,
-                "message_id": refused.id, "run_id": run.id,
+                "message_id": refused.id, "run_id": run.id, "interview_id": interview.id,
                 "token": "not-a-signed-link"}
 
 

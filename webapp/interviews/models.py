@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.core.db import Base, UTCDateTime, utcnow
 from webapp.identity.models import User
-from webapp.questions.models import Question
+from webapp.questions.models import Question, QuestionRevision
 from webapp.review.models import Recommendation
 
 
@@ -78,6 +78,7 @@ class InterviewQuestion(Base):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     question: Mapped[Question] = relationship(lazy="joined")
+    revision: Mapped[QuestionRevision] = relationship(lazy="joined")
 
 
 class InterviewUpdate(Base):

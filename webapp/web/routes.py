@@ -25,6 +25,8 @@ from webapp.web import (
     example_runs,
     health,
     home,
+    interview_room,
+    interviews,
     own_account,
     password_reset,
     practice,
@@ -38,7 +40,8 @@ from webapp.web.deps import get_current_user, get_optional_user, require_staff
 
 GROUPS: list[tuple[Callable[..., Any], tuple[ModuleType, ...]]] = [
     (get_optional_user, (home, accounts, password_reset, questions)),  # public: pages still show who is signed in
-    (get_current_user, (own_account, practice, submissions, example_runs, assessments)),  # signed in
+    (get_current_user, (own_account, practice, submissions, example_runs, assessments, interviews,
+                        interview_room)),  # signed in
     (require_staff, (review, staff_assessments, staff_progress)),  # staff
 ]
 

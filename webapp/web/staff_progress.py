@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from webapp.core.db import utcnow
 from webapp.identity.models import User
+from webapp.interviews.service import list_about
 from webapp.practice.charts import progress_context
 from webapp.web.deps import SessionDep, StaffUser
 from webapp.web.params import Id
@@ -20,4 +21,7 @@ def candidate_progress(request: Request, db: SessionDep, staff: StaffUser, user_
     candidate = db.get(User, user_id)
     if candidate is None:
         raise HTTPException(404, "There is no such user.")
-    return render(request, "progress/progress.html", progress_context(db, user=candidate, viewer=staff, now=utcnow()))
+    context = progress_context(db, user=candidate, viewer=staff, now=utcnow())
+    # Their live interviews this viewer ran (admins: all), each with its scorecard's recommendation.
+    context["interviews"] = list_about(db, candidate=candidate, viewer=staff)
+    return render(request, "progress/progress.html", context)
