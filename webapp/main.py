@@ -17,6 +17,7 @@ from webapp.core.config import PROJECT_ROOT, Settings, get_settings
 from webapp.core.db import Database
 from webapp.grading.sandbox import sandbox_status
 from webapp.identity.passwords import make_hasher
+from webapp.interviews.live.hub import Hub
 from webapp.mail.sweeper import OutboxSweeper
 from webapp.questions.bank import MAX_FILE_BYTES
 from webapp.web import routes as site_routes
@@ -49,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         app.state.grader.start()
         app.state.outbox_sweeper.start()  # retries of refused email, in every web process
+        await app.state.interview_hub.start()  # live interview rooms, and their relay on PostgreSQL
         yield
+        await app.state.interview_hub.stop()
         app.state.outbox_sweeper.stop()
         app.state.grader.stop()
         app.state.db.dispose()
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = Database(settings.resolved_database_url, pool_size=settings.database_pool_size)
     app.state.grader = grading_service(settings, app.state.db)
+    app.state.interview_hub = Hub(app.state.db)
     app.state.outbox_sweeper = OutboxSweeper(app.state.db, server=smtp_server(settings),
                                              interval=settings.mail_sweep_seconds)
     app.state.sandbox_mode, app.state.sandbox_warning = sandbox_status(settings.effective_sandbox)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -27,6 +28,7 @@ from webapp.interviews.models import Interview, InterviewEvent, InterviewUpdate
 log = logging.getLogger("rehearse.interviews")
 
 CHANNEL = "rehearse_interviews"
+PROCESS_TOKEN = secrets.token_hex(8)  # which process sent a notice (its own are delivered without NOTIFY)
 MAX_LOG_BYTES = 4 * 1024 * 1024  # the document's size limit: every update ever made to it
 EMPTY_UPDATE = b"\x00\x00"
 
@@ -58,6 +60,7 @@ def listen(listener: Listener) -> Callable[[], None]:
 
 def _notify(db: Session, notice: dict[str, Any]) -> None:
     """Queue a notice for commit: NOTIFY on PostgreSQL, and this process's listeners either way."""
+    notice = {**notice, "origin": PROCESS_TOKEN}
     if db.get_bind().dialect.name == "postgresql":
         db.execute(select(func.pg_notify(CHANNEL, json.dumps(notice, separators=(",", ":")))))
     pending: list[dict[str, Any]] | None = db.info.get(_PENDING)

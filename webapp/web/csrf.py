@@ -5,9 +5,10 @@ from __future__ import annotations
 import hmac
 import secrets
 from functools import lru_cache
+from typing import cast
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 HEADER_NAME = "x-csrf-token"
@@ -53,8 +54,13 @@ def trusted_origins(request: Request) -> frozenset[str]:
     return origins_of(request.app.state.settings.public_origin)
 
 
-async def verify_csrf(request: Request) -> None:
-    """Reject a state-changing request that lacks a valid token or comes from another site."""
+async def verify_csrf(connection: HTTPConnection) -> None:
+    """Reject a state-changing request that lacks a valid token or comes from another site.
+    (A WebSocket has no method or body to carry a token: web/interview_socket.py checks its
+    Origin before accepting it.)"""
+    if connection.scope["type"] != "http":
+        return
+    request = cast(Request, connection)
     if request.method in SAFE_METHODS:
         return
     origin = request.headers.get("origin") or ""

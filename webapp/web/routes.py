@@ -26,6 +26,7 @@ from webapp.web import (
     health,
     home,
     interview_room,
+    interview_socket,
     interviews,
     own_account,
     password_reset,
@@ -54,3 +55,4 @@ def include_site_routes(app: FastAPI) -> None:
     for guard, modules in GROUPS:
         for pages in modules:
             app.include_router(pages.router, dependencies=[Depends(guard)])
+    app.include_router(interview_socket.router)  # checks its own session and Origin before accepting

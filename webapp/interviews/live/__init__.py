@@ -1,0 +1,1 @@
+"""The live room: per-process rooms over WebSockets, and the relay between processes."""

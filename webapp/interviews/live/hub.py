@@ -1,0 +1,292 @@
+"""The rooms of one web process. A room holds the interview's document (pycrdt), loaded from
+its log when the first person in this process joins, and the connections in it.
+
+An update from a browser is checked on a scratch document, appended to the log (its own short
+write transaction, in a worker thread) and only then applied and sent to the others: nothing
+anyone has seen can be lost by a restart. A room's updates go through one lock, so this
+process applies them in log order. Other processes' updates arrive as notices (the relay, or
+this process's own commits on SQLite): the room reads the log after the last row it applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import anyio.to_thread
+from pycrdt import Doc, YMessageType, YSyncMessageType
+from sqlalchemy import func, select
+
+from webapp.core.db import Database, session_scope
+from webapp.interviews import document
+from webapp.interviews.document import DocumentFull, InterviewEnded
+from webapp.interviews.live import protocol
+from webapp.interviews.live.protocol import AwarenessEntry, BadMessage, Identity
+from webapp.interviews.live.relay import RoomListener, publish_awareness
+from webapp.interviews.models import Interview, InterviewUpdate
+
+log = logging.getLogger("rehearse.interviews")
+
+MAX_FRAME_BYTES = 256 * 1024
+RATE_PER_SECOND, BURST = 50.0, 300.0  # messages per connection: typing is ~10/s, a paste one
+QUERY_AWARENESS = 3
+TOO_BIG, POLICY, SERVER_ERROR = 1009, 1008, 1011
+
+
+class Channel(Protocol):
+    async def send(self, message: bytes) -> None: ...
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+@dataclass(eq=False)
+class Client:
+    channel: Channel
+    identity: Identity
+    is_candidate: bool
+    tokens: float = BURST
+    stamp: float = field(default_factory=time.monotonic)
+    client_ids: set[int] = field(default_factory=set)
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(BURST, self.tokens + (now - self.stamp) * RATE_PER_SECOND)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass(eq=False)
+class Room:
+    interview_id: int
+    doc: Doc[Any]
+    last_id: int
+    finished: bool
+    clients: set[Client] = field(default_factory=set)
+    awareness: dict[int, AwarenessEntry] = field(default_factory=dict)
+    owners: dict[int, Client] = field(default_factory=dict)
+    own_ids: set[int] = field(default_factory=set)  # rows this process appended, not yet caught up past
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def send_all(self, message: bytes, *, but: Client | None = None) -> None:
+        for client in list(self.clients):
+            if client is not but:
+                try:
+                    await client.channel.send(message)
+                except Exception:  # a connection going away; its own loop ends it
+                    log.debug("could not send to a client of interview %s", self.interview_id)
+
+
+def _nothing() -> None:
+    pass
+
+
+class Hub:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.rooms: dict[int, Room] = {}
+        self._loading: dict[int, asyncio.Task[Room]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_listening: Callable[[], None] = _nothing
+        self.listener: RoomListener | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # lifecycle -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop_listening = document.listen(self._from_any_thread)
+        if self.database.engine.dialect.name == "postgresql":
+            self.listener = RoomListener(self.database.engine, on_notice=self._from_any_thread,
+                                         on_listening=self._catch_up_all)
+            self.listener.start()
+
+    async def stop(self) -> None:
+        self._stop_listening()
+        if self.listener is not None:
+            await anyio.to_thread.run_sync(self.listener.stop)
+
+    def _from_any_thread(self, notice: dict[str, Any]) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._on_notice, notice)
+
+    def _catch_up_all(self) -> None:
+        for interview_id in list(self.rooms):
+            self._from_any_thread({"interview": interview_id, "kind": "update"})
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_notice(self, notice: dict[str, Any]) -> None:
+        room = self.rooms.get(notice.get("interview", 0))
+        if room is None:
+            return
+        kind = notice.get("kind")
+        if kind == "update":
+            self._spawn(self._catch_up(room))
+        elif kind == "signal" and isinstance(notice.get("message"), dict):
+            if notice["message"].get("type") == "ended":
+                room.finished = True
+            self._spawn(room.send_all(protocol.signal_message(notice["message"])))
+        elif kind == "awareness" and isinstance(notice.get("message"), str):
+            message = base64.b64decode(notice["message"])
+            for entry in protocol.read_awareness(message[1:]):
+                self._remember(room, entry)
+            self._spawn(room.send_all(message))
+
+    # a connection --------------------------------------------------------------------------
+    async def serve(self, *, interview_id: int, identity: Identity, is_candidate: bool, channel: Channel,
+                    messages: AsyncIterator[bytes]) -> None:
+        room = await self._room(interview_id)
+        client = Client(channel, identity, is_candidate)
+        room.clients.add(client)
+        try:
+            await channel.send(protocol.sync_message(YSyncMessageType.SYNC_STEP1, room.doc.get_state()))
+            if room.awareness:
+                await channel.send(protocol.awareness_message(list(room.awareness.values())))
+            if room.finished:
+                await channel.send(protocol.signal_message({"type": "ended"}))
+            async for message in messages:
+                if len(message) > MAX_FRAME_BYTES:
+                    return await channel.close(TOO_BIG, "message too big")
+                if not client.allow():
+                    return await channel.close(POLICY, "too many messages")
+                try:
+                    await self._handle(room, client, message)
+                except BadMessage as exc:
+                    return await channel.close(POLICY, str(exc))
+                except DocumentFull as exc:
+                    await channel.send(protocol.signal_message({"type": "error", "message": exc.message}))
+                    return await channel.close(TOO_BIG, "document full")
+        finally:
+            await self._leave(room, client)
+
+    async def _room(self, interview_id: int) -> Room:
+        if (room := self.rooms.get(interview_id)) is not None:
+            return room
+        loading = self._loading.get(interview_id)
+        if loading is None:
+            loading = self._loading[interview_id] = asyncio.ensure_future(
+                anyio.to_thread.run_sync(self._load, interview_id))
+        try:
+            room = await asyncio.shield(loading)
+        finally:
+            self._loading.pop(interview_id, None)
+        return self.rooms.setdefault(interview_id, room)
+
+    def _load(self, interview_id: int) -> Room:
+        with session_scope(self.database.read_session) as db:
+            last = db.scalar(select(func.max(InterviewUpdate.id)).where(InterviewUpdate.interview_id == interview_id))
+            doc = document.load_document(db, interview_id=interview_id)
+            finished = db.get_one(Interview, interview_id).is_finished
+        return Room(interview_id, doc, last or 0, finished)
+
+    async def _leave(self, room: Room, client: Client) -> None:
+        room.clients.discard(client)
+        gone = [AwarenessEntry(cid, room.awareness[cid].clock + 1, None) for cid in client.client_ids
+                if cid in room.awareness]
+        for entry in gone:
+            room.awareness.pop(entry.client_id, None)
+            room.owners.pop(entry.client_id, None)
+        if gone:
+            await self._share_awareness(room, protocol.awareness_message(gone))
+        if not room.clients and self.rooms.get(room.interview_id) is room:
+            del self.rooms[room.interview_id]
+
+    async def _handle(self, room: Room, client: Client, message: bytes) -> None:
+        kind, body = protocol.kind_of(message)
+        if kind == YMessageType.SYNC:
+            step, payload = protocol.sync_payload(body)
+            if step == YSyncMessageType.SYNC_STEP1:
+                try:
+                    missing = room.doc.get_update(payload)
+                except Exception as exc:
+                    raise BadMessage("malformed state vector") from exc
+                await client.channel.send(protocol.sync_message(YSyncMessageType.SYNC_STEP2, missing))
+            elif payload != document.EMPTY_UPDATE:
+                await self._update(room, client, payload)
+        elif kind == YMessageType.AWARENESS:
+            await self._awareness(room, client, body)
+        elif kind == QUERY_AWARENESS and room.awareness:
+            await client.channel.send(protocol.awareness_message(list(room.awareness.values())))
+        elif kind == protocol.EVENT and client.is_candidate and (found := protocol.event_of(body)) is not None:
+            await anyio.to_thread.run_sync(self._record, room.interview_id, client.identity.user_id, found)
+
+    async def _update(self, room: Room, client: Client, payload: bytes) -> None:
+        if room.finished:
+            return await client.channel.send(protocol.signal_message({"type": "ended"}))
+        try:
+            Doc().apply_update(payload)  # refuse what is not an update before it enters the log
+        except Exception as exc:
+            raise BadMessage("malformed update") from exc
+        async with room.lock:
+            try:
+                row_id = await anyio.to_thread.run_sync(self._append, room.interview_id,
+                                                        client.identity.user_id, payload)
+            except InterviewEnded:
+                room.finished = True
+                return await client.channel.send(protocol.signal_message({"type": "ended"}))
+            room.own_ids.add(row_id)
+            room.doc.apply_update(payload)
+            await room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload), but=client)
+
+    def _append(self, interview_id: int, user_id: int, payload: bytes) -> int:
+        with session_scope(self.database.write_session) as db:
+            interview = db.get_one(Interview, interview_id)
+            return document.append_update(db, interview=interview, user_id=user_id, payload=payload)
+
+    def _record(self, interview_id: int, user_id: int, found: dict[str, Any]) -> None:
+        kind = found.pop("type")
+        with session_scope(self.database.write_session) as db:
+            document.record_event(db, interview=db.get_one(Interview, interview_id), user_id=user_id, kind=kind,
+                                  detail=found)
+
+    async def _catch_up(self, room: Room) -> None:
+        async with room.lock:
+            rows = await anyio.to_thread.run_sync(self._rows_after, room.interview_id, room.last_id)
+            for row_id, payload in rows:
+                room.last_id = max(room.last_id, row_id)
+                if row_id in room.own_ids:
+                    room.own_ids.discard(row_id)
+                    continue
+                room.doc.apply_update(payload)
+                await room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload))
+
+    def _rows_after(self, interview_id: int, after_id: int) -> list[tuple[int, bytes]]:
+        with session_scope(self.database.read_session) as db:
+            return document.updates_after(db, interview_id=interview_id, after_id=after_id)
+
+    # cursors and presence ------------------------------------------------------------------
+    async def _awareness(self, room: Room, client: Client, body: bytes) -> None:
+        entries = []
+        for entry in protocol.read_awareness(body):
+            owner = room.owners.get(entry.client_id)
+            if owner is not None and owner is not client:
+                continue  # someone else's client id: not this connection's to change
+            room.owners[entry.client_id] = client
+            client.client_ids.add(entry.client_id)
+            entries.append(self._remember(room, protocol.vouched(entry, client.identity)))
+        if entries:
+            await self._share_awareness(room, protocol.awareness_message(entries))
+
+    @staticmethod
+    def _remember(room: Room, entry: AwarenessEntry) -> AwarenessEntry:
+        if entry.state is None:
+            room.awareness.pop(entry.client_id, None)
+        else:
+            room.awareness[entry.client_id] = entry
+        return entry
+
+    async def _share_awareness(self, room: Room, message: bytes) -> None:
+        await room.send_all(message)
+        if self.listener is not None:
+            await anyio.to_thread.run_sync(lambda: publish_awareness(self.database.engine,
+                                                                     interview_id=room.interview_id,
+                                                                     message=message))
