@@ -58,7 +58,7 @@ bench: install
 		export REHEARSE_BENCH_DATABASE_URL=$${REHEARSE_BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}; fi; \
 	$(BIN)/python -m bench.run $(SUITES)
 
-# The code editor's bundle (static/vendor/codemirror-*.min.js) from the packages pinned in
+# The editor bundles (static/vendor/codemirror-*.min.js and live-*.min.js) from the packages pinned in
 # static/build/package-lock.json; the same inputs give the same bytes (see static/vendor/README.md).
 vendor:
 	cd static/build && npm ci --no-audit --no-fund && node build.mjs

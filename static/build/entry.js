@@ -8,45 +8,13 @@
 // (document.adoptedStyleSheets, after a one-line patch of style-mod in build.mjs), which the
 // CSP's style-src 'self' does not block.
 //
-// A shared editor (Yjs + y-codemirror.next) can be added later by importing it here and passing
-// its extension in options.extensions with options.history = false (Yjs brings its own undo).
+// The extensions are in editor-setup.js, shared with the live interview editor (live-entry.js,
+// its own bundle), so both editors look and behave the same.
 
-import { closeBrackets, closeBracketsKeymap } from "@codemirror/autocomplete";
-import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
-import { python } from "@codemirror/lang-python";
-import { bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
-import { Compartment, EditorState } from "@codemirror/state";
-import {
-  EditorView, drawSelection, highlightActiveLine, highlightActiveLineGutter, highlightSpecialChars, keymap,
-  lineNumbers,
-} from "@codemirror/view";
-import { classHighlighter } from "@lezer/highlight";
+import { EditorState } from "@codemirror/state";
+import { EditorView } from "@codemirror/view";
 
-const DARK = "(prefers-color-scheme: dark)";
-const views = new Set();  // mounted views, to follow a change of colour scheme
-const scheme = new Compartment();
-
-// Pico's rule: a data-theme attribute on an ancestor wins, else the system's preference.
-function isDark(element) {
-  const chosen = element.closest("[data-theme]")?.getAttribute("data-theme");
-  return chosen ? chosen === "dark" : window.matchMedia(DARK).matches;
-}
-
-function forgetRemoved() {
-  for (const view of views) {
-    if (view.dom.isConnected) continue;
-    view.destroy();  // swapped out by htmx
-    views.delete(view);
-  }
-}
-
-function followScheme() {
-  forgetRemoved();
-  for (const view of views) {
-    view.dispatch({ effects: scheme.reconfigure(EditorView.darkTheme.of(isDark(view.dom))) });
-  }
-}
-window.matchMedia(DARK).addEventListener("change", followScheme);
+import { setup, track } from "./editor-setup.js";
 
 // The label still names the editor: aria-labelledby on the content, and a click focuses it.
 function labelFor(textarea) {
@@ -80,24 +48,7 @@ export function mount(textarea, options = {}) {
     state: EditorState.create({
       doc: textarea.value,
       extensions: [
-        lineNumbers(),
-        highlightActiveLineGutter(),
-        highlightSpecialChars(),
-        options.history === false ? [] : history(),
-        drawSelection(),
-        indentOnInput(),
-        indentUnit.of("    "),
-        EditorState.tabSize.of(4),
-        syntaxHighlighting(classHighlighter),
-        bracketMatching(),
-        closeBrackets(),
-        highlightActiveLine(),
-        // Tab indents; Escape then Tab moves focus on (CodeMirror's escape hatch).
-        keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap, indentWithTab]),
-        python(),
-        scheme.of(EditorView.darkTheme.of(isDark(textarea))),
-        EditorView.editorAttributes.of({ class: "rehearse-editor" }),
-        EditorView.contentAttributes.of(ariaAttributes(textarea, label, hint)),
+        setup(textarea, ariaAttributes(textarea, label, hint), options.history),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;
           textarea.value = update.state.doc.toString();
@@ -116,8 +67,7 @@ export function mount(textarea, options = {}) {
     label.removeAttribute("for");
     label.addEventListener("click", () => view.focus());
   }
-  forgetRemoved();
-  views.add(view);
+  track(view);
   return view;
 }
 

@@ -138,7 +138,7 @@ def test_too_big_a_frame_closes_the_connection(live) -> None:
     cal.send(protocol.sync_message(2, b"\x00" * (MAX_FRAME_BYTES + 10)))
     with pytest.raises(ConnectionClosed) as closed:
         cal.pump(lambda: False, timeout=5)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4413
 
 
 def test_a_flood_of_messages_closes_the_connection(live) -> None:
@@ -148,7 +148,7 @@ def test_a_flood_of_messages_closes_the_connection(live) -> None:
         for _ in range(2000):
             cal.send(protocol.sync_message(0, cal.doc.get_state()))
         cal.pump(lambda: False, timeout=5)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
 
 
 def test_events_are_recorded_for_the_candidate_only_and_awareness_is_vouched_for(live) -> None:

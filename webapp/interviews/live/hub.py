@@ -35,7 +35,9 @@ log = logging.getLogger("rehearse.interviews")
 MAX_FRAME_BYTES = 256 * 1024
 RATE_PER_SECOND, BURST = 50.0, 300.0  # messages per connection: typing is ~10/s, a paste one
 QUERY_AWARENESS = 3
-TOO_BIG, POLICY, SERVER_ERROR = 1009, 1008, 1011
+# In the 4400s, which the y-websocket client takes as final (it stops reconnecting and the page
+# says why), unlike 1008/1009, after which it would resend the refused edit for ever.
+POLICY, BAD_MESSAGE, TOO_BIG, TOO_MANY = 1008, 4400, 4413, 4429
 
 
 class Channel(Protocol):
@@ -157,11 +159,11 @@ class Hub:
                 if len(message) > MAX_FRAME_BYTES:
                     return await channel.close(TOO_BIG, "message too big")
                 if not client.allow():
-                    return await channel.close(POLICY, "too many messages")
+                    return await channel.close(TOO_MANY, "too many messages")
                 try:
                     await self._handle(room, client, message)
                 except BadMessage as exc:
-                    return await channel.close(POLICY, str(exc))
+                    return await channel.close(BAD_MESSAGE, str(exc))
                 except DocumentFull as exc:
                     await channel.send(protocol.signal_message({"type": "error", "message": exc.message}))
                     return await channel.close(TOO_BIG, "document full")
