@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.common import machine
 
 SUITES = ["bench.pages", "bench.request_profile", "bench.grader_agreement", "bench.grading_capacity",
-          "bench.feedback", "bench.users", "bench.sandbox_overhead", "bench.data_scale"]
+          "bench.feedback", "bench.users", "bench.sandbox_overhead", "bench.data_scale", "bench.interviews"]
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 

@@ -28,6 +28,7 @@ from webapp.interviews.document import DocumentFull, InterviewEnded
 from webapp.interviews.live import protocol
 from webapp.interviews.live.protocol import AwarenessEntry, BadMessage, Identity
 from webapp.interviews.live.relay import RoomListener, publish_awareness
+from webapp.interviews.live.writer import GroupWriter
 from webapp.interviews.models import Interview, InterviewUpdate
 
 log = logging.getLogger("rehearse.interviews")
@@ -37,7 +38,11 @@ RATE_PER_SECOND, BURST = 50.0, 300.0  # messages per connection: typing is ~10/s
 QUERY_AWARENESS = 3
 # In the 4400s, which the y-websocket client takes as final (it stops reconnecting and the page
 # says why), unlike 1008/1009, after which it would resend the refused edit for ever.
-POLICY, BAD_MESSAGE, TOO_BIG, TOO_MANY = 1008, 4400, 4413, 4429
+POLICY, SERVER_ERROR, BAD_MESSAGE, TOO_BIG, TOO_MANY = 1008, 1011, 4400, 4413, 4429
+
+
+class NotStored(Exception):
+    """An update the log refused for a reason of its own (an outage, a deadlock): not relayed."""
 
 
 class Channel(Protocol):
@@ -74,6 +79,8 @@ class Room:
     awareness: dict[int, AwarenessEntry] = field(default_factory=dict)
     owners: dict[int, Client] = field(default_factory=dict)
     own_ids: set[int] = field(default_factory=set)  # rows this process appended, not yet caught up past
+    catching_up: bool = False
+    behind: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send_all(self, message: bytes, *, but: Client | None = None) -> None:
@@ -93,6 +100,7 @@ class Hub:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.rooms: dict[int, Room] = {}
+        self.writer = GroupWriter(database)
         self._loading: dict[int, asyncio.Task[Room]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_listening: Callable[[], None] = _nothing
@@ -110,6 +118,7 @@ class Hub:
 
     async def stop(self) -> None:
         self._stop_listening()
+        await self.writer.stop()
         if self.listener is not None:
             await anyio.to_thread.run_sync(self.listener.stop)
 
@@ -132,7 +141,12 @@ class Hub:
             return
         kind = notice.get("kind")
         if kind == "update":
-            self._spawn(self._catch_up(room))
+            if notice.get("id") in room.own_ids:
+                return  # this process's own edit, already applied and relayed
+            if room.catching_up:
+                room.behind = True  # the running catch-up reads again when it is done
+            else:
+                self._spawn(self._catch_up(room))
         elif kind == "signal" and isinstance(notice.get("message"), dict):
             if notice["message"].get("type") == "ended":
                 room.finished = True
@@ -164,6 +178,8 @@ class Hub:
                     await self._handle(room, client, message)
                 except BadMessage as exc:
                     return await channel.close(BAD_MESSAGE, str(exc))
+                except NotStored:
+                    return await channel.close(SERVER_ERROR, "could not store the edit; reconnect to resend it")
                 except DocumentFull as exc:
                     await channel.send(protocol.signal_message({"type": "error", "message": exc.message}))
                     return await channel.close(TOO_BIG, "document full")
@@ -230,19 +246,19 @@ class Hub:
             raise BadMessage("malformed update") from exc
         async with room.lock:
             try:
-                row_id = await anyio.to_thread.run_sync(self._append, room.interview_id,
-                                                        client.identity.user_id, payload)
+                row_id = await self.writer.append(interview_id=room.interview_id, user_id=client.identity.user_id,
+                                                  payload=payload)
             except InterviewEnded:
                 room.finished = True
                 return await client.channel.send(protocol.signal_message({"type": "ended"}))
+            except DocumentFull:
+                raise
+            except Exception as exc:  # not stored (the database failed): the client keeps it and resends
+                log.warning("interview %s: an update could not be stored (%s)", room.interview_id, exc)
+                raise NotStored from exc
             room.own_ids.add(row_id)
             room.doc.apply_update(payload)
             await room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload), but=client)
-
-    def _append(self, interview_id: int, user_id: int, payload: bytes) -> int:
-        with session_scope(self.database.write_session) as db:
-            interview = db.get_one(Interview, interview_id)
-            return document.append_update(db, interview=interview, user_id=user_id, payload=payload)
 
     def _record(self, interview_id: int, user_id: int, found: dict[str, Any]) -> None:
         kind = found.pop("type")
@@ -251,6 +267,16 @@ class Hub:
                                   detail=found)
 
     async def _catch_up(self, room: Room) -> None:
+        room.catching_up = True
+        try:
+            room.behind = True
+            while room.behind:  # notices that arrive meanwhile are read in the next round
+                room.behind = False
+                await self._read_log(room)
+        finally:
+            room.catching_up = False
+
+    async def _read_log(self, room: Room) -> None:
         async with room.lock:
             rows = await anyio.to_thread.run_sync(self._rows_after, room.interview_id, room.last_id)
             for row_id, payload in rows:
