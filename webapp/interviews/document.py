@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from pycrdt import Doc
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from webapp.core.db import rows_changed
+from webapp.core.db import rows_changed, utcnow
 from webapp.core.errors import Conflict, TooLarge
 from webapp.interviews.models import Interview, InterviewEvent, InterviewUpdate
 
@@ -58,11 +58,13 @@ def listen(listener: Listener) -> Callable[[], None]:
     return stop
 
 
-def _notify(db: Session, notice: dict[str, Any]) -> None:
-    """Queue a notice for commit: NOTIFY on PostgreSQL, and this process's listeners either way."""
+def _notify(db: Session, notice: dict[str, Any], *, here: bool = True) -> None:
+    """Queue a notice for commit: NOTIFY on PostgreSQL, and this process's listeners (``here``)."""
     notice = {**notice, "origin": PROCESS_TOKEN}
     if db.get_bind().dialect.name == "postgresql":
         db.execute(select(func.pg_notify(CHANNEL, json.dumps(notice, separators=(",", ":")))))
+    if not here:
+        return
     pending: list[dict[str, Any]] | None = db.info.get(_PENDING)
     if pending is None:
         pending = db.info[_PENDING] = []
@@ -92,19 +94,36 @@ def append_update(db: Session, *, interview: Interview, user_id: int | None, pay
     its limit); other processes hear of it at commit. Returns its id."""
     if interview.is_finished:
         raise InterviewEnded({"form": "This interview has ended: the document is read-only."})
+    return append_to_log(db, interview_id=interview.id, user_id=user_id, payload=payload)
+
+
+def append_to_log(db: Session, *, interview_id: int, user_id: int | None, payload: bytes,
+                  announce: bool = True) -> int:
+    """``append_update`` by id, with the checks in the statement itself (the rooms' writer stores
+    hundreds a second and loads no interview). ``announce=False``: the caller announces its rows
+    itself (``announce_rows``), once per room for a whole group."""
     size = len(payload)
-    grown = rows_changed(db, update(Interview).where(Interview.id == interview.id,
-                                               Interview.log_bytes + size <= MAX_LOG_BYTES)
-                       .values(log_bytes=Interview.log_bytes + size)
-                       .execution_options(synchronize_session=False))
+    grown = rows_changed(db, update(Interview).where(Interview.id == interview_id, Interview.ended_at.is_(None),
+                                                     Interview.log_bytes + size <= MAX_LOG_BYTES)
+                         .values(log_bytes=Interview.log_bytes + size)
+                         .execution_options(synchronize_session=False))
     if grown != 1:
+        if db.scalar(select(Interview.ended_at).where(Interview.id == interview_id)) is not None:
+            raise InterviewEnded({"form": "This interview has ended: the document is read-only."})
         raise DocumentFull({"form": f"The document has reached its limit of {MAX_LOG_BYTES // 1024 // 1024} MiB "
                                     "of edits: no more changes can be stored."})
-    row = InterviewUpdate(interview_id=interview.id, user_id=user_id, payload=payload)
-    db.add(row)
-    db.flush()
-    _notify(db, {"interview": interview.id, "kind": "update", "id": row.id})
-    return row.id
+    row_id = db.scalar(insert(InterviewUpdate).values(interview_id=interview_id, user_id=user_id, payload=payload,
+                                                      created_at=utcnow()).returning(InterviewUpdate.id))
+    assert row_id is not None
+    if announce:
+        _notify(db, {"interview": interview_id, "kind": "update", "id": row_id})
+    return row_id
+
+
+def announce_rows(db: Session, *, interview_id: int, last_id: int) -> None:
+    """Tell the other processes (not this one, whose rooms have the rows) that the room's log
+    grew, up to ``last_id``: one notice for any number of rows."""
+    _notify(db, {"interview": interview_id, "kind": "update", "id": last_id}, here=False)
 
 
 def load_document(db: Session, *, interview_id: int, until: datetime | None = None) -> Doc[Any]:

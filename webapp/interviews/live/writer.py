@@ -13,7 +13,6 @@ import anyio.to_thread
 from webapp.core.db import Database, session_scope
 from webapp.core.errors import ServiceError
 from webapp.interviews import document
-from webapp.interviews.models import Interview
 
 MAX_GROUP = 500
 
@@ -60,17 +59,19 @@ class GroupWriter:
         # Rows locked in interview order: two processes writing to the same rooms cannot deadlock.
         order = sorted(range(len(group)), key=lambda n: group[n].interview_id)
         outcomes: dict[int, int | BaseException] = {}
+        last: dict[int, int] = {}
         with session_scope(self.database.write_session) as db:
-            interviews: dict[int, Interview] = {}
             for n in order:
                 pending = group[n]
-                interview = interviews.get(pending.interview_id) or db.get_one(Interview, pending.interview_id)
-                interviews[pending.interview_id] = interview
                 try:  # a refusal (a full document, an ended interview) changes nothing: no savepoint needed
-                    outcomes[n] = document.append_update(db, interview=interview, user_id=pending.user_id,
-                                                         payload=pending.payload)
+                    outcomes[n] = row_id = document.append_to_log(db, interview_id=pending.interview_id,
+                                                                  user_id=pending.user_id, payload=pending.payload,
+                                                                  announce=False)
+                    last[pending.interview_id] = row_id
                 except ServiceError as exc:
                     outcomes[n] = exc
+            for interview_id, row_id in last.items():  # one notice per room for the group
+                document.announce_rows(db, interview_id=interview_id, last_id=row_id)
         return [outcomes[n] for n in range(len(group))]
 
     async def stop(self) -> None:
