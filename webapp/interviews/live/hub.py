@@ -257,6 +257,8 @@ class Hub:
                 log.warning("interview %s: an update could not be stored (%s)", room.interview_id, exc)
                 raise NotStored from exc
             room.own_ids.add(row_id)
+            if len(room.own_ids) > 5_000 and not room.catching_up:  # read past them: the set stays small
+                self._spawn(self._catch_up(room))
             room.doc.apply_update(payload)
             await room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload), but=client)
 
