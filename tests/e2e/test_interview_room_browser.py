@@ -229,3 +229,30 @@ def test_ending_the_interview_makes_the_candidates_editor_read_only(room) -> Non
     expect(candidate.locator("#room-editor .cm-content")).to_have_attribute("aria-readonly", "true")
     assert _editor_text(candidate) == before
     expect(candidate.locator("#room-timer")).to_have_text("—")
+
+
+def test_private_notes_never_reach_the_candidates_browser(room) -> None:
+    """Checked on the wire: every WebSocket frame the candidate's page receives, and every page and
+    fragment it loads, while the interviewer writes a note and the candidate's room stays open."""
+    candidate = room["open"]("candidate")
+    frames: list[bytes] = []
+    bodies: list[str] = []
+    candidate.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(
+        payload if isinstance(payload, bytes) else payload.encode())))
+    candidate.on("response", lambda response: bodies.append(response.text())
+                 if response.request.resource_type in ("document", "fetch", "xhr") else None)
+    candidate.reload()  # the socket opened after the listener: all its frames are seen
+    expect(candidate.locator("#room-connection")).to_have_text("Connected.")
+    interviewer = room["open"]("interviewer")
+    secret = f"private-{uuid.uuid4().hex}"
+    interviewer.locator("#note-body").fill(secret)
+    interviewer.get_by_role("button", name="Add note").click()
+    expect(interviewer.locator("#room-notes")).to_contain_text(secret)
+    interviewer.locator("#room-editor .cm-content").click()
+    interviewer.keyboard.type("x = 1")  # traffic on the socket after the note
+    expect(candidate.locator("#room-editor .cm-content")).to_contain_text("x = 1")  # came over the socket
+    candidate.reload()
+    expect(candidate.locator("#room-connection")).to_have_text("Connected.")
+    assert frames and not any(secret.encode() in frame for frame in frames)
+    assert bodies and not any(secret in body for body in bodies)
+    assert secret not in candidate.content()
