@@ -13,10 +13,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import anyio.to_thread
 from pycrdt import Doc, YMessageType, YSyncMessageType
@@ -28,13 +26,13 @@ from webapp.interviews.document import DocumentFull, InterviewEnded
 from webapp.interviews.live import protocol
 from webapp.interviews.live.protocol import AwarenessEntry, BadMessage, Identity
 from webapp.interviews.live.relay import RoomListener, publish_awareness
+from webapp.interviews.live.room import Channel, Client, Room
 from webapp.interviews.live.writer import GroupWriter
 from webapp.interviews.models import Interview, InterviewUpdate
 
 log = logging.getLogger("rehearse.interviews")
 
 MAX_FRAME_BYTES = 256 * 1024
-RATE_PER_SECOND, BURST = 50.0, 300.0  # messages per connection: typing is ~10/s, a paste one
 QUERY_AWARENESS = 3
 # In the 4400s, which the y-websocket client takes as final (it stops reconnecting and the page
 # says why), unlike 1008/1009, after which it would resend the refused edit for ever.
@@ -43,53 +41,6 @@ POLICY, SERVER_ERROR, BAD_MESSAGE, TOO_BIG, TOO_MANY = 1008, 1011, 4400, 4413, 4
 
 class NotStored(Exception):
     """An update the log refused for a reason of its own (an outage, a deadlock): not relayed."""
-
-
-class Channel(Protocol):
-    async def send(self, message: bytes) -> None: ...
-    async def close(self, code: int, reason: str) -> None: ...
-
-
-@dataclass(eq=False)
-class Client:
-    channel: Channel
-    identity: Identity
-    is_candidate: bool
-    tokens: float = BURST
-    stamp: float = field(default_factory=time.monotonic)
-    client_ids: set[int] = field(default_factory=set)
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(BURST, self.tokens + (now - self.stamp) * RATE_PER_SECOND)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-@dataclass(eq=False)
-class Room:
-    interview_id: int
-    doc: Doc[Any]
-    last_id: int
-    finished: bool
-    clients: set[Client] = field(default_factory=set)
-    awareness: dict[int, AwarenessEntry] = field(default_factory=dict)
-    owners: dict[int, Client] = field(default_factory=dict)
-    own_ids: set[int] = field(default_factory=set)  # rows this process appended, not yet caught up past
-    catching_up: bool = False
-    behind: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    async def send_all(self, message: bytes, *, but: Client | None = None) -> None:
-        for client in list(self.clients):
-            if client is not but:
-                try:
-                    await client.channel.send(message)
-                except Exception:  # a connection going away; its own loop ends it
-                    log.debug("could not send to a client of interview %s", self.interview_id)
 
 
 def _nothing() -> None:
