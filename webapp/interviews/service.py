@@ -145,6 +145,14 @@ def add_question(db: Session, *, interview: Interview, slug: str, actor: User) -
     return question
 
 
+def ask(db: Session, *, interview: Interview, slug: str, question_id: str, actor: User) -> Question:
+    """The room's question form: switch to one already asked (``question_id``), else add ``slug``."""
+    if question_id:
+        return switch_question(db, interview=interview, question_id=int(question_id) if question_id.isdigit() else 0,
+                               actor=actor)
+    return add_question(db, interview=interview, slug=slug, actor=actor)
+
+
 def switch_question(db: Session, *, interview: Interview, question_id: int, actor: User) -> Question:
     _interviewer_only(interview, actor)
     _open(interview)

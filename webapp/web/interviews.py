@@ -106,11 +106,7 @@ def ask_question(request: Request, db: SessionDep, user: CurrentUser, interview:
                  question: FormLine = "", question_id: FormLine = "") -> Response:
     """Add a question by slug, or switch to one already asked (``question_id``)."""
     try:
-        if question_id:
-            service.switch_question(db, interview=interview, question_id=int(question_id) if question_id.isdigit()
-                                    else 0, actor=user)
-        else:
-            service.add_question(db, interview=interview, slug=question, actor=user)
+        service.ask(db, interview=interview, slug=question, question_id=question_id, actor=user)
     except ServiceError as exc:
         return _room(request, db, user, interview, errors=exc.errors, status_code=http_status(exc), question=question)
     return redirect_to(request, "interview_room", interview_id=interview.id)
