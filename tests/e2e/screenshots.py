@@ -13,6 +13,7 @@ import httpx2 as httpx
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.e2e.editing import paste_code
 from tests.helpers import wait_for
 from webapp.questions.bank import default_bank_dir, read_path
 
@@ -45,7 +46,7 @@ def _answer(page: Page, slug: str, *, text: str = "", code: str = "") -> None:
     if text:
         page.get_by_label("Write your answer").fill(text)
     else:
-        page.get_by_label("Paste your code").fill(code)  # the code editor (or, before it loads, the textarea)
+        paste_code(page, code)
     page.get_by_role("button", name="Submit answer").click()
     expect(page.locator("#submission-status").get_by_text("Score:")).to_be_visible(timeout=60_000)
 
@@ -83,7 +84,7 @@ def take(out: Path) -> list[Path]:
                 page.locator("#submission-status").scroll_into_view_if_needed()
                 shot(page, "text-feedback")
                 page.goto(f"/questions/{code.slug}")
-                page.get_by_label("Paste your code").fill(code.reference_solution)
+                paste_code(page, code.reference_solution)
                 page.get_by_role("button", name="Run examples").click()
                 expect(page.locator("#example-run")).to_contain_text("example tests passed", timeout=60_000)
                 page.locator("#example-run").evaluate("(e) => e.scrollIntoView({block: 'end'})")  # results, code above

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.accounts import create_account, log_in
+from tests.e2e.editing import paste_code
 from webapp.questions.bank import default_bank_dir, read_path
 
 SLUG = "upload-endpoint-metadata"
@@ -61,17 +62,6 @@ def _open_question(page):
     return page.locator(".cm-content")
 
 
-def _paste(page, text: str) -> None:
-    """Replace the editor's text with ``text`` as a paste does (no auto-indent, no bracket closing)."""
-    page.locator(".cm-content").focus()
-    page.keyboard.press("ControlOrMeta+a")
-    page.locator(".cm-content").evaluate("""(content, text) => {
-        const data = new DataTransfer();
-        data.setData("text/plain", text);
-        content.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
-    }""", text)
-
-
 def test_code_question_shows_the_editor_named_by_its_label(candidate) -> None:
     page = candidate()
     content = _open_question(page)
@@ -119,7 +109,7 @@ def test_a_correct_solution_pasted_into_the_editor_is_graded(candidate) -> None:
     page = candidate()
     _open_question(page)
     solution = _correct_solution()
-    _paste(page, solution)
+    paste_code(page, solution)
     expect(page.locator("textarea#code")).to_have_value(solution)
     page.get_by_role("button", name="Submit answer").click()
     # The status polls itself (htmx) until the grade is in; expect() polls it, with a deadline.
@@ -167,7 +157,7 @@ def test_the_editor_fits_a_phone(candidate) -> None:
     page = candidate()
     page.set_viewport_size({"width": 390, "height": 844})
     _open_question(page)
-    _paste(page, "x = '" + "a very long line " * 30 + "'\n")
+    paste_code(page, "x = '" + "a very long line " * 30 + "'\n")
     expect(page.locator("textarea#code")).to_have_value(re.compile("a very long line"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     scroller = page.locator(".cm-editor .cm-scroller")

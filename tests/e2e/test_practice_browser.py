@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from tests.e2e.accounts import create_account, signed_in_page
+from tests.e2e.editing import paste_code
 from webapp.identity.models import User
 from webapp.practice.models import PracticeCard
 from webapp.submissions.models import Submission
@@ -45,7 +46,7 @@ def test_practice_loop(browser, live_server) -> None:
         elif page.locator("input[name=choice]").count():
             page.locator("input[name=choice]").first.check()
         else:
-            page.get_by_label("Paste your code").fill("app = None\n")
+            paste_code(page, "app = None\n")
         page.get_by_role("button", name="Submit answer").click()
         expect(page.locator("#submission-status").get_by_text("Score:")).to_be_visible(timeout=60_000)
 

@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.accounts import create_account, signed_in_page
+from tests.e2e.editing import paste_code
 
 CODE = '''from fastapi import FastAPI
 
@@ -23,7 +24,7 @@ def test_interviewer_reviews_code_with_comments_and_override(browser, live_serve
     candidate = signed_in_page(browser, live_server, create_account(live_server))
     candidate.goto("/questions?kind=code")
     candidate.locator(".question-list a").first.click()
-    candidate.get_by_label("Paste your code").fill(CODE)
+    paste_code(candidate, CODE)
     candidate.get_by_role("button", name="Submit answer").click()
     expect(candidate.locator("#submission-status").get_by_text("Score:")).to_be_visible(timeout=60_000)
     candidate.goto("/submissions")

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.accounts import create_account, log_in
+from tests.e2e.editing import paste_code
 from webapp.questions.bank import default_bank_dir, read_path
 
 SLUG = "pydantic-signup-validators"
@@ -37,30 +38,19 @@ def page_for(browser, live_server):
         context.close()
 
 
-def _paste(page, text: str) -> None:
-    """Replace the editor's text as a paste does (no auto-indent or bracket closing)."""
-    content = page.locator(".cm-content")
-    content.focus()
-    page.keyboard.press("ControlOrMeta+a")
-    content.evaluate("""(content, text) => {
-        const data = new DataTransfer();
-        data.setData("text/plain", text);
-        content.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
-    }""", text)
-
 
 def test_run_examples_shows_each_example_result_under_the_form(page_for, question) -> None:
     page = page_for()
     expect(page.locator(".example-tests")).to_contain_text("test_example_a_valid_signup")
     expect(page.locator(".cm-editor")).to_be_visible()
-    _paste(page, question.reference_solution)
+    paste_code(page, question.reference_solution)
     page.get_by_role("button", name="Run examples").click()
     result = page.locator("#example-run")
     expect(result).to_contain_text("All 2 example tests passed.", timeout=90_000)
     expect(result.locator("tbody tr")).to_have_count(2)
     expect(page.locator("#answer-result")).to_be_empty()  # nothing was submitted
 
-    _paste(page, question.starter_code)
+    paste_code(page, question.starter_code)
     page.get_by_role("button", name="Run examples").click()
     expect(result).to_contain_text("of 2 example tests passed", timeout=90_000)
     expect(result.locator("tr.ko").first).to_be_visible()
