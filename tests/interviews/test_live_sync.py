@@ -217,6 +217,12 @@ def test_two_processes_relay_through_postgresql(tmp_path) -> None:
         pump_all([one, two], lambda: "from process one" in str(two.text))
         two.type(len(two.text), "from process two\n")
         pump_all([one, two], lambda: "from process two" in str(one.text))
+        # Too big to travel in a NOTIFY: the notice says where it lies and process two reads the log.
+        pasted = "".join(f"line_{n} = {n}\n" for n in range(2_000))
+        one.type(0, pasted)
+        pump_all([one, two], lambda: "line_1999 = 1999" in str(two.text))
+        two.type(0, "small again\n")  # and the rooms go on relaying in the notices themselves
+        pump_all([one, two], lambda: "small again" in str(one.text))
         assert str(one.text) == str(two.text)
         one.close()
         two.close()

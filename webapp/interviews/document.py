@@ -1,41 +1,33 @@
 """The room's shared document in the database: an append-only log of Yjs updates.
 
-An update is appended (and its notification queued in the same transaction) before anyone
-else is sent it, so what a client has seen is durable, and the log is also the replay. Other
-processes learn of new rows from a notification: on PostgreSQL a ``pg_notify`` in the writing
-transaction (delivered at commit, dropped on rollback); on SQLite, where one process serves
-every room, the same message goes to this process's listeners after the commit.
+An update is appended (and its notice queued in the same transaction, notices.py) before anyone
+else is sent it, so what a client has seen is durable, and the log is also the replay. Each row
+also says where it lies in the log by size (the log's bytes before and after it, kept on the
+interview row), so a room that is told of rows can tell whether it has missed any in between.
 """
 
 from __future__ import annotations
 
-import json
+import base64
 import logging
-import secrets
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pycrdt import Doc
-from sqlalchemy import event, func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from webapp.core.db import rows_changed, utcnow
+from webapp.core.db import utcnow
 from webapp.core.errors import Conflict, TooLarge
+from webapp.interviews import notices
 from webapp.interviews.models import Interview, InterviewEvent, InterviewUpdate
 
 log = logging.getLogger("rehearse.interviews")
 
-CHANNEL = "rehearse_interviews"
-PROCESS_TOKEN = secrets.token_hex(8)  # which process sent a notice (its own are delivered without NOTIFY)
 MAX_LOG_BYTES = 4 * 1024 * 1024  # the document's size limit: every update ever made to it
 EMPTY_UPDATE = b"\x00\x00"
-
-Listener = Callable[[dict[str, Any]], None]
-_listeners: set[Listener] = set()
-_listeners_lock = threading.Lock()
-_PENDING = "rehearse.interview_notices"
 
 
 class DocumentFull(TooLarge):
@@ -46,84 +38,60 @@ class InterviewEnded(Conflict):
     pass
 
 
-def listen(listener: Listener) -> Callable[[], None]:
-    """Call ``listener`` with every notice this process commits (and, on PostgreSQL, the hub
-    also hears other processes' through LISTEN). Returns the way to stop listening."""
-    with _listeners_lock:
-        _listeners.add(listener)
-
-    def stop() -> None:
-        with _listeners_lock:
-            _listeners.discard(listener)
-    return stop
-
-
-def _notify(db: Session, notice: dict[str, Any], *, here: bool = True) -> None:
-    """Queue a notice for commit: NOTIFY on PostgreSQL, and this process's listeners (``here``)."""
-    notice = {**notice, "origin": PROCESS_TOKEN}
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(select(func.pg_notify(CHANNEL, json.dumps(notice, separators=(",", ":")))))
-    if not here:
-        return
-    pending: list[dict[str, Any]] | None = db.info.get(_PENDING)
-    if pending is None:
-        pending = db.info[_PENDING] = []
-        event.listen(db, "after_commit", _deliver, once=True)
-        event.listen(db, "after_rollback", _forget, once=True)
-    pending.append(notice)
-
-
-def _deliver(db: Session) -> None:
-    notices = db.info.pop(_PENDING, [])
-    with _listeners_lock:
-        listeners = list(_listeners)
-    for notice in notices:
-        for listener in listeners:
-            try:
-                listener(notice)
-            except Exception:  # a listener's failure must not undo or hide the commit
-                log.exception("interview notice listener failed")
-
-
-def _forget(db: Session) -> None:
-    db.info.pop(_PENDING, None)
+@dataclass(frozen=True)
+class Appended:
+    row_id: int
+    start: int  # the log's size in bytes before this row
+    end: int  # and after it
 
 
 def append_update(db: Session, *, interview: Interview, user_id: int | None, payload: bytes) -> int:
     """Store one update (refused when the interview has ended or the document would outgrow
-    its limit); other processes hear of it at commit. Returns its id."""
+    its limit); every process's rooms hear of it at commit. Returns its id."""
     if interview.is_finished:
         raise InterviewEnded({"form": "This interview has ended: the document is read-only."})
-    return append_to_log(db, interview_id=interview.id, user_id=user_id, payload=payload)
+    appended = append_rows(db, interview_id=interview.id, updates=[(user_id, payload)])
+    announce(db, interview_id=interview.id, rows=list(zip(appended, [payload], strict=True)), here=True)
+    return appended[0].row_id
 
 
-def append_to_log(db: Session, *, interview_id: int, user_id: int | None, payload: bytes,
-                  announce: bool = True) -> int:
-    """``append_update`` by id, with the checks in the statement itself (the rooms' writer stores
-    hundreds a second and loads no interview). ``announce=False``: the caller announces its rows
-    itself (``announce_rows``), once per room for a whole group."""
-    size = len(payload)
-    grown = rows_changed(db, update(Interview).where(Interview.id == interview_id, Interview.ended_at.is_(None),
-                                                     Interview.log_bytes + size <= MAX_LOG_BYTES)
-                         .values(log_bytes=Interview.log_bytes + size)
-                         .execution_options(synchronize_session=False))
-    if grown != 1:
+def append_rows(db: Session, *, interview_id: int,
+                updates: Sequence[tuple[int | None, bytes]]) -> list[Appended]:
+    """Append updates (each by its user, or None for the server's) to the room's log, all or
+    none, with the checks (not ended, within the limit) in the statement itself: the rooms'
+    writer stores hundreds a second and loads no interview. The interview row's lock orders
+    the room's appends, so ``start``/``end`` chain."""
+    total = sum(len(payload) for _, payload in updates)
+    end = db.scalar(update(Interview).where(Interview.id == interview_id, Interview.ended_at.is_(None),
+                                            Interview.log_bytes + total <= MAX_LOG_BYTES)
+                    .values(log_bytes=Interview.log_bytes + total).returning(Interview.log_bytes)
+                    .execution_options(synchronize_session=False))
+    if end is None:
         if db.scalar(select(Interview.ended_at).where(Interview.id == interview_id)) is not None:
             raise InterviewEnded({"form": "This interview has ended: the document is read-only."})
         raise DocumentFull({"form": f"The document has reached its limit of {MAX_LOG_BYTES // 1024 // 1024} MiB "
                                     "of edits: no more changes can be stored."})
-    row_id = db.scalar(insert(InterviewUpdate).values(interview_id=interview_id, user_id=user_id, payload=payload,
-                                                      created_at=utcnow()).returning(InterviewUpdate.id))
-    assert row_id is not None
-    if announce:
-        _notify(db, {"interview": interview_id, "kind": "update", "id": row_id})
-    return row_id
+    now = utcnow()
+    row_ids = db.scalars(insert(InterviewUpdate).returning(InterviewUpdate.id, sort_by_parameter_order=True),
+                         [{"interview_id": interview_id, "user_id": user_id, "payload": payload, "created_at": now}
+                          for user_id, payload in updates]).all()
+    appended, start = [], end - total
+    for row_id, (_, payload) in zip(row_ids, updates, strict=True):
+        appended.append(Appended(row_id, start, start + len(payload)))
+        start += len(payload)
+    return appended
 
 
-def announce_rows(db: Session, *, interview_id: int, last_id: int) -> None:
-    """Tell the other processes (not this one, whose rooms have the rows) that the room's log
-    grew, up to ``last_id``: one notice for any number of rows."""
-    _notify(db, {"interview": interview_id, "kind": "update", "id": last_id}, here=False)
+def announce(db: Session, *, interview_id: int, rows: Sequence[tuple[Appended, bytes]], here: bool) -> None:
+    """Tell the rooms, at commit, that the log grew by ``rows`` (consecutive in the room's log),
+    carrying the updates themselves so no room has to read them back; a NOTIFY too small for
+    them carries only where they lie, and the other processes read the log. ``here=False``:
+    this process's rooms already have them (the rooms' own writer)."""
+    first, last = rows[0][0], rows[-1][0]
+    where = {"interview": interview_id, "kind": "update", "id": last.row_id, "start": first.start, "end": last.end}
+    full = {**where, "rows": [[appended.row_id, base64.b64encode(payload).decode()] for appended, payload in rows]}
+    fits = len(notices.encode(full)) <= notices.MAX_NOTIFY_BYTES
+    notices.notify(db, full, here=here, others=full if fits else where)
 
 
 def load_document(db: Session, *, interview_id: int, until: datetime | None = None) -> Doc[Any]:
@@ -159,7 +127,7 @@ def change_document(db: Session, *, interview: Interview, change: Callable[[Doc[
 def signal(db: Session, *, interview_id: int, message: dict[str, Any]) -> None:
     """At commit, every client in the room, in every process, gets ``message`` (the question
     changed, a run was queued, the interview ended)."""
-    _notify(db, {"interview": interview_id, "kind": "signal", "message": message})
+    notices.notify(db, {"interview": interview_id, "kind": "signal", "message": message})
 
 
 def record_event(db: Session, *, interview: Interview, user_id: int | None, kind: str,

@@ -4,8 +4,9 @@ its log when the first person in this process joins, and the connections in it.
 An update from a browser is checked on a scratch document, appended to the log (its own short
 write transaction, in a worker thread) and only then applied and sent to the others: nothing
 anyone has seen can be lost by a restart. A room's updates go through one lock, so this
-process applies them in log order. Other processes' updates arrive as notices (the relay, or
-this process's own commits on SQLite): the room reads the log after the last row it applied.
+Other processes' updates (and the server's own, made in a request) arrive as notices carrying
+them (the relay, or this process's own commits); a notice too big for NOTIFY, or a relay that
+reconnected, makes the room read the log after the last row it has without a gap.
 """
 
 from __future__ import annotations
@@ -18,17 +19,16 @@ from typing import Any
 
 import anyio.to_thread
 from pycrdt import Doc, YMessageType, YSyncMessageType
-from sqlalchemy import func, select
 
 from webapp.core.db import Database, session_scope
-from webapp.interviews import document
+from webapp.interviews import document, notices
 from webapp.interviews.document import DocumentFull, InterviewEnded
 from webapp.interviews.live import protocol
 from webapp.interviews.live.protocol import AwarenessEntry, BadMessage, Identity
 from webapp.interviews.live.relay import RoomListener, publish_awareness
 from webapp.interviews.live.room import Channel, Client, Room
 from webapp.interviews.live.writer import GroupWriter
-from webapp.interviews.models import Interview, InterviewUpdate
+from webapp.interviews.models import Interview
 
 log = logging.getLogger("rehearse.interviews")
 
@@ -61,7 +61,7 @@ class Hub:
     # lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._stop_listening = document.listen(self._from_any_thread)
+        self._stop_listening = notices.listen(self._from_any_thread)
         if self.database.engine.dialect.name == "postgresql":
             self.listener = RoomListener(self.database.engine, on_notice=self._from_any_thread,
                                          on_listening=self._catch_up_all)
@@ -92,9 +92,11 @@ class Hub:
             return
         kind = notice.get("kind")
         if kind == "update":
-            if notice.get("id") in room.own_ids:
-                return  # this process's own edit, already applied and relayed
-            if room.catching_up:
+            rows, start, end = notice.get("rows"), notice.get("start"), notice.get("end")
+            if isinstance(rows, list) and isinstance(start, int) and isinstance(end, int):
+                if not room.has(end=end):  # the updates came with the notice: nothing to read
+                    self._apply_relayed(room, rows, start=start, end=end)
+            elif room.catching_up:
                 room.behind = True  # the running catch-up reads again when it is done
             else:
                 self._spawn(self._catch_up(room))
@@ -152,10 +154,12 @@ class Hub:
 
     def _load(self, interview_id: int) -> Room:
         with session_scope(self.database.read_session) as db:
-            last = db.scalar(select(func.max(InterviewUpdate.id)).where(InterviewUpdate.interview_id == interview_id))
-            doc = document.load_document(db, interview_id=interview_id)
+            rows = document.updates_after(db, interview_id=interview_id, after_id=0)
             finished = db.get_one(Interview, interview_id).is_finished
-        return Room(interview_id, doc, last or 0, finished)
+        doc: Doc[Any] = Doc()
+        for _, payload in rows:
+            doc.apply_update(payload)
+        return Room(interview_id, doc, rows[-1][0] if rows else 0, sum(len(payload) for _, payload in rows), finished)
 
     async def _leave(self, room: Room, client: Client) -> None:
         room.clients.discard(client)
@@ -195,23 +199,20 @@ class Hub:
             Doc().apply_update(payload)  # refuse what is not an update before it enters the log
         except Exception as exc:
             raise BadMessage("malformed update") from exc
-        async with room.lock:
-            try:
-                row_id = await self.writer.append(interview_id=room.interview_id, user_id=client.identity.user_id,
-                                                  payload=payload)
-            except InterviewEnded:
-                room.finished = True
-                return await client.channel.send(protocol.signal_message({"type": "ended"}))
-            except DocumentFull:
-                raise
-            except Exception as exc:  # not stored (the database failed): the client keeps it and resends
-                log.warning("interview %s: an update could not be stored (%s)", room.interview_id, exc)
-                raise NotStored from exc
-            room.own_ids.add(row_id)
-            if len(room.own_ids) > 5_000 and not room.catching_up:  # read past them: the set stays small
-                self._spawn(self._catch_up(room))
-            room.doc.apply_update(payload)
-            await room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload), but=client)
+        try:
+            appended = await self.writer.append(interview_id=room.interview_id, user_id=client.identity.user_id,
+                                                payload=payload)
+        except InterviewEnded:
+            room.finished = True
+            return await client.channel.send(protocol.signal_message({"type": "ended"}))
+        except DocumentFull:
+            raise
+        except Exception as exc:  # not stored (the database failed): the client keeps it and resends
+            log.warning("interview %s: an update could not be stored (%s)", room.interview_id, exc)
+            raise NotStored from exc
+        room.doc.apply_update(payload)
+        room.cover(start=appended.start, end=appended.end, last_id=appended.row_id)
+        await room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload), but=client)
 
     def _record(self, interview_id: int, user_id: int, found: dict[str, Any]) -> None:
         kind = found.pop("type")
@@ -229,16 +230,31 @@ class Hub:
         finally:
             room.catching_up = False
 
-    async def _read_log(self, room: Room) -> None:
-        async with room.lock:
-            rows = await anyio.to_thread.run_sync(self._rows_after, room.interview_id, room.last_id)
-            for row_id, payload in rows:
-                room.last_id = max(room.last_id, row_id)
-                if row_id in room.own_ids:
-                    room.own_ids.discard(row_id)
-                    continue
+    def _apply_relayed(self, room: Room, rows: list[Any], *, start: int, end: int) -> None:
+        try:
+            updates = [(int(row_id), base64.b64decode(payload)) for row_id, payload in rows]
+            for _, payload in updates:
                 room.doc.apply_update(payload)
-                await room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload))
+        except Exception:  # not what a process sends: read the log instead
+            log.warning("interview %s: a relayed notice could not be applied", room.interview_id)
+            return self._spawn(self._catch_up(room))
+        room.cover(start=start, end=end, last_id=updates[-1][0] if updates else room.last_id)
+        for _, payload in updates:
+            self._spawn(room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload)))
+        if len(room.ahead) > 1_000:  # a notice that never came: read past the gap
+            self._spawn(self._catch_up(room))
+
+    async def _read_log(self, room: Room) -> None:
+        rows = await anyio.to_thread.run_sync(self._rows_after, room.interview_id, room.last_id)
+        fresh = []
+        for row_id, payload in rows:  # from the room's last contiguous row on, in log order
+            if row_id <= room.last_id:
+                continue  # covered while the read was under way
+            room.doc.apply_update(payload)
+            room.cover(start=room.applied, end=room.applied + len(payload), last_id=row_id)
+            fresh.append(payload)
+        for payload in fresh:
+            await room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload))
 
     def _rows_after(self, interview_id: int, after_id: int) -> list[tuple[int, bytes]]:
         with session_scope(self.database.read_session) as db:

@@ -16,13 +16,12 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from webapp.core.db import CONNECT_TIMEOUT_SECONDS
-from webapp.interviews.document import CHANNEL, PROCESS_TOKEN
+from webapp.interviews.notices import CHANNEL, MAX_NOTIFY_BYTES, PROCESS_TOKEN, encode
 
 log = logging.getLogger("rehearse.interviews")
 
 LISTEN_SLICE_SECONDS = 1.0
 RECONNECT_SECONDS = 2.0
-MAX_NOTIFY_BYTES = 7_900  # PostgreSQL refuses a payload of 8,000 bytes or more
 
 
 class RoomListener:
@@ -80,8 +79,7 @@ class RoomListener:
 def publish_awareness(engine: Engine, *, interview_id: int, message: bytes) -> None:
     """Tell the other processes' rooms about a cursor or presence change (not stored; dropped
     when too big to notify, like a lost awareness message: the next one replaces it)."""
-    notice = json.dumps({"interview": interview_id, "kind": "awareness", "origin": PROCESS_TOKEN,
-                         "message": base64.b64encode(message).decode()}, separators=(",", ":"))
+    notice = encode({"interview": interview_id, "kind": "awareness", "message": base64.b64encode(message).decode()})
     if len(notice) > MAX_NOTIFY_BYTES:
         return
     with engine.connect() as connection:

@@ -9,6 +9,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 import anyio.to_thread
+from sqlalchemy.orm import Session
 
 from webapp.core.db import Database, session_scope
 from webapp.core.errors import ServiceError
@@ -22,7 +23,7 @@ class _Pending:
     interview_id: int
     user_id: int
     payload: bytes
-    done: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    done: asyncio.Future[document.Appended] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class GroupWriter:
@@ -31,8 +32,8 @@ class GroupWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
-    async def append(self, *, interview_id: int, user_id: int, payload: bytes) -> int:
-        """The update's row id once it is committed (or the refusal, e.g. DocumentFull)."""
+    async def append(self, *, interview_id: int, user_id: int, payload: bytes) -> document.Appended:
+        """Where the update lies in the log once it is committed (or the refusal, e.g. DocumentFull)."""
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._run())
         pending = _Pending(interview_id, user_id, payload)
@@ -55,24 +56,41 @@ class GroupWriter:
                     else:
                         pending.done.set_result(outcome)
 
-    def _write(self, group: list[_Pending]) -> list[int | BaseException]:
-        # Rows locked in interview order: two processes writing to the same rooms cannot deadlock.
-        order = sorted(range(len(group)), key=lambda n: group[n].interview_id)
-        outcomes: dict[int, int | BaseException] = {}
-        last: dict[int, int] = {}
+    def _write(self, group: list[_Pending]) -> list[document.Appended | BaseException]:
+        by_room: dict[int, list[int]] = {}
+        for n, pending in enumerate(group):
+            by_room.setdefault(pending.interview_id, []).append(n)
+        outcomes: dict[int, document.Appended | BaseException] = {}
         with session_scope(self.database.write_session) as db:
-            for n in order:
-                pending = group[n]
-                try:  # a refusal (a full document, an ended interview) changes nothing: no savepoint needed
-                    outcomes[n] = row_id = document.append_to_log(db, interview_id=pending.interview_id,
-                                                                  user_id=pending.user_id, payload=pending.payload,
-                                                                  announce=False)
-                    last[pending.interview_id] = row_id
-                except ServiceError as exc:
-                    outcomes[n] = exc
-            for interview_id, row_id in last.items():  # one notice per room for the group
-                document.announce_rows(db, interview_id=interview_id, last_id=row_id)
+            # Rooms locked in interview order: two processes writing to the same rooms cannot deadlock.
+            for interview_id in sorted(by_room):
+                self._write_room(db, interview_id, [(n, group[n]) for n in by_room[interview_id]], outcomes)
         return [outcomes[n] for n in range(len(group))]
+
+    @staticmethod
+    def _write_room(db: Session, interview_id: int, entries: list[tuple[int, _Pending]],
+                    outcomes: dict[int, document.Appended | BaseException]) -> None:
+        """One UPDATE and one INSERT for the room's whole share of the group; when that is refused
+        (the document is full), one at a time, so what still fits is kept. A refusal changes
+        nothing: no savepoint is needed."""
+        batches = [entries] if len(entries) > 1 else []
+        batches += [[entry] for entry in entries]
+        stored: list[tuple[document.Appended, bytes]] = []
+        for batch in batches:
+            if all(n in outcomes for n, _ in batch):
+                continue
+            try:
+                appended = document.append_rows(db, interview_id=interview_id,
+                                                updates=[(pending.user_id, pending.payload) for _, pending in batch])
+            except ServiceError as exc:
+                if len(batch) == 1:
+                    outcomes[batch[0][0]] = exc
+                continue
+            for (n, pending), row in zip(batch, appended, strict=True):
+                outcomes[n] = row
+                stored.append((row, pending.payload))
+        if stored:  # one notice per room for the group; this process's rooms have the rows already
+            document.announce(db, interview_id=interview_id, rows=stored, here=False)
 
     async def stop(self) -> None:
         if self._task is not None:
