@@ -4,6 +4,7 @@ from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQ
 from webapp.audit.models import AuditEvent  # noqa: F401
 from webapp.grading.models import ExampleRun, GraderWorker  # noqa: F401
 from webapp.identity.models import AuthSession, LoginFailure, User  # noqa: F401
+from webapp.integrity.models import CodeFingerprint, SessionSignal, SimilarityMatch  # noqa: F401
 from webapp.interviews.models import (  # noqa: F401
     Interview,
     InterviewEvent,

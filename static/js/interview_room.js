@@ -16,7 +16,6 @@
   const timer = document.getElementById("room-timer");
   const SERVER = 101;
   const CLIENT = 100;
-  const PASTE_MIN = 20;  // characters: shorter pastes are not reported
   const QUEUE_MAX = 50;  // client events kept while disconnected (the oldest are dropped)
   const ENDED = "This interview has ended: the code is read-only.";
   const candidate = data.userRole === "candidate";
@@ -251,42 +250,14 @@
       while (queue.length && ws && ws.readyState === WebSocket.OPEN) ws.send(queue.shift());
     }
 
-    if (candidate) {
-      // Compared without line-ending differences: the clipboard may give \r\n back.
-      const plain = (text) => text.replace(/\r\n?/g, "\n");
-      let copied = null;  // the last text copied or cut inside this page
-      const remember = (event) => {
-        // After CodeMirror's own handler has filled the clipboard (it copies whole lines when
-        // nothing is selected); elsewhere on the page, the selection.
-        const text = event.clipboardData?.getData("text/plain") || String(document.getSelection() || "");
-        if (text) copied = plain(text);
-      };
-      document.addEventListener("copy", remember);
-      document.addEventListener("cut", remember);
-      editorBox.addEventListener("paste", (event) => {
-        if (ended || !editor) return;
-        const text = event.clipboardData?.getData("text/plain") || "";
-        if (text.length < PASTE_MIN) return;
-        const report = { type: "paste", size: text.length, external: plain(text) !== copied };
-        // After CodeMirror has handled the paste and its edit has gone out, so the room records
-        // the paste after the edit: on the replay's timeline the paste's moment shows the text.
-        setTimeout(() => send(report), 0);
-      }, true);
-
-      let awaySince = null;
-      const away = () => { awaySince ??= performance.now(); };
-      const back = () => {
-        if (awaySince === null) return;
-        const ms = Math.round(performance.now() - awaySince);
-        awaySince = null;
-        if (ms > 0 && !ended) send({ type: "blur", ms });
-      };
-      window.addEventListener("blur", away);
-      window.addEventListener("focus", back);
-      document.addEventListener("visibilitychange", () => {
-        if (document.visibilityState === "hidden") away();
-        else if (document.hasFocus()) back();
+    if (candidate && window.RehearseSignals) {
+      // After CodeMirror has handled the paste and its edit has gone out (page_signals.js), so
+      // the room records the paste after the edit: on the replay's timeline the paste's moment
+      // shows the text.
+      window.RehearseSignals.watchPastes(editorBox, ({ size, external }) => {
+        if (!ended && editor) send({ type: "paste", size, external });
       });
+      window.RehearseSignals.watchAway((ms) => { if (!ended) send({ type: "blur", ms }); });
     }
 
     showStatus();

@@ -94,7 +94,7 @@ def _answer_junk(candidate, questions, attempt, drain) -> list[int]:
                      headers={"HX-Request": "true"})
         assert sent.status_code == 200 and sent.headers["HX-Redirect"] == f"/assessments/take/{attempt}"
         assert sent.text == ""
-    assert drain() == 3
+    assert drain() == 4  # three grades, and the code answer compared with the others
     return [int(i) for i in re.findall(r'href="/submissions/(\d+)"', candidate.get("/submissions").text)][::-1]
 
 

@@ -15,9 +15,14 @@ def paste_code(page, text: str) -> None:
     expect(content).to_be_visible()
     content.focus()
     page.keyboard.press("ControlOrMeta+a")
-    content.evaluate("""(content, text) => {
+    paste_at_cursor(page, text)
+    expect(page.locator("textarea#code")).to_have_value(text)
+
+
+def paste_at_cursor(page, text: str) -> None:
+    """A paste into the editor where its cursor is, as the clipboard delivers it."""
+    page.locator(".cm-content").evaluate("""(content, text) => {
         const data = new DataTransfer();
         data.setData("text/plain", text);
         content.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
     }""", text)
-    expect(page.locator("textarea#code")).to_have_value(text)

@@ -18,6 +18,7 @@ from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQ
 from webapp.core.db import session_scope, utcnow
 from webapp.grading.models import ExampleRun
 from webapp.identity.models import Role
+from webapp.integrity.models import SimilarityMatch
 from webapp.interviews.models import Interview, InterviewQuestion
 from webapp.mail.models import OutboxMessage
 from webapp.questions.models import BankImport, Question
@@ -72,10 +73,12 @@ RULES: dict[tuple[str, str], tuple[object, ...]] = {
     ("POST", "/assessments/take/{attempt_id}/start"): OTHERS_ATTEMPT,
     ("GET", "/assessments/take/{attempt_id}/questions/{position}"): OTHERS_ATTEMPT,
     ("POST", "/assessments/take/{attempt_id}/submit"): OTHERS_ATTEMPT,
+    ("POST", "/assessments/take/{attempt_id}/questions/{position}/signals"): OTHERS_ATTEMPT,
     ("GET", "/assessments/{assessment_id}"): OTHERS_ASSESSMENT,
     ("POST", "/assessments/{assessment_id}/invite"): OTHERS_ASSESSMENT,
     ("POST", "/assessments/{assessment_id}/feedback"): OTHERS_ASSESSMENT,
     ("GET", "/assessments/{assessment_id}/report/{attempt_id}"): OTHERS_ASSESSMENT,
+    ("GET", "/assessments/{assessment_id}/report/{attempt_id}/similar/{match_id}"): OTHERS_ASSESSMENT,
     ("GET", "/assessments/{assessment_id}/results.csv"): OTHERS_ASSESSMENT,
     ("GET", "/interviews"): USER, ("POST", "/interviews"): STAFF,
     **{(method, path): OTHERS_INTERVIEW for method, path in [
@@ -152,12 +155,19 @@ def others_objects(app, bank, make_user):
                               current_question_id=question.id,
                               questions=[InterviewQuestion(question_id=question.id,
                                                            revision_id=question.current_revision_id, position=1)])
-        db.add_all([comment, run, interview])
+        answer = Submission(user_id=owner.id, question_id=question.id, revision_id=question.current_revision_id,
+                            kind=question.kind, answer_text="In the attempt.", attempt_id=attempt.id,
+                            status=SubmissionStatus.graded, score=50)
+        db.add_all([comment, run, interview, answer])
+        db.flush()
+        match = SimilarityMatch(first_id=submission.id, second_id=answer.id, question_id=question.id,
+                                first_share=0.9, second_share=0.9)
+        db.add(match)
         db.flush()
         return {"slug": question.slug, "question_id": question.id, "submission_id": submission.id, "user_id": victim.id,
                 "revision_id": question.current_revision_id, "import_id": staged.id, "assessment_id": assessment.id,
                 "attempt_id": attempt.id, "comment_id": comment.id, "number": 1, "position": 1,
-                "message_id": refused.id, "run_id": run.id, "interview_id": interview.id,
+                "message_id": refused.id, "run_id": run.id, "interview_id": interview.id, "match_id": match.id,
                 "token": "not-a-signed-link"}
 
 

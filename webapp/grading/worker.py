@@ -54,6 +54,7 @@ class GradedAnswer:
 
 
 OnGraded = Callable[[Session, GradedAnswer], None]
+IdleWork = Callable[[Database], bool]  # True when it did something (the loop looks again at once)
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,11 @@ class GradingService:
 
     def __init__(self, database: Database, graders: dict[str, Grader], *, concurrency: int,
                  lease_seconds: float = 30, poll_seconds: float = 1.0, max_attempts: int = 3,
-                 on_graded: Sequence[OnGraded] = (), warm_sandboxes: int | None = None) -> None:
+                 on_graded: Sequence[OnGraded] = (), warm_sandboxes: int | None = None,
+                 idle_work: Sequence[IdleWork] = ()) -> None:
         self.database = database
         self.on_graded = tuple(on_graded)  # e.g. practice scheduling: features above grading, called here
+        self.idle_work = tuple(idle_work)  # e.g. comparing assessment answers: when no answer waits
         self.graders = graders
         self.concurrency = concurrency
         self.lanes = lanes(graders, concurrency)
@@ -171,7 +174,8 @@ class GradingService:
             claim = queue.claim_next_job(db, worker=self.name, kinds=kinds, lease=self.lease)
             job = _load_job(db, claim) if claim is not None else None
         if claim is None or job is None:  # no answer waits: a run, then an import's known solutions, if any
-            return runs_code and ((not runs_first and self._run_examples()) or self._check_one())
+            return runs_code and ((not runs_first and self._run_examples()) or self._check_one()
+                                  or self._idle_work())
         with self._lock:
             self._inflight.add(claim)
         try:
@@ -224,6 +228,16 @@ class GradingService:
             result = {"problem": f"The examples could not be run ({type(exc).__name__}). Try again in a moment."}
         self._store(lambda db: example_runs.complete_run(db, claim=claim, result=result))
         return True
+
+    def _idle_work(self) -> bool:
+        """One piece of a feature's background work (it holds its own claims); False when none waits."""
+        for work in self.idle_work:
+            try:
+                if work(self.database):
+                    return True
+            except Exception:  # its own failure: never the grader loop's
+                log.exception("background work %s failed", getattr(work, "__name__", work))
+        return False
 
     def _check_one(self) -> bool:
         """Run one known solution of a staged import against its hidden tests; False when none waits."""

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from webapp.assessments import service
@@ -13,6 +13,7 @@ from webapp.assessments.models import AssessmentAttempt
 from webapp.core.db import utcnow
 from webapp.core.errors import ServiceError
 from webapp.identity.models import Role
+from webapp.integrity import signals
 from webapp.submissions.attempts import last_answer_values, report_rows, report_totals
 from webapp.web.deps import CurrentUser, SessionDep
 from webapp.web.errors import http_status, redirect_to
@@ -78,6 +79,19 @@ def take_question(request: Request, db: SessionDep, attempt: AttemptDep,
     values = last_answer_values(db, attempt_id=attempt.id, question_id=question.id)  # reopened: what was sent
     return render(request, "questions/detail.html", {"question": question, "revision": question.current_revision,
                                                      "attempt": attempt, "position": position, "values": values})
+
+
+@router.post("/take/{attempt_id}/questions/{position}/signals", status_code=204)
+def record_signals(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep, position: Position,
+                   payload: Annotated[Any, Body()]) -> Response:
+    """The answer page's session signals (JSON, from static/js/session_signals.js)."""
+    if int(request.headers.get("content-length") or 0) > signals.MAX_BODY_BYTES:
+        raise HTTPException(413, "Too many signals in one request.")
+    item = next((i for i in attempt.assessment.items if i.position == position), None)
+    if item is None:
+        raise HTTPException(404, "There is no such question in this assessment.")
+    signals.record_signals(db, attempt=attempt, user=user, question=item.question, payload=payload, now=utcnow())
+    return Response(status_code=204)
 
 
 @router.post("/take/{attempt_id}/submit")

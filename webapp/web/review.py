@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 
 from webapp.core.errors import Conflict, ServiceError
 from webapp.identity.models import User
+from webapp.integrity.evidence import similar_for_review
 from webapp.mail.delivery import deliver_pending
 from webapp.review import queue, service
 from webapp.review.access import can_review, earlier_attempts, get_submission
@@ -52,7 +53,7 @@ def _page(request: Request, db: SessionDep, submission: Submission, *, viewer: U
         "comments": service.comments_for(db, submission_id=submission.id),
         "attempts": earlier_attempts(db, submission=submission, viewer=viewer), "in_attempt": in_attempt,
         "errors": errors or {}, "recommendations": list(Recommendation), "comment_line": comment_line,
-        "editing": editing,
+        "editing": editing, "similar": similar_for_review(db, submission=submission, viewer=viewer),
     }
     return render(request, "review/detail.html", context, status_code=status_code)
 

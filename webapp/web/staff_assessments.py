@@ -10,10 +10,11 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from webapp.assessments import service
-from webapp.assessments.models import Assessment, CandidateFeedback
+from webapp.assessments.models import Assessment, AssessmentAttempt, CandidateFeedback
 from webapp.assessments.picking import PickerFilters, chosen_questions, picker_step
 from webapp.core.db import utcnow
 from webapp.core.errors import ServiceError
+from webapp.integrity.evidence import comparison, report_evidence
 from webapp.mail.delivery import deliver_pending
 from webapp.questions.catalogue import browse_questions
 from webapp.submissions.attempts import report_rows, report_totals
@@ -152,12 +153,30 @@ def results_csv(db: SessionDep, assessment: OwnedDep) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/{assessment_id}/report/{attempt_id}")
-def report(request: Request, db: SessionDep, assessment: OwnedDep, attempt_id: Id) -> Response:
+def _attempt_of(assessment: Assessment, attempt_id: int) -> AssessmentAttempt:
     attempt = next((a for a in assessment.attempts if a.id == attempt_id), None)
     if attempt is None:
         raise HTTPException(404, "This candidate is not invited to this assessment.")
+    return attempt
+
+
+@router.get("/{assessment_id}/report/{attempt_id}")
+def report(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep, attempt_id: Id) -> Response:
+    attempt = _attempt_of(assessment, attempt_id)
     rows = report_rows(db, attempt=attempt)
+    evidence = report_evidence(db, attempt=attempt, viewer=user,
+                               submission_ids=[row.submission.id for row in rows if row.submission])
     context = {"assessment": assessment, "attempt": attempt, "rows": rows, "totals": report_totals(rows),
-               "now": utcnow()}
+               "now": utcnow(), "evidence": evidence}
     return render(request, "assessments/report.html", context)
+
+
+@router.get("/{assessment_id}/report/{attempt_id}/similar/{match_id}")
+def similar_code(request: Request, db: SessionDep, user: StaffUser, assessment: OwnedDep, attempt_id: Id,
+                 match_id: Id) -> Response:
+    attempt = _attempt_of(assessment, attempt_id)
+    found = comparison(db, match_id=match_id, attempt=attempt, viewer=user)
+    if found is None:
+        raise HTTPException(404, "There is no such similarity result for this candidate.")
+    return render(request, "assessments/similar.html", {"assessment": assessment, "attempt": attempt,
+                                                         "comparison": found})

@@ -1,0 +1,1 @@
+"""Academic integrity: how closely candidates' code answers match each other's."""
