@@ -150,7 +150,16 @@ class Hub:
             room = await asyncio.shield(loading)
         finally:
             self._loading.pop(interview_id, None)
-        return self.rooms.setdefault(interview_id, room)
+        if interview_id not in self.rooms:
+            self.rooms[interview_id] = room
+            self._catch_up_soon(room)  # notices that came while it loaded found no room: read past them
+        return self.rooms[interview_id]
+
+    def _catch_up_soon(self, room: Room) -> None:
+        if room.catching_up:
+            room.behind = True  # the running catch-up reads again when it is done
+        else:
+            self._spawn(self._catch_up(room))
 
     def _load(self, interview_id: int) -> Room:
         with session_scope(self.database.read_session) as db:
@@ -237,12 +246,12 @@ class Hub:
                 room.doc.apply_update(payload)
         except Exception:  # not what a process sends: read the log instead
             log.warning("interview %s: a relayed notice could not be applied", room.interview_id)
-            return self._spawn(self._catch_up(room))
+            return self._catch_up_soon(room)
         room.cover(start=start, end=end, last_id=updates[-1][0] if updates else room.last_id)
         for _, payload in updates:
             self._spawn(room.send_all(protocol.sync_message(YSyncMessageType.SYNC_UPDATE, payload)))
         if len(room.ahead) > 1_000:  # a notice that never came: read past the gap
-            self._spawn(self._catch_up(room))
+            self._catch_up_soon(room)
 
     async def _read_log(self, room: Room) -> None:
         rows = await anyio.to_thread.run_sync(self._rows_after, room.interview_id, room.last_id)
