@@ -3,10 +3,10 @@ its log when the first person in this process joins, and the connections in it.
 
 An update from a browser is checked on a scratch document, appended to the log (its own short
 write transaction, in a worker thread) and only then applied and sent to the others: nothing
-anyone has seen can be lost by a restart. A room's updates go through one lock, so this
-Other processes' updates (and the server's own, made in a request) arrive as notices carrying
-them (the relay, or this process's own commits); a notice too big for NOTIFY, or a relay that
-reconnected, makes the room read the log after the last row it has without a gap.
+anyone has seen can be lost by a restart. Other processes' updates (and the server's own,
+made in a request) arrive as notices carrying them (the relay, or this process's own commits);
+a notice too big for NOTIFY, or a relay that reconnected, makes the room read the log after
+the last row it has without a gap.
 """
 
 from __future__ import annotations
