@@ -61,8 +61,11 @@ class Hub:
     # lifecycle -----------------------------------------------------------------------------
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        # A second start (another client of the same app runs the lifespan again) takes over the
+        # hooks and keeps the one LISTEN connection: a second listener would never be stopped.
+        self._stop_listening()
         self._stop_listening = notices.listen(self._from_any_thread)
-        if self.database.engine.dialect.name == "postgresql":
+        if self.database.engine.dialect.name == "postgresql" and self.listener is None:
             self.listener = RoomListener(self.database.engine, on_notice=self._from_any_thread,
                                          on_listening=self._catch_up_all)
             self.listener.start()
@@ -70,8 +73,10 @@ class Hub:
     async def stop(self) -> None:
         self._stop_listening()
         await self.writer.stop()
+        self._stop_listening = _nothing
         if self.listener is not None:
-            await anyio.to_thread.run_sync(self.listener.stop)
+            listener, self.listener = self.listener, None
+            await anyio.to_thread.run_sync(listener.stop)
 
     def _from_any_thread(self, notice: dict[str, Any]) -> None:
         if self._loop is not None and not self._loop.is_closed():
