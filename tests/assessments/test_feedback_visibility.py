@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
 from tests.helpers import login, post_form
+from webapp.assessments.models import AssessmentAttempt
 from webapp.audit.models import AuditEvent
 from webapp.core.db import session_scope, utcnow
 from webapp.identity.models import Role
@@ -244,7 +245,8 @@ def test_the_builder_offers_the_setting_and_defaults_to_score(make_user, make_cl
     assert "The score only</strong>" in interviewer.get(made.headers["location"]).text
 
 
-def test_a_mock_hides_feedback_while_it_runs_and_shows_it_all_after(candidate_client, questions, drain):
+def test_a_mock_hides_feedback_while_it_runs_and_shows_it_all_after(candidate_client, questions, drain, app,
+                                                                     make_user, make_client):
     started = _post(candidate_client, "/practice/mock", {"length": "3", "minutes": "15"})
     attempt = int(started.headers["location"].rsplit("/", 1)[1])
     question_page = candidate_client.get(f"/assessments/take/{attempt}/questions/1").text
@@ -265,6 +267,15 @@ def test_a_mock_hides_feedback_while_it_runs_and_shows_it_all_after(candidate_cl
     after = candidate_client.get(f"/submissions/{submission_id}").text
     assert 'class="score"' in after and "Answer received" not in after
     assert "Total:" in candidate_client.get(f"/practice/mock/{attempt}").text
+    # Staff see a mock's report without the integrity columns: a mock is neither compared nor watched.
+    with session_scope(app.state.db.read_session) as db:
+        assessment = db.get(AssessmentAttempt, attempt).assessment_id
+    admin = make_client()
+    login(admin, make_user(Role.admin).email, PASSWORD)
+    report = admin.get(f"/assessments/{assessment}/report/{attempt}")
+    assert report.status_code == 200 and "Total:" in report.text
+    assert "Similar code" not in report.text and "Waiting for a grader" not in report.text
+    assert "How it came about" not in report.text
 
 
 def test_practice_feedback_is_unchanged(answer, candidate_client, questions, drain, app):

@@ -39,3 +39,13 @@ def record_event(
     )
     db.add(event)
     return event
+
+
+def record_view(db: Session, *, actor: Actor | None, action: str, target: str = "", summary: str = "",
+                details: dict[str, Any] | None = None) -> None:
+    """Audit what a read (a GET) showed, in a short write transaction of its own, committed now.
+    The read's own transaction must stay a read: on SQLite one that then writes fails at once
+    ("database is locked") when any other write has committed since it began."""
+    bind = db.get_bind()
+    with Session(bind.execution_options(sqlite_begin="IMMEDIATE")) as own, own.begin():
+        record_event(own, actor=actor, action=action, target=target, summary=summary, details=details)

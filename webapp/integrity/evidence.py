@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.assessments.models import Assessment, AssessmentAttempt
-from webapp.audit.service import record_event
+from webapp.audit.service import record_view
 from webapp.identity.models import Role, User
 from webapp.integrity.models import CodeFingerprint, SimilarityMatch
 from webapp.integrity.similarity import MAX_CODE_BYTES, THRESHOLD
@@ -98,7 +98,7 @@ def similar_answers(db: Session, *, attempt: AssessmentAttempt, submission_ids: 
     for answers in found.values():
         answers.sort(key=lambda answer: -max(answer.share, answer.other_share))
     if found:
-        record_event(db, actor=viewer, action="integrity.similarity_viewed", target=f"attempt:{attempt.id}",
+        record_view(db, actor=viewer, action="integrity.similarity_viewed", target=f"attempt:{attempt.id}",
                      summary=f"viewed {sum(map(len, found.values()))} similarity result(s) on a report",
                      details={"matches": sorted({a.match_id for answers in found.values() for a in answers})})
     return found
@@ -139,7 +139,7 @@ def comparison(db: Session, *, match_id: int, attempt: AssessmentAttempt, viewer
         other_label = f"{other.attempt.candidate.display_name} in {other.attempt.assessment.title}"
     else:
         other_label = "a candidate in another interviewer's assessment"
-    record_event(db, actor=viewer, action="integrity.comparison_viewed", target=f"submission:{submission.id}",
+    record_view(db, actor=viewer, action="integrity.comparison_viewed", target=f"submission:{submission.id}",
                  summary=f"compared answer {submission.id} with answer {other.id}",
                  details={"match": match.id, "other_submission": other.id, "other_code_shown": visible})
     mine_label = mine.attempt.candidate.display_name if mine.attempt is not None else "this answer"
