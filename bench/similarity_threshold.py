@@ -96,13 +96,40 @@ def disguise(code: str) -> str:
     """A reproducible disguised copy: identifiers renamed, reformatted by ast.unparse, comments added."""
     tree = ast.parse(code)
     tree = _Renamer(tree).visit(tree)
-    lines = []
-    for number, line in enumerate(ast.unparse(tree).splitlines()):
-        if number % 3 == 1 and line.strip():
-            indent = line[:len(line) - len(line.lstrip())]
-            lines.append(f"{indent}# step {number}: see below")
-        lines.append(line.replace("'", '"'))  # quotes swapped (unparse writes single quotes)
-    return "\n\n".join(lines) + "\n"  # and blank lines everywhere
+    for swap in (True, False):  # quotes swapped unless that breaks the code (an f-string's inner quotes)
+        lines = []
+        for number, line in enumerate(ast.unparse(tree).splitlines()):
+            if number % 3 == 1 and line.strip():
+                indent = line[:len(line) - len(line.lstrip())]
+                lines.append(f"{indent}# step {number}: see below")
+            lines.append(line.replace("'", '"') if swap else line)  # unparse writes single quotes
+        copy = "\n\n".join(lines) + "\n"  # and blank lines everywhere
+        try:
+            ast.parse(copy)  # a copy that does not run would fail its tests: not a copy worth hiding
+        except SyntaxError:
+            continue
+        return copy
+    raise ValueError("no disguise of this code parses")
+
+
+def pad(code: str) -> str:
+    """A statement that does nothing after every statement of ``code``, so that no two copied
+    lines stay next to each other: the cheapest way to hide a copy from winnowing."""
+    fillers = itertools.cycle(["pass", "_ = 0", "...", "'''check'''", "unused: int = 1", "None"])
+    after: dict[int, int] = {}
+    for node in ast.walk(ast.parse(code)):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.ClassDef) or not isinstance(body, list):  # a class's fields stay as they are
+            continue
+        for statement in body:
+            if statement.end_lineno is not None:
+                after.setdefault(statement.end_lineno, statement.col_offset)
+    out = []
+    for number, line in enumerate(code.splitlines(), start=1):
+        out.append(line)
+        if number in after:
+            out.append(" " * after[number] + next(fillers))
+    return "\n".join(out) + "\n"
 
 
 def independent_pairs(tasks: list[Task]) -> Iterator[tuple[Task, str, str]]:
@@ -132,6 +159,17 @@ def measure(tasks: list[Task], k: int, window: int) -> tuple[list[float], list[f
             m = similarity._compare(code, disguise(code), boilerplate[task.slug], k, window)
             disguised.append(max(m.similarity_a, m.similarity_b))
     return independent, disguised, screens
+
+
+def padded_copies(tasks: list[Task]) -> list[float]:
+    """Per solution: max similarity with its disguised copy padded with no-op statements."""
+    out = []
+    for task in tasks:
+        boilerplate = similarity.boilerplate_of(codes=[task.starter])
+        for code in task.solutions:
+            m = similarity.compare(a=code, b=disguise(pad(code)), boilerplate=boilerplate)
+            out.append(max(m.similarity_a, m.similarity_b))
+    return out
 
 
 def sweep(tasks: list[Task]) -> None:
@@ -180,6 +218,10 @@ def main() -> None:
     print(f"  similarity (max of both sides): {_quantiles(disguised)}")
     recall = sum(s >= threshold for s in disguised) / len(disguised)
     print(f"  flagged at {threshold} (recall): {recall:.1%}")
+    padded = padded_copies(tasks)
+    print(f"disguised copies padded with a no-op after every statement: {len(padded)}")
+    print(f"  similarity (max of both sides): {_quantiles(padded)}")
+    print(f"  flagged at {threshold} (recall): {sum(s >= threshold for s in padded) / len(padded):.1%}")
     boiler = {t.slug: similarity.boilerplate_of(codes=[t.starter]) for t in tasks}
     calls = [(a, b, boiler[t.slug]) for t, a, b in independent_pairs(tasks)]
     print(f"time per fingerprint (median): {_median_seconds(calls, compare=False) * 1000:.2f} ms")

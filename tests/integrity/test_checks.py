@@ -3,12 +3,14 @@ finds it, a claimed check not taken twice, and an answer that cannot be compared
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.integrity.test_integrity_http import CODE_SLUG, _disguised
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
@@ -107,3 +109,28 @@ def test_an_answer_that_cannot_be_compared_is_marked_checked(app, bank, make_use
     with session_scope(app.state.db.read_session) as db:
         assert sum(row.checked_at is not None for row in db.scalars(select(CodeFingerprint))) == 1
     assert "lexer broke" in caplog.text
+
+
+def _migration_0022():
+    path = Path(__file__).parents[2] / "migrations" / "versions" / "20261203_0022_backfill_code_checks.py"
+    spec = importlib.util.spec_from_file_location("migration_0022", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_answers_graded_before_the_check_existed_are_queued_by_the_migration(app, bank, make_user) -> None:
+    original = _solutions(bank)[0]
+    earlier = _answers(app, make_user, [original, _disguised(original)])  # graded, never queued
+    mock_answer = _answers(app, make_user, [original], kind="mock")
+    queue_unqueued = text(_migration_0022().QUEUE_UNQUEUED)
+    with session_scope(app.state.db.write_session) as db:
+        db.execute(queue_unqueued)
+        db.execute(queue_unqueued)  # twice: nothing is queued again
+    with session_scope(app.state.db.read_session) as db:
+        queued = list(db.scalars(select(CodeFingerprint.submission_id).order_by(CodeFingerprint.submission_id)))
+    assert queued == earlier and mock_answer[0] not in queued
+    assert checks.check_all(app.state.db) == 2
+    with session_scope(app.state.db.read_session) as db:
+        pair = db.execute(select(SimilarityMatch.first_id, SimilarityMatch.second_id)).all()
+    assert pair == [tuple(earlier)]

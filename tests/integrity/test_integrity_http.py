@@ -71,21 +71,25 @@ def _report(client, assessment: int, attempt: int) -> str:
 def test_a_disguised_copy_is_listed_an_independent_answer_is_not(make_user, make_client, code_question, drain,
                                                                    app) -> None:
     _, interviewer = _signed_in(make_user, make_client, Role.interviewer)
-    people = [_signed_in(make_user, make_client, email=f"c{n}@example.com") for n in range(3)]
+    people = [_signed_in(make_user, make_client, email=f"c{n}@example.com") for n in range(4)]
     assessment = _assessment(interviewer, [user.email for user, _ in people])
     original, independent = code_question.correct_solutions[0].code, code_question.correct_solutions[1].code
     attempts = [_answer(people[0][1], original), _answer(people[1][1], _disguised(original)),
                 _answer(people[2][1], independent)]
+    in_a_string = _answer(people[3][1], f"exec({original!r})\n")  # runs as the original; compares as nothing
     assert "Compared once graded" in _report(interviewer, assessment, attempts[1])
     drain()
     with session_scope(app.state.db.read_session) as db:
-        assert all(row.checked_at is not None for row in db.scalars(select(CodeFingerprint))), "all three compared"
+        assert all(row.checked_at is not None for row in db.scalars(select(CodeFingerprint))), "all four compared"
         pairs = [(m.first.user_id, m.second.user_id) for m in db.scalars(select(SimilarityMatch))]
     assert pairs == [(people[0][0].id, people[1][0].id)], pairs
 
     copy_report = _report(interviewer, assessment, attempts[1])
     assert re.search(r"<strong>\d+ %</strong> of it matches\s+c0 in this assessment", copy_report), copy_report
     assert "No close match" in _report(interviewer, assessment, attempts[2])
+    assert "characters of code inside strings" not in copy_report
+    hidden_report = _report(interviewer, assessment, in_a_string)
+    assert f"{len(original)} characters of code inside strings" in hidden_report, hidden_report
     match_id = int(re.search(r"/similar/(\d+)", copy_report).group(1))
     compared = interviewer.get(f"/assessments/{assessment}/report/{attempts[1]}/similar/{match_id}")
     assert compared.status_code == 200

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.similarity_threshold import code_tasks, disguise
+from bench.similarity_threshold import code_tasks, disguise, pad
+from webapp.integrity.normalise import blank_no_ops, code_in_strings
 from webapp.integrity.similarity import (
     MAX_CODE_BYTES,
     THRESHOLD,
@@ -321,3 +322,35 @@ def test_comparing_works_without_a_display_or_a_writable_home():
                          cwd=ROOT, env=env)
     assert out.stdout.split() == ["Agg", "True", "1.0"]
     assert out.stderr == ""  # matplotlib warns when it has to find a cache directory itself
+
+
+def test_statements_that_do_nothing_between_copied_lines_do_not_hide_a_copy():
+    padded = pad(SOLUTION)
+    assert padded.count("\n") >= SOLUTION.count("\n") + 12
+    match = compare(a=SOLUTION, b=padded, boilerplate=boilerplate_of(codes=[STARTER]))
+    assert min(match.similarity_a, match.similarity_b) > 0.9, match
+    assert _covered(padded, match.regions_b) > 0.6  # the regions still point into the padded answer
+    disguised = compare(a=SOLUTION, b=pad(DISGUISED), boilerplate=boilerplate_of(codes=[STARTER]))
+    assert flagged(disguised), disguised
+
+
+def test_blanking_keeps_every_other_character_in_place():
+    code = ('class Item(BaseModel):\n    """An item."""\n    name: str = ""\n    price: float = 0\n\n'
+            'LIMIT = 3\n\ndef f(x):\n    "Doc."\n    pass\n    kept = 1\n    dead = "é"\n    ...\n'
+            '    return x + kept + LIMIT\n')
+    blank = blank_no_ops(code)
+    assert len(blank) == len(code)
+    assert all(b == c for b, c in zip(blank, code, strict=True) if b != " ")
+    for kept in ('name: str = ""', "price: float = 0", "LIMIT = 3", "kept = 1", "return x + kept + LIMIT"):
+        assert kept in blank
+    for gone in ('"""An item."""', '"Doc."', "pass", 'dead = "é"', "..."):
+        assert gone not in blank
+    assert blank_no_ops("def broken(:\n    pass\n") == "def broken(:\n    pass\n"
+
+
+def test_code_moved_into_a_string_is_measured_for_the_report():
+    hidden = f'exec("""{SOLUTION}""")\n'
+    assert code_in_strings(hidden) == len(SOLUTION)
+    assert _max(compare(a=SOLUTION, b=hidden)) < THRESHOLD  # why it is said beside the result
+    assert code_in_strings(SOLUTION) == 0
+    assert code_in_strings('MESSAGE = "Item not found; try another id, or create one first."\n') == 0

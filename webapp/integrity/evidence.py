@@ -15,6 +15,7 @@ from webapp.assessments.models import Assessment, AssessmentAttempt
 from webapp.audit.service import record_view
 from webapp.identity.models import Role, User
 from webapp.integrity.models import CodeFingerprint, SimilarityMatch
+from webapp.integrity.normalise import code_in_strings
 from webapp.integrity.similarity import MAX_CODE_BYTES, THRESHOLD
 from webapp.integrity.timeline import AttemptSignals, attempt_signals
 from webapp.submissions.models import Submission
@@ -43,6 +44,7 @@ class ReportEvidence:
     similar: dict[int, list[SimilarAnswer]]  # by submission id
     compared: set[int]  # the answers whose comparison has run (others: still waiting for a grader)
     signals: AttemptSignals
+    in_strings: dict[int, int]  # by submission id: characters of code inside string literals (not compared)
     threshold: float = THRESHOLD
     max_code_bytes: int = MAX_CODE_BYTES  # larger answers are not compared: the report says so
 
@@ -155,8 +157,11 @@ def report_evidence(db: Session, *, attempt: AssessmentAttempt, submission_ids: 
     compared = set(db.scalars(select(CodeFingerprint.submission_id)
                               .where(CodeFingerprint.submission_id.in_(submission_ids),
                                      CodeFingerprint.checked_at.is_not(None)))) if submission_ids else set()
+    codes = db.execute(select(Submission.id, Submission.code).where(
+        Submission.id.in_(submission_ids), Submission.code_size <= MAX_CODE_BYTES)).all() if submission_ids else []
+    in_strings = {submission_id: hidden for submission_id, code in codes if code and (hidden := code_in_strings(code))}
     return ReportEvidence(similar_answers(db, attempt=attempt, submission_ids=submission_ids, viewer=viewer),
-                          compared, attempt_signals(db, attempt=attempt))
+                          compared, attempt_signals(db, attempt=attempt), in_strings)
 
 
 def similar_for_review(db: Session, *, submission: Submission, viewer: User) -> list[SimilarAnswer] | None:

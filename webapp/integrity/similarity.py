@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from webapp.integrity.normalise import blank_no_ops
+
 # Chosen with `python -m bench.similarity_threshold --sweep` on the shipped bank (25 code questions, 90
 # pairs of known-correct solutions, 80 disguised copies). Filtered code runs 11-22 characters a code line,
 # so K = 22 is one to two lines: shorter runs ("V=V.V(V)", "raiseHTTPException(") are common to any two
@@ -92,12 +94,13 @@ def _lexable(code: str) -> str | None:
 
     pygments drops a leading BOM and leading newlines and turns \\r\\n into \\n; each would shift the
     offsets of highlighted regions. A space or \\n of the same length lexes the same way (as whitespace).
+    Statements that do nothing are blanked the same way (normalise.py).
     """
     if not code.strip() or len(code) > MAX_CODE_BYTES:
         return None
     if len(code.encode("utf-8", "surrogatepass")) > MAX_CODE_BYTES:
         return None
-    code = code.replace("\r\n", " \n").replace("\r", "\n")
+    code = blank_no_ops(code.replace("\r\n", " \n").replace("\r", "\n"))  # padding between copied lines
     if code.startswith("\ufeff"):
         code = " " + code[1:]
     body = code.lstrip("\n")
