@@ -9,8 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
+import pytest
 import time_machine
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from tests.integrity.test_integrity_http import CODE_SLUG, _disguised
 from webapp.assessments.models import Assessment, AssessmentAttempt, AssessmentQuestion
@@ -109,6 +111,23 @@ def test_an_answer_that_cannot_be_compared_is_marked_checked(app, bank, make_use
     with session_scope(app.state.db.read_session) as db:
         assert sum(row.checked_at is not None for row in db.scalars(select(CodeFingerprint))) == 1
     assert "lexer broke" in caplog.text
+
+
+
+def test_an_answer_whose_data_cannot_be_read_is_marked_checked_a_database_error_is_retried(
+        app, bank, make_user, caplog) -> None:
+    ids = _answers(app, make_user, _solutions(bank)[:2])
+    _queue(app, ids)
+    with mock.patch("webapp.integrity.similarity.boilerplate_of", side_effect=ValueError("odd starter")):
+        assert checks.check_next(app.state.db) is True
+    assert "odd starter" in caplog.text
+    outage = OperationalError("SELECT", {}, Exception("server closed the connection"))
+    with mock.patch("webapp.integrity.checks._load", side_effect=outage), pytest.raises(OperationalError):
+        checks.check_next(app.state.db)
+    with session_scope(app.state.db.read_session) as db:
+        rows = {row.submission_id: row for row in db.scalars(select(CodeFingerprint))}
+    assert rows[ids[0]].checked_at is not None
+    assert rows[ids[1]].checked_at is None and rows[ids[1]].claimed_until is not None  # taken again after the lease
 
 
 def _migration_0022():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from webapp.assessments.models import Assessment, AssessmentAttempt
@@ -60,16 +60,25 @@ def check_next(database: Database) -> bool:
         claimed = _claim(db)
     if claimed is None:
         return False
-    with session_scope(database.read_session) as db:
-        mine, others, boilerplate = _load(db, claimed)
     try:
+        with session_scope(database.read_session) as db:
+            mine, others, boilerplate = _load(db, claimed)
         matches, fingerprints = _compare(mine, others, boilerplate)
+    except SQLAlchemyError:
+        raise  # the database's trouble, not the answer's: the lease runs out and a grader tries again
     except Exception:  # this answer cannot be compared: marked checked, so it does not come back for ever
         log.exception("comparing answer %s with the others failed", claimed)
-        matches, fingerprints = [], {}
+        with session_scope(database.write_session) as db:
+            _mark_checked(db, claimed)
+        return True
     with session_scope(database.write_session) as db:
         _store(db, mine, matches, fingerprints)
     return True
+
+
+def _mark_checked(db: Session, submission_id: int) -> None:
+    db.execute(update(CodeFingerprint).where(CodeFingerprint.submission_id == submission_id)
+               .values(checked_at=utcnow(), claimed_until=None).execution_options(synchronize_session=False))
 
 
 def check_all(database: Database) -> int:
@@ -164,5 +173,4 @@ def _store(db: Session, mine: _Answer, matches: list[tuple[_Answer, similarity.M
                                        second_regions=[list(r) for r in regions[1]]))
         except IntegrityError:  # found at the same moment by the other answer's check
             log.info("similar pair %s found twice", pair)
-    db.execute(update(CodeFingerprint).where(CodeFingerprint.submission_id == mine.submission_id)
-               .values(checked_at=utcnow(), claimed_until=None).execution_options(synchronize_session=False))
+    _mark_checked(db, mine.submission_id)

@@ -30,6 +30,7 @@ class SimilarAnswer:
     same_assessment: bool
     other_candidate: str | None  # None: another interviewer's candidate, not shown
     other_assessment: str | None
+    other_attempt_id: int
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,14 @@ def similar_answers(db: Session, *, attempt: AssessmentAttempt, submission_ids: 
             found.setdefault(submission_id, []).append(SimilarAnswer(
                 match.id, share, other_share, other.id, other.attempt.assessment_id == attempt.assessment_id,
                 other.attempt.candidate.display_name if visible else None,
-                other.attempt.assessment.title if visible else None))
-    for answers in found.values():
+                other.attempt.assessment.title if visible else None, other.attempt.id))
+    for submission_id, answers in found.items():
+        # Another candidate who sent several answers is listed once, by their closest one.
         answers.sort(key=lambda answer: -max(answer.share, answer.other_share))
+        closest: dict[int, SimilarAnswer] = {}
+        for answer in answers:
+            closest.setdefault(answer.other_attempt_id, answer)
+        found[submission_id] = list(closest.values())
     if found:
         record_view(db, actor=viewer, action="integrity.similarity_viewed", target=f"attempt:{attempt.id}",
                      summary=f"viewed {sum(map(len, found.values()))} similarity result(s) on a report",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from webapp.assessments.models import AssessmentAttempt
 from webapp.assessments.service import check_can_answer
+from webapp.core.db import lock_keys
 from webapp.core.errors import Invalid, RateLimited
 from webapp.identity.models import User
 from webapp.integrity.models import SessionSignal
@@ -36,6 +37,8 @@ def record_signals(db: Session, *, attempt: AssessmentAttempt, user: User, quest
     if attempt.assessment.kind != "assessment":
         return 0  # a mock interview is the candidate's own practice: nothing is recorded
     visit, events = _read(payload)
+    # Two requests of one attempt at once would both count under the bound and both insert.
+    lock_keys(db, keys=[f"session-signals:{attempt.id}"])
     stored = db.scalar(select(func.count()).select_from(SessionSignal)
                        .where(SessionSignal.attempt_id == attempt.id)) or 0
     recent = db.scalar(select(func.count()).select_from(SessionSignal)
