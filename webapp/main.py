@@ -17,6 +17,7 @@ from webapp.core.config import PROJECT_ROOT, Settings, get_settings
 from webapp.core.db import Database
 from webapp.grading.sandbox import sandbox_status
 from webapp.identity.passwords import make_hasher
+from webapp.integrity.signals import MAX_BODY_BYTES as SIGNALS_MAX_BODY_BYTES
 from webapp.interviews.live.hub import Hub
 from webapp.mail.sweeper import OutboxSweeper
 from webapp.questions.bank import MAX_FILE_BYTES
@@ -92,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Answers and uploads: the upload limit plus room for the other form fields.
     form_slack = 64 * 1024
     app.add_middleware(BodySizeLimitMiddleware, default=settings.max_upload_bytes + form_slack,
-                       limits={"/admin/questions/import": MAX_FILE_BYTES + form_slack})
+                       limits={"/admin/questions/import": MAX_FILE_BYTES + form_slack},
+                       suffix_limits={"/signals": SIGNALS_MAX_BODY_BYTES})
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     # Outermost: a request waiting for admission holds nothing yet.
     app.add_middleware(AdmissionLimitMiddleware, limit=settings.max_concurrent_requests)

@@ -182,6 +182,12 @@ def test_session_signals_are_kept_for_a_running_attempt_only_and_shown_as_a_time
     assert _signals(ada_client, attempt, events, visit="no").status_code == 422
     assert _signals(ada_client, attempt, events, position=9).status_code == 404
     assert _signals(bo_client, attempt, events).status_code == 404, "another candidate's attempt"
+    token = re.search(r'"X-CSRF-Token": "([^"]+)"', ada_client.get("/assessments").text).group(1)
+    oversized = b'{"visit": "visit0001", "events": [' + b" " * (17 * 1024) + b"]}"
+    for body in (oversized, iter([oversized[:9000], oversized[9000:]])):  # declared length, then chunked
+        too_big = ada_client.post(f"/assessments/take/{attempt}/questions/1/signals", content=body,
+                                  headers={"X-CSRF-Token": token, "Content-Type": "application/json"})
+        assert too_big.status_code == 413, too_big.text[:200]
     assert ada_client.post(f"/assessments/take/{attempt}/questions/1/signals",
                            json={"visit": "visit0001", "events": events}).status_code == 403, "no CSRF token"
     sent = sum(1 for _ in range(60) if _signals(ada_client, attempt, [{"kind": "opened", "at_ms": 1}] * 50)

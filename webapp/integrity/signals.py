@@ -15,24 +15,28 @@ from sqlalchemy.orm import Session
 from webapp.assessments.models import AssessmentAttempt
 from webapp.assessments.service import check_can_answer
 from webapp.core.db import lock_keys
-from webapp.core.errors import Invalid, RateLimited
+from webapp.core.errors import Invalid, NotFound, RateLimited
 from webapp.identity.models import User
 from webapp.integrity.models import SessionSignal
-from webapp.questions.models import Question
 
 KINDS = frozenset({"opened", "first_input", "paste", "hidden", "submitted"})
 MAX_EVENTS = 50  # per request
 MAX_PER_ATTEMPT = 2_000  # a whole assessment: far above what a person does, a bound on what a script can store
 PER_MINUTE = 300  # per attempt
-MAX_BODY_BYTES = 16 * 1024
+MAX_BODY_BYTES = 16 * 1024  # enforced as the body streams in (web/body_limit.py, set up in main.py)
 VISIT = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 DAY_MS = 24 * 3600 * 1000
 
 
-def record_signals(db: Session, *, attempt: AssessmentAttempt, user: User, question: Question,
+def record_signals(db: Session, *, attempt: AssessmentAttempt, user: User, position: int,
                    payload: Any, now: datetime) -> int:
-    """Store the page's signals for ``question`` while ``attempt`` runs; returns how many.
-    Refused outside a running attempt (404/409), malformed (422), or past the bounds (429)."""
+    """Store the page's signals for the question at ``position`` while ``attempt`` runs; returns
+    how many. Refused outside a running attempt or past its questions (404/409), malformed (422),
+    or past the bounds (429)."""
+    item = next((i for i in attempt.assessment.items if i.position == position), None)
+    if item is None:
+        raise NotFound({"form": "There is no such question in this assessment."})
+    question = item.question
     check_can_answer(attempt=attempt, user=user, question=question, now=now)
     if attempt.assessment.kind != "assessment":
         return 0  # a mock interview is the candidate's own practice: nothing is recorded

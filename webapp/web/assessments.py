@@ -84,13 +84,9 @@ def take_question(request: Request, db: SessionDep, attempt: AttemptDep,
 @router.post("/take/{attempt_id}/questions/{position}/signals", status_code=204)
 def record_signals(request: Request, db: SessionDep, user: CurrentUser, attempt: AttemptDep, position: Position,
                    payload: Annotated[Any, Body()]) -> Response:
-    """The answer page's session signals (JSON, from static/js/session_signals.js)."""
-    if int(request.headers.get("content-length") or 0) > signals.MAX_BODY_BYTES:
-        raise HTTPException(413, "Too many signals in one request.")
-    item = next((i for i in attempt.assessment.items if i.position == position), None)
-    if item is None:
-        raise HTTPException(404, "There is no such question in this assessment.")
-    signals.record_signals(db, attempt=attempt, user=user, question=item.question, payload=payload, now=utcnow())
+    """The answer page's session signals (JSON, from static/js/session_signals.js; the body's
+    size is bounded by the app's BodySizeLimitMiddleware)."""
+    signals.record_signals(db, attempt=attempt, user=user, position=position, payload=payload, now=utcnow())
     return Response(status_code=204)
 
 

@@ -16,17 +16,23 @@ class BodyTooLarge(HTTPException):
 class BodySizeLimitMiddleware:
     """413 as soon as a request body is known to exceed the limit for its path.
 
-    ``limits`` maps path prefixes to byte limits (longest prefix wins); ``default`` applies
+    ``limits`` maps path prefixes to byte limits (longest prefix wins), ``suffix_limits`` path
+    endings (checked first: a JSON endpoint under pages that take uploads); ``default`` applies
     elsewhere. The exception is an HTTPException, so the app's 413 page renders it; if it
     escapes before any response started, a plain 413 is sent here.
     """
 
-    def __init__(self, app: ASGIApp, *, default: int, limits: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, default: int, limits: dict[str, int] | None = None,
+                 suffix_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.default = default
         self.limits = sorted((limits or {}).items(), key=lambda item: -len(item[0]))
+        self.suffix_limits = sorted((suffix_limits or {}).items(), key=lambda item: -len(item[0]))
 
     def limit_for(self, path: str) -> int:
+        for suffix, limit in self.suffix_limits:
+            if path.endswith(suffix):
+                return limit
         return next((limit for prefix, limit in self.limits if path.startswith(prefix)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
