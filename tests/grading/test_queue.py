@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from webapp.core.db import session_scope, utcnow
 from webapp.grading import queue
@@ -131,3 +133,23 @@ def test_service_grades_and_records_its_presence(app, make_user) -> None:
     with session_scope(app.state.db.read_session) as db:
         worker = db.get(GraderWorker, service.name)
         assert worker.jobs_done == 2 and "text" in worker.kinds
+
+
+def test_background_work_meeting_a_database_outage_leaves_it_to_the_loop(app, caplog) -> None:
+    """A lost connection in idle work (comparing answers) is the outage the loop reports once and
+    waits out, not a bug with a traceback; a bug in it is logged and the loop goes on."""
+    lost = OperationalError("SELECT 1", {}, Exception("server closed the connection"), connection_invalidated=True)
+
+    def away(database):
+        raise lost
+
+    def buggy(database):
+        raise ValueError("a bug in the check")
+
+    service = GradingService(app.state.db, {"text": _Exploding()}, concurrency=0, idle_work=[away])
+    with pytest.raises(OperationalError):
+        service._idle_work()
+    assert "background work" not in caplog.text
+    service = GradingService(app.state.db, {"text": _Exploding()}, concurrency=0, idle_work=[buggy])
+    assert service._idle_work() is False
+    assert "background work buggy failed" in caplog.text and "a bug in the check" in caplog.text

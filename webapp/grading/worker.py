@@ -235,7 +235,9 @@ class GradingService:
             try:
                 if work(self.database):
                     return True
-            except Exception:  # its own failure: never the grader loop's
+            except Exception as exc:  # its own failure: never the grader loop's
+                if database_fault(exc) is not None:
+                    raise  # the database is away: the loop says so once and waits, without a traceback
                 log.exception("background work %s failed", getattr(work, "__name__", work))
         return False
 
