@@ -36,6 +36,11 @@ STATUS_LIMIT = 64 * 1024
 DIAGNOSTICS_LIMIT = 16 * 1024
 RUNNER_GRACE = 3.0  # the runner keeps its own deadline; this is for a runner that broke
 DRAIN_GRACE = 0.5
+# A test that lost its connection to the app (test_runner._describe's messages) may have seen the
+# app die before its box has finished exiting: wait that long for the exit, so the feedback says
+# the app stopped rather than blaming its HTTP. Other runs are not kept waiting.
+LOST_APP_SIGNS = ("could not connect to the app", "not valid HTTP", "closed the connection")
+APP_EXIT_GRACE = 0.5
 ARMED_WITHIN = 2.0  # a pre-started pair that does not confirm its job by then is replaced by a cold one
 MEMORY_SIGNS = ("MemoryError", "Cannot allocate memory", "out of memory")
 
@@ -203,9 +208,14 @@ class _Supervision:
             pass  # the runner is gone; its missing report says so
         self.pipes.release(self.pipes.go_w)
 
+    def _exit_grace(self) -> float:
+        lost = any(e.get("event") == "result" and e.get("outcome") == "error"
+                   and any(sign in str(e.get("message", "")) for sign in LOST_APP_SIGNS) for e in self.run_.events)
+        return APP_EXIT_GRACE if lost else 0.0
+
     def _stop(self) -> None:
         run = self.run_
-        if not run.output_limit_exceeded and wait_readable(self.app.pidfd, 0):
+        if not run.output_limit_exceeded and wait_readable(self.app.pidfd, self._exit_grace()):
             run.app_exited_early = True  # it ended on its own, even if that event was not served yet
         self.stopping = True
         self.app.kill()
