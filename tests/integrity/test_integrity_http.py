@@ -15,6 +15,7 @@ from webapp.audit.models import AuditEvent
 from webapp.core.db import session_scope
 from webapp.identity.models import Role
 from webapp.integrity.models import CodeFingerprint, SessionSignal, SimilarityMatch
+from webapp.submissions.models import Submission
 
 CODE_SLUG = "pydantic-signup-validators"
 _post = partial(post_form, token_page="/assessments")
@@ -94,6 +95,10 @@ def test_a_disguised_copy_is_listed_an_independent_answer_is_not(make_user, make
     assert "characters of code inside strings" not in copy_report
     hidden_report = _report(interviewer, assessment, in_a_string)
     assert f"{len(original)} characters of code inside strings" in hidden_report, hidden_report
+    with session_scope(app.state.db.read_session) as db:
+        hidden_id = db.scalar(select(Submission.id).where(Submission.attempt_id == in_a_string))
+    review_page = interviewer.get(f"/review/{hidden_id}")
+    assert review_page.status_code == 200 and f"{len(original)} characters of code inside strings" in review_page.text
     match_id = int(re.search(r"/similar/(\d+)", copy_report).group(1))
     compared = interviewer.get(f"/assessments/{assessment}/report/{attempts[1]}/similar/{match_id}")
     assert compared.status_code == 200

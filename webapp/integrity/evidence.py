@@ -177,3 +177,11 @@ def similar_for_review(db: Session, *, submission: Submission, viewer: User) -> 
     if attempt is None or attempt.assessment.kind != "assessment" or not _may_see(viewer, attempt.assessment):
         return None
     return similar_answers(db, attempt=attempt, submission_ids=[submission.id], viewer=viewer).get(submission.id, [])
+
+
+def code_hidden_in_strings(*, submission: Submission) -> int:
+    """Characters of a code answer written inside strings, which the comparison cannot see (the
+    review page says so beside its similar answers)."""
+    if submission.kind.value != "code" or not submission.code or submission.code_size > MAX_CODE_BYTES:
+        return 0
+    return code_in_strings(submission.code)

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 
 from webapp.core.errors import Conflict, ServiceError
 from webapp.identity.models import User
-from webapp.integrity.evidence import similar_for_review
+from webapp.integrity.evidence import code_hidden_in_strings, similar_for_review
 from webapp.mail.delivery import deliver_pending
 from webapp.review import queue, service
 from webapp.review.access import can_review, earlier_attempts, get_submission
@@ -54,6 +54,7 @@ def _page(request: Request, db: SessionDep, submission: Submission, *, viewer: U
         "attempts": earlier_attempts(db, submission=submission, viewer=viewer), "in_attempt": in_attempt,
         "errors": errors or {}, "recommendations": list(Recommendation), "comment_line": comment_line,
         "editing": editing, "similar": similar_for_review(db, submission=submission, viewer=viewer),
+        "in_strings": code_hidden_in_strings(submission=submission),
     }
     return render(request, "review/detail.html", context, status_code=status_code)
 
