@@ -163,9 +163,9 @@ def report_evidence(db: Session, *, attempt: AssessmentAttempt, submission_ids: 
     compared = set(db.scalars(select(CodeFingerprint.submission_id)
                               .where(CodeFingerprint.submission_id.in_(submission_ids),
                                      CodeFingerprint.checked_at.is_not(None)))) if submission_ids else set()
-    codes = db.execute(select(Submission.id, Submission.code).where(
-        Submission.id.in_(submission_ids), Submission.code_size <= MAX_CODE_BYTES)).all() if submission_ids else []
-    in_strings = {submission_id: hidden for submission_id, code in codes if code and (hidden := code_in_strings(code))}
+    codes = db.execute(select(Submission.id, Submission.code, Submission.code_size)
+                       .where(Submission.id.in_(submission_ids))).all() if submission_ids else []
+    in_strings = {row.id: hidden for row in codes if (hidden := _hidden_in_strings(row.code, row.code_size))}
     return ReportEvidence(similar_answers(db, attempt=attempt, submission_ids=submission_ids, viewer=viewer),
                           compared, attempt_signals(db, attempt=attempt), in_strings)
 
@@ -182,6 +182,8 @@ def similar_for_review(db: Session, *, submission: Submission, viewer: User) -> 
 def code_hidden_in_strings(*, submission: Submission) -> int:
     """Characters of a code answer written inside strings, which the comparison cannot see (the
     review page says so beside its similar answers)."""
-    if submission.kind.value != "code" or not submission.code or submission.code_size > MAX_CODE_BYTES:
-        return 0
-    return code_in_strings(submission.code)
+    return _hidden_in_strings(submission.code, submission.code_size) if submission.kind.value == "code" else 0
+
+
+def _hidden_in_strings(code: str | None, size: int) -> int:
+    return code_in_strings(code) if code and size <= MAX_CODE_BYTES else 0  # larger ones are not compared
